@@ -1,0 +1,264 @@
+"""The kube-audit-lint command line: argument handling and exit codes only.
+
+Exit codes: 0 clean, 1 findings at or above the failure threshold (validate: a policy the apiserver
+would refuse), 2 usage, configuration or input error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from linter import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+ISSUES_URL = "https://github.com/kube-audit-lint/kube-audit-lint/issues"
+
+app = typer.Typer(
+    name="kube-audit-lint",
+    help="Lint, validate and replay Kubernetes API-server audit policies (audit.k8s.io/v1 Policy).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+baseline_app = typer.Typer(help="Compare a policy with a baseline.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+class UsageError(Exception):
+    """Bad input or configuration: reported in one line, exit code 2."""
+
+
+def fail_input(message: str) -> None:
+    typer.echo(f"kube-audit-lint: error: {message}", err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _kube_version(text: Optional[str]) -> tuple[int, int]:
+    from linter.policy import versions
+
+    if text is None:
+        return versions.DEFAULT
+    try:
+        return versions.parse(text)
+    except ValueError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
+
+
+KUBE_VERSION_HELP = "Kubernetes release whose apiserver behaviour to reproduce, e.g. 1.30 (default: the newest implemented)."
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"kube-audit-lint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Print the version."),
+) -> None:
+    """kube-audit-lint: a linter and CI compliance checker for Kubernetes audit policies."""
+
+
+@app.command()
+def validate(
+    files: List[str] = typer.Argument(..., help="Policy files (YAML or JSON; - for stdin)."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say what was skipped and why."),
+) -> None:
+    """Say whether kube-apiserver would load each policy, with its reasons when it would not.
+
+    Exit 0 when every policy would load, 1 when at least one would be refused, 2 on unreadable input.
+    """
+    from linter.validate_command import run_validate
+
+    raise typer.Exit(run_validate(files, _kube_version(kube_version), output_format.value, verbose))
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    note = "note"
+    never = "never"
+
+
+@app.command()
+def lint(
+    paths: List[str] = typer.Argument(None, help="Policy files or directories (searched for policies)."),
+    output_format: LintFormat = typer.Option(LintFormat.text, "--format", help="text, json, sarif, github or markdown."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these checks (codes or names; comma-separated or repeated)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (codes or names)."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Lowest severity that fails the run (default: warning)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline name (gke, eks, cis, recommended) or file."),
+    config: Optional[str] = typer.Option(None, "--config", help="Configuration file (default: found from the current directory upwards)."),
+    show_config: bool = typer.Option(False, "--show-config", help="Print the effective settings and where each came from, then exit."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    accepted: Optional[str] = typer.Option(None, "--accepted", help="Report only findings not recorded in this accepted-findings file."),
+    write_accepted: Optional[str] = typer.Option(None, "--write-accepted", help="Record the current findings in this file and exit 0."),
+    diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines (or rules) changed since this git ref."),
+    apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="Also check the audit flags of this kube-apiserver manifest."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which files and documents were skipped."),
+) -> None:
+    """Run the checks on audit policies and report findings."""
+    from linter.lint import LintOptions, run_lint_command
+
+    options = LintOptions(
+        paths=list(paths or []),
+        output_format=output_format.value,
+        output=output,
+        select=_split(select),
+        ignore=_split(ignore),
+        fail_on=fail_on.value if fail_on else None,
+        exit_zero=exit_zero,
+        baseline=baseline,
+        config=config,
+        show_config=show_config,
+        kube_version=_kube_version(kube_version) if kube_version else None,
+        accepted=accepted,
+        write_accepted=write_accepted,
+        diff_base=diff_base,
+        apiserver_manifest=apiserver_manifest,
+        verbose=verbose,
+    )
+    raise typer.Exit(run_lint_command(options))
+
+
+def _split(values: Optional[List[str]]) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out += [v.strip() for v in value.split(",") if v.strip()]
+    return out
+
+
+@app.command()
+def explain(
+    policy: str = typer.Argument(..., help="Policy file."),
+    user: Optional[str] = typer.Option(None, "--user", help="User name (omit with --unauthenticated)."),
+    group: Optional[List[str]] = typer.Option(None, "--group", help="User group (repeat for several)."),
+    verb: str = typer.Option("get", "--verb", help="Request verb (get, list, watch, create, update, patch, delete, ...)."),
+    resource: Optional[str] = typer.Option(None, "--resource", help="Resource, pods or pods/exec style."),
+    api_group: str = typer.Option("", "--api-group", help="API group of the resource (\"\" for core)."),
+    namespace: str = typer.Option("", "--namespace", "-n", help="Namespace (empty for cluster-scoped)."),
+    name: str = typer.Option("", "--name", help="Object name."),
+    path: Optional[str] = typer.Option(None, "--path", help="Non-resource URL path, e.g. /healthz."),
+    unauthenticated: bool = typer.Option(False, "--unauthenticated", help="A request with no authenticated user (401)."),
+    event: Optional[str] = typer.Option(None, "--event", help="Take the request from an audit event: FILE:LINE."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Explain which rule decides a request, and why every earlier rule did not match."""
+    from linter.explain import ExplainRequest, run_explain
+
+    request = ExplainRequest(
+        user=user, groups=list(group or []), verb=verb, resource=resource, api_group=api_group,
+        namespace=namespace, name=name, path=path, unauthenticated=unauthenticated, event=event,
+    )
+    raise typer.Exit(run_explain(policy, request, _kube_version(kube_version), output_format.value))
+
+
+class ReplayFormat(str, Enum):
+    summary = "summary"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+
+
+@app.command()
+def replay(
+    policy: str = typer.Argument(..., help="Policy file (or git:REF:path)."),
+    logs: List[str] = typer.Argument(..., help="Audit logs: JSON lines, EventList JSON, .gz, or - for stdin."),
+    output_format: ReplayFormat = typer.Option(ReplayFormat.summary, "--format", help="summary, json, jsonl or markdown."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 2) when a line is not a valid event."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: the number of cores)."),
+    compare: Optional[str] = typer.Option(None, "--compare", help="Old policy (file or git:REF:path) to compare with."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
+) -> None:
+    """Replay recorded audit events against a policy: what each event hits and what would be logged."""
+    from linter.replay.command import ReplayOptions, run_replay_command
+
+    options = ReplayOptions(
+        policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
+        jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
+    )
+    raise typer.Exit(run_replay_command(options))
+
+
+@baseline_app.command("diff")
+def baseline_diff(
+    policy: str = typer.Argument(..., help="Policy file."),
+    baseline: str = typer.Option("recommended", "--baseline", help="Baseline name (gke, eks, cis, recommended) or file."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Show, request class by request class, where the policy logs less or more than a baseline."""
+    from linter.baseline import run_baseline_diff
+
+    raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(kube_version), output_format.value))
+
+
+class CheckDocsFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("checks")
+def list_checks(
+    output_format: CheckDocsFormat = typer.Option(CheckDocsFormat.text, "--format", help="text, markdown (the README table) or json."),
+    check: Optional[str] = typer.Argument(None, help="Show the full documentation of one check (code or name)."),
+) -> None:
+    """List the checks, or show one check's documentation."""
+    from linter.checkdocs import run_checks_command
+
+    raise typer.Exit(run_checks_command(output_format.value, check))
+
+
+def main() -> None:
+    """Console entry point: never a traceback for bad input, exit 3 with a pointer for a bug."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(EXIT_INPUT)
+        import traceback
+
+        typer.echo(f"kube-audit-lint: internal error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo(f"This is a bug in kube-audit-lint {__version__}; please report it at {ISSUES_URL}", err=True)
+        if "KUBE_AUDIT_LINT_DEBUG" in __import__("os").environ:
+            traceback.print_exc()
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,72 @@
+"""Files to policies, two ways.
+
+``apiserver_read`` reads a file exactly as kube-apiserver's policy reader does (only the first YAML
+document; JSON when the file starts with ``{``). ``lint_read`` reads generously: every document of
+the file that is an audit policy, with notes on how the apiserver would read the file differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linter.policy import versions
+from linter.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
+from linter.policy.yamlnodes import Document, InputError, read_file
+
+
+@dataclass
+class FileReading:
+    path: str
+    documents: list[Document]
+    verdicts: list[Verdict] = field(default_factory=list)  # one per policy document read
+    notes: list[Problem] = field(default_factory=list)  # how the apiserver reads the file differently
+    skipped: list[Document] = field(default_factory=list)  # documents that are not policies
+
+    @property
+    def is_policy_file(self) -> bool:
+        return bool(self.verdicts)
+
+
+def _multi_document_note(documents: list[Document], first_policy: int) -> Problem | None:
+    if len(documents) <= 1 and first_policy == 0:
+        return None
+    if first_policy != 0:
+        doc = documents[first_policy]
+        return Problem("", f"kube-apiserver reads only the first YAML document of a policy file; the policy "
+                       f"is document {first_policy + 1}, so the apiserver would read document 1 instead",
+                       doc.start, (), error=True, kind="multi-document")
+    rest = documents[1]
+    return Problem("", f"kube-apiserver reads only the first YAML document of a policy file; the "
+                   f"{len(documents) - 1} document(s) after it are ignored", rest.start, (), error=False,
+                   kind="multi-document")
+
+
+def apiserver_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
+    """The apiserver's reading: the first document only. Raises InputError when unreadable."""
+    _, documents = read_file(path)
+    if not documents:
+        raise InputError(path, 1, 1, "no YAML document in the file")
+    reading = FileReading(path, documents)
+    reading.verdicts.append(apiserver_verdict(documents[0], kube_version))
+    note = _multi_document_note(documents, 0)
+    if note:
+        reading.notes.append(note)
+    reading.skipped = documents[1:]
+    return reading
+
+
+def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
+    """Every policy document in the file; non-policy documents are kept aside as skipped."""
+    _, documents = read_file(path)
+    reading = FileReading(path, documents)
+    policy_indexes = [i for i, doc in enumerate(documents) if is_audit_policy_document(doc.data)]
+    for i, doc in enumerate(documents):
+        if i in policy_indexes:
+            reading.verdicts.append(apiserver_verdict(doc, kube_version))
+        else:
+            reading.skipped.append(doc)
+    if policy_indexes:
+        note = _multi_document_note(documents, policy_indexes[0])
+        if note:
+            reading.notes.append(note)
+    return reading
