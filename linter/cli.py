@@ -230,11 +230,12 @@ class CheckDocsFormat(str, Enum):
 def list_checks(
     output_format: CheckDocsFormat = typer.Option(CheckDocsFormat.text, "--format", help="text, markdown (the README table) or json."),
     check: Optional[str] = typer.Argument(None, help="Show the full documentation of one check (code or name)."),
+    full: bool = typer.Option(False, "--full", help="Every check's full documentation (with markdown: the docs/checks.md page)."),
 ) -> None:
     """List the checks, or show one check's documentation."""
     from linter.checkdocs import run_checks_command
 
-    raise typer.Exit(run_checks_command(output_format.value, check))
+    raise typer.Exit(run_checks_command(output_format.value, check, full=full))
 
 
 def main() -> None:

@@ -132,6 +132,7 @@ class CheckContext:
     kube_version: tuple[int, int]
     options: dict[str, Any] = field(default_factory=dict)
     display_path: str | None = None
+    apiserver: Any = None  # linter.apiserver_flags.ApiserverConfig when --apiserver-manifest is given
 
     @functools.cached_property
     def space(self):
@@ -171,6 +172,20 @@ class CheckContext:
             fix=fix,
             subject=subject or message,
             related=tuple(self.location(p) for p in related),
+        )
+
+
+    def finding_in_file(self, file_path: str, span, message: str, *, fix: str | None = None,
+                        subject: str = "", severity: Severity | None = None) -> Finding:
+        """A finding in another file than the policy (e.g. the kube-apiserver manifest)."""
+        return Finding(
+            code=self.spec.code,
+            name=self.spec.name,
+            severity=severity or self.spec.severity,
+            message=message,
+            location=Location(file_path, span.line, span.column, span.end_line, span.end_column),
+            fix=fix,
+            subject=subject or message,
         )
 
 

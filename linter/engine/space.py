@@ -1,0 +1,725 @@
+"""Request-space analysis: what a policy decides for *every* request in a class, exactly.
+
+Checks ask questions about all requests, not one: can any request on secrets be logged with a
+body, does any request reach rule 9, which requests match no rule. This module answers them with
+the matching semantics of ``linter.engine.evaluate`` (kube-apiserver's checker), and backs every
+answer with a witness request that the plain evaluator confirms.
+
+How it stays exact and finite. A rule only tests request fields against the finitely many strings
+written in the policy (and in the question's selector). So every string field splits into classes:
+"equals c" for each such constant c, and "any other value", which the policy cannot tell apart.
+Non-resource paths split the same way by the longest ``prefix*`` they start with. Group
+membership is a set, so each group named anywhere becomes its own yes/no field. A request class is
+then a *cube*: per field, the set of classes allowed (a bitmask). A rule matches a union of cubes.
+"Rule i is reachable" means: some cube of rule i minus the cubes of rules 0..i-1 is non-empty,
+which a depth-first search over cube differences decides exactly, however many earlier rules
+share the shadowing.
+
+The request domain is what the apiserver can present to the policy checker: a user is absent
+(failed authentication) or a non-empty name; a verb is non-empty; API group, namespace and name
+contain no ``/``; a resource is non-empty without ``/``; a subresource has no ``/`` (empty for
+none); a non-resource path starts with ``/``. Within that domain any string is possible, ``*``
+included as a literal value.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from linter.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, decide, evaluate, rule_matches
+from linter.engine.request import Request
+from linter.policy.model import GroupResources, Level, Policy, Rule
+
+__all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError"]
+
+
+class SpaceError(AssertionError):
+    """The analysis produced a witness the evaluator disagrees with: a bug in this module."""
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors: request classes written like policy rules
+
+
+_SELECTOR_KEYS = ("users", "userGroups", "verbs", "resources", "namespaces", "nonResourceURLs",
+                  "authenticated")
+_ENTRY_KEYS = ("group", "resources", "resourceNames")
+
+
+def _string_list(value, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{where}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _group_resources(data, where: str) -> GroupResources:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a mapping with group/resources/resourceNames")
+    unknown = sorted(set(data) - set(_ENTRY_KEYS))
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(_ENTRY_KEYS)})")
+    group = data.get("group") or ""
+    if not isinstance(group, str):
+        raise ValueError(f"{where}.group: expected a string, got {group!r}")
+    return GroupResources(group, _string_list(data.get("resources"), f"{where}.resources"),
+                          _string_list(data.get("resourceNames"), f"{where}.resourceNames"))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A class of requests, with the fields of a policy rule; an empty field means any.
+
+    Matching is that of a rule (users, groups, verbs and namespaces are exact strings; resources
+    take every wildcard form a rule takes; ``resources``/``namespaces`` select resource requests
+    only, ``non_resource_urls`` non-resource requests only), except that group ``"*"`` always
+    means every group, whatever the Kubernetes version. ``user_groups`` selects requests that
+    carry at least one of the groups, and, as in a rule, never an unauthenticated request.
+    ``authenticated``: None any request, False only requests with no user (failed
+    authentication), True only authenticated ones.
+    """
+
+    users: tuple[str, ...] = ()
+    user_groups: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ()
+    resources: tuple[GroupResources, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    non_resource_urls: tuple[str, ...] = ()
+    authenticated: bool | None = None
+
+    @classmethod
+    def from_rule(cls, rule: Rule) -> "Selector":
+        return cls(rule.users, rule.user_groups, rule.verbs, rule.resources, rule.namespaces,
+                   rule.non_resource_urls)
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "Selector":
+        """Keys as in a policy rule (users, userGroups, verbs, resources, namespaces,
+        nonResourceURLs) plus ``authenticated``. Raises ValueError on anything else."""
+        if not isinstance(data, dict):
+            raise ValueError(f"request selector: expected a mapping, got {data!r}")
+        unknown = sorted(set(data) - set(_SELECTOR_KEYS))
+        if unknown:
+            raise ValueError(f"request selector: unknown key {unknown[0]!r} "
+                             f"(expected one of {', '.join(_SELECTOR_KEYS)})")
+        resources = data.get("resources")
+        if resources is not None and not isinstance(resources, list):
+            raise ValueError(f"resources: expected a list, got {resources!r}")
+        authenticated = data.get("authenticated")
+        if authenticated is not None and not isinstance(authenticated, bool):
+            raise ValueError(f"authenticated: expected true or false, got {authenticated!r}")
+        return cls(
+            users=_string_list(data.get("users"), "users"),
+            user_groups=_string_list(data.get("userGroups"), "userGroups"),
+            verbs=_string_list(data.get("verbs"), "verbs"),
+            resources=tuple(_group_resources(item, f"resources[{i}]")
+                            for i, item in enumerate(resources or ())),
+            namespaces=_string_list(data.get("namespaces"), "namespaces"),
+            non_resource_urls=_string_list(data.get("nonResourceURLs"), "nonResourceURLs"),
+            authenticated=authenticated,
+        )
+
+    def as_rule(self) -> Rule:
+        return Rule(-1, "", self.users, self.user_groups, self.verbs, self.resources,
+                    self.namespaces, self.non_resource_urls)
+
+    def contains(self, request: Request) -> bool:
+        if self.authenticated is not None and (request.user is not None) != self.authenticated:
+            return False
+        return rule_matches(self.as_rule(), request, wildcard_group=True)
+
+    def describe(self) -> str:
+        parts = []
+        for label, values in (("users", self.users), ("groups", self.user_groups),
+                              ("verbs", self.verbs), ("namespaces", self.namespaces),
+                              ("paths", self.non_resource_urls)):
+            if values:
+                parts.append(f"{label} {', '.join(values)}")
+        for entry in self.resources:
+            group = entry.group or "core"
+            parts.append(f"{'/'.join(entry.resources) or '*'} in group {group}"
+                         + (f" named {', '.join(entry.resource_names)}" if entry.resource_names else ""))
+        if self.authenticated is not None:
+            parts.append("authenticated" if self.authenticated else "unauthenticated")
+        return "; ".join(parts) or "every request"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One way the policy decides requests of a selector: the rule, its decision, an example."""
+
+    rule: int | None  # the first matching rule, None when no rule matches (level None)
+    level: Level
+    decision: Decision
+    witness: Request
+
+
+# --------------------------------------------------------------------------------------------
+# Fields and their classes
+
+KIND, USER, VERB, API_GROUP, RESOURCE, SUBRESOURCE, NAMESPACE, NAME, PATH = range(9)
+FIXED_FIELDS = 9
+RESOURCE_KIND, NON_RESOURCE_KIND = 1, 2  # bits of the KIND field
+IN_GROUP, NOT_IN_GROUP = 2, 1  # bits of a group-membership field
+
+# Realistic values, tried first when a witness may take any value of a class.
+_USERS = ("alice", "system:serviceaccount:default:app", "bob")
+_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+_NON_RESOURCE_VERBS = ("get", "post", "put", "delete", "head")
+_GROUP_RESOURCES = {
+    "": ("pods", "services", "configmaps", "secrets", "serviceaccounts", "nodes", "namespaces",
+         "persistentvolumeclaims", "endpoints", "events"),
+    "apps": ("deployments", "statefulsets", "daemonsets", "replicasets"),
+    "batch": ("jobs", "cronjobs"),
+    "rbac.authorization.k8s.io": ("roles", "rolebindings", "clusterroles", "clusterrolebindings"),
+    "networking.k8s.io": ("ingresses", "networkpolicies"),
+    "storage.k8s.io": ("storageclasses", "csidrivers"),
+    "coordination.k8s.io": ("leases",),
+    "authentication.k8s.io": ("tokenreviews",),
+    "authorization.k8s.io": ("subjectaccessreviews",),
+    "certificates.k8s.io": ("certificatesigningrequests",),
+    "admissionregistration.k8s.io": ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"),
+    "apiextensions.k8s.io": ("customresourcedefinitions",),
+    "policy": ("poddisruptionbudgets",),
+    "autoscaling": ("horizontalpodautoscalers",),
+    "events.k8s.io": ("events",),
+    "discovery.k8s.io": ("endpointslices",),
+}
+_API_GROUPS = tuple(_GROUP_RESOURCES)
+_ALL_RESOURCES = tuple(dict.fromkeys(r for rs in _GROUP_RESOURCES.values() for r in rs))
+_CLUSTER_SCOPED = frozenset({
+    "nodes", "namespaces", "persistentvolumes", "clusterroles", "clusterrolebindings",
+    "storageclasses", "csidrivers", "tokenreviews", "subjectaccessreviews",
+    "certificatesigningrequests", "validatingwebhookconfigurations",
+    "mutatingwebhookconfigurations", "customresourcedefinitions",
+})
+_SUBRESOURCES = ("", "status", "log", "exec", "scale")
+_NAMESPACES = ("default", "kube-system", "prod", "")
+_NAMES = ("example", "")
+_COLLECTION_VERBS = frozenset({"list", "watch", "create", "deletecollection"})
+_PATHS = ("/metrics", "/version", "/healthz", "/livez", "/readyz", "/openapi/v2", "/api",
+          "/apis", "/logs")
+
+
+def _no_slash(value: str) -> bool:
+    return "/" not in value
+
+
+def _non_empty(value: str) -> bool:
+    return value != ""
+
+
+def _resource_name(value: str) -> bool:
+    return value != "" and "/" not in value
+
+
+class _Field:
+    """A string field: one class per constant the policy names, one for every other value."""
+
+    def __init__(self, constants: Iterable[str], valid, synthetic: str, allow_none: bool = False):
+        self.valid = valid
+        self.constants = tuple(dict.fromkeys(c for c in constants if valid(c)))
+        self.index = {c: i for i, c in enumerate(self.constants)}
+        self.other = len(self.constants)
+        self.none = self.other + 1 if allow_none else None  # the absent user
+        self.full = (1 << (self.other + (2 if allow_none else 1))) - 1
+        self.synthetic = synthetic
+
+    def classify(self, value: str | None) -> int:
+        if value is None:
+            return self.none
+        return self.index.get(value, self.other)
+
+    def mask(self, values: Iterable[str]) -> int:
+        bits = 0
+        for value in values:
+            if value in self.index:
+                bits |= 1 << self.index[value]
+        return bits
+
+    def pick(self, mask: int, candidates: Iterable[str]) -> str | None:
+        """A value in the classes of ``mask``: a realistic one when possible."""
+        for value in candidates:
+            if self.valid(value) and mask >> self.classify(value) & 1:
+                return value
+        for i, value in enumerate(self.constants):
+            if mask >> i & 1:
+                return value
+        if mask >> self.other & 1:
+            for n in itertools.count(1):
+                value = f"{self.synthetic}-{n}"
+                if value not in self.index:
+                    return value
+        return None  # only the absent user is left
+
+
+class _PathField:
+    """Non-resource paths: one class per exact path named, and per ``prefix*`` for the paths whose
+    longest named prefix it is. ``/`` is always a prefix, since every path starts with it."""
+
+    def __init__(self, specs: Iterable[str]):
+        exact, prefixes = [], {"/"}
+        for spec in specs:
+            if spec.endswith("*"):
+                prefixes.add(spec.rstrip("*"))
+            else:
+                exact.append(spec)
+        self.constants = tuple(dict.fromkeys(c for c in exact if c.startswith("/")))
+        self.index = {c: i for i, c in enumerate(self.constants)}
+        # longest first, so the first prefix a path starts with is its class
+        self.prefixes = tuple(sorted((p for p in prefixes if p.startswith("/")), key=len, reverse=True))
+        self.prefix_index = {p: len(self.constants) + i for i, p in enumerate(self.prefixes)}
+        self.full = (1 << (len(self.constants) + len(self.prefixes))) - 1
+
+    def classify(self, path: str) -> int:
+        if path in self.index:
+            return self.index[path]
+        for prefix in self.prefixes:
+            if path.startswith(prefix):
+                return self.prefix_index[prefix]
+        raise ValueError(f"path {path!r} does not start with /")
+
+    def spec_mask(self, spec: str) -> int:
+        """The classes ``path_matches(path, spec)`` accepts."""
+        if spec == "*":
+            return self.full
+        if not spec.endswith("*"):
+            return 1 << self.index[spec] if spec in self.index else 0
+        prefix = spec.rstrip("*")
+        if prefix == "":
+            return self.full
+        bits = 0
+        for constant, i in self.index.items():
+            if constant.startswith(prefix):
+                bits |= 1 << i
+        for other, i in self.prefix_index.items():
+            if other.startswith(prefix):
+                bits |= 1 << i
+        return bits
+
+    def pick(self, mask: int) -> str:
+        for value in _PATHS:
+            if mask >> self.classify(value) & 1:
+                return value
+        for constant, i in self.index.items():
+            if mask >> i & 1:
+                return constant
+        for prefix, i in self.prefix_index.items():
+            if mask >> i & 1:
+                return self._inside_prefix_class(prefix, i)
+        raise SpaceError("empty path class")
+
+    def _inside_prefix_class(self, prefix: str, cls: int) -> str:
+        for suffix in ("", "example", "/example"):
+            if self.classify(prefix + suffix) == cls:
+                return prefix + suffix
+        taken = {p[len(prefix)] for p in self.prefixes if len(p) > len(prefix) and p.startswith(prefix)}
+        first = next(ch for ch in itertools.chain("abcdefghijklmnopqrstuvwxyz-_~",
+                                                  map(chr, itertools.count(0x100)))
+                     if ch not in taken)
+        value = prefix + first
+        while self.classify(value) != cls:  # only constants can be in the way; they are finite
+            value += first
+        return value
+
+
+@dataclass(frozen=True)
+class _RuleFields:
+    """What the compiler reads from a rule or a selector."""
+
+    users: tuple[str, ...]
+    user_groups: tuple[str, ...]
+    verbs: tuple[str, ...]
+    resources: tuple[GroupResources, ...]
+    namespaces: tuple[str, ...]
+    non_resource_urls: tuple[str, ...]
+    wildcard_group: bool
+    authenticated: bool | None = None
+
+    @classmethod
+    def of_rule(cls, rule: Rule, wildcard_group: bool) -> "_RuleFields":
+        return cls(rule.users, rule.user_groups, rule.verbs, rule.resources, rule.namespaces,
+                   rule.non_resource_urls, wildcard_group)
+
+    @classmethod
+    def of_selector(cls, selector: Selector) -> "_RuleFields":
+        return cls(selector.users, selector.user_groups, selector.verbs, selector.resources,
+                   selector.namespaces, selector.non_resource_urls, True, selector.authenticated)
+
+
+@dataclass(frozen=True)
+class _Constants:
+    """Every string the policy (and a selector) compares a request field with."""
+
+    users: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    verbs: frozenset[str] = frozenset()
+    api_groups: frozenset[str] = frozenset()
+    resources: frozenset[str] = frozenset()
+    subresources: frozenset[str] = frozenset()
+    namespaces: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    paths: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, rules: Iterable[_RuleFields]) -> "_Constants":
+        sets: dict[str, set[str]] = {name: set() for name in cls.__dataclass_fields__}
+        for rule in rules:
+            sets["users"].update(rule.users)
+            sets["groups"].update(rule.user_groups)
+            sets["verbs"].update(rule.verbs)
+            sets["namespaces"].update(rule.namespaces)
+            sets["paths"].update(rule.non_resource_urls)
+            for entry in rule.resources:
+                sets["api_groups"].add(entry.group)
+                sets["names"].update(entry.resource_names)
+                for pattern in entry.resources:
+                    resource, _, subresource = pattern.partition("/")
+                    sets["resources"].add(resource)
+                    sets["subresources"].add(subresource)
+        return cls(**{name: frozenset(values) for name, values in sets.items()})
+
+    def __or__(self, other: "_Constants") -> "_Constants":
+        return _Constants(**{name: getattr(self, name) | getattr(other, name)
+                             for name in self.__dataclass_fields__})
+
+    def __le__(self, other: "_Constants") -> bool:
+        return all(getattr(self, name) <= getattr(other, name) for name in self.__dataclass_fields__)
+
+
+Cube = tuple  # one bitmask of allowed classes per field
+
+
+class _Universe:
+    """The classes of every field for one set of constants, and the rule-to-cubes compiler."""
+
+    def __init__(self, constants: _Constants):
+        self.constants = constants
+        self.user = _Field(sorted(constants.users), _non_empty, "other-user", allow_none=True)
+        self.verb = _Field(sorted(constants.verbs), _non_empty, "other-verb")
+        self.api_group = _Field(sorted(constants.api_groups), _no_slash, "other.example.com")
+        self.resource = _Field(sorted(constants.resources), _resource_name, "other-resource")
+        self.subresource = _Field(sorted(constants.subresources | {""}), _no_slash, "other-subresource")
+        self.namespace = _Field(sorted(constants.namespaces), _no_slash, "other-namespace")
+        self.name = _Field(sorted(constants.names), _no_slash, "other-name")
+        self.path = _PathField(sorted(constants.paths))
+        self.groups = tuple(sorted(constants.groups))
+        self.group_field = {g: FIXED_FIELDS + i for i, g in enumerate(self.groups)}
+        self.full: Cube = (
+            RESOURCE_KIND | NON_RESOURCE_KIND, self.user.full, self.verb.full, self.api_group.full,
+            self.resource.full, self.subresource.full, self.namespace.full, self.name.full,
+            self.path.full,
+        ) + (IN_GROUP | NOT_IN_GROUP,) * len(self.groups)
+
+    # ---- compiling a rule into cubes
+
+    def compile(self, rule: _RuleFields) -> list[Cube]:
+        base = list(self.full)
+        user = self.user.full
+        if rule.users or rule.user_groups or rule.authenticated is True:
+            user &= ~(1 << self.user.none)
+        if rule.authenticated is False:
+            user &= 1 << self.user.none
+        if rule.users:
+            user &= self.user.mask(rule.users)
+        base[USER] = user
+        if rule.verbs:
+            base[VERB] = self.verb.mask(rule.verbs)
+        alternatives: list[dict[int, int]] = [{}]
+        if rule.namespaces or rule.resources:
+            base[KIND] = RESOURCE_KIND
+            if rule.namespaces:
+                base[NAMESPACE] = self.namespace.mask(rule.namespaces)
+            if rule.resources:
+                alternatives = [alt for entry in rule.resources
+                                for alt in self._entry_alternatives(entry, rule.wildcard_group)]
+        elif rule.non_resource_urls:
+            base[KIND] = NON_RESOURCE_KIND
+            path = 0
+            for spec in rule.non_resource_urls:
+                path |= self.path.spec_mask(spec)
+            base[PATH] = path
+        memberships: list[dict[int, int]] = [{}]
+        if rule.user_groups:
+            memberships = [{self.group_field[g]: IN_GROUP} for g in dict.fromkeys(rule.user_groups)]
+        cubes = []
+        for membership in memberships:
+            for alternative in alternatives:
+                cube = list(base)
+                for field, bits in itertools.chain(membership.items(), alternative.items()):
+                    cube[field] &= bits
+                if all(cube):
+                    cubes.append(tuple(cube))
+        return _merge(cubes)
+
+    def _entry_alternatives(self, entry: GroupResources, wildcard_group: bool) -> Iterator[dict[int, int]]:
+        if wildcard_group and entry.group == "*":
+            group = self.api_group.full
+        else:
+            group = self.api_group.mask((entry.group,))
+        if not entry.resources:
+            yield {API_GROUP: group}
+            return
+        name = self.name.mask(entry.resource_names) if entry.resource_names else self.name.full
+        for pattern in entry.resources:
+            for resource, subresource in self._pattern_cubes(pattern):
+                yield {API_GROUP: group, NAME: name, RESOURCE: resource, SUBRESOURCE: subresource}
+
+    def _pattern_cubes(self, pattern: str) -> Iterator[tuple[int, int]]:
+        """(resource, subresource) classes ``resource_matches(pattern, ...)`` accepts, as cubes.
+
+        The three ways a pattern matches: equal to ``resource[/subresource]``; ``*/sub`` for a
+        request that has subresource ``sub``; ``res/*`` for resource ``res`` with or without
+        a subresource (plus ``*`` for everything)."""
+        if pattern == "*":
+            yield self.resource.full, self.subresource.full
+            return
+        resource, slash, subresource = pattern.partition("/")
+        if not slash:
+            yield self.resource.mask((resource,)), self.subresource.mask(("",))
+        elif subresource:
+            yield self.resource.mask((resource,)), self.subresource.mask((subresource,))
+        if pattern.startswith("*/") and pattern[2:] and False:
+            yield self.resource.full, self.subresource.mask((pattern[2:],))
+        if pattern.endswith("/*"):
+            yield self.resource.mask((pattern[:-2],)), self.subresource.full
+
+    # ---- choosing a concrete request inside a cube
+
+    def witness(self, cube: Cube) -> Request:
+        user = self.user.pick(cube[USER], _USERS)
+        groups = () if user is None else tuple(
+            g for g in self.groups if cube[self.group_field[g]] == IN_GROUP)
+        if cube[KIND] & RESOURCE_KIND:
+            verb = self.verb.pick(cube[VERB], _VERBS)
+            api_group = self.api_group.pick(cube[API_GROUP], _API_GROUPS)
+            resource = self.resource.pick(cube[RESOURCE], _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES)
+            subresource = self.subresource.pick(cube[SUBRESOURCE], _SUBRESOURCES)
+            scoped = ("", "default") if resource in _CLUSTER_SCOPED and not subresource else _NAMESPACES
+            namespace = self.namespace.pick(cube[NAMESPACE], scoped)
+            names = ("",) + _NAMES if verb in _COLLECTION_VERBS else _NAMES
+            name = self.name.pick(cube[NAME], names)
+            return Request(user=user, groups=groups, verb=verb, resource_request=True,
+                           api_group=api_group, resource=resource, subresource=subresource,
+                           namespace=namespace, name=name)
+        verb = self.verb.pick(cube[VERB], _NON_RESOURCE_VERBS)
+        return Request(user=user, groups=groups, verb=verb, resource_request=False,
+                       path=self.path.pick(cube[PATH]))
+
+
+# --------------------------------------------------------------------------------------------
+# Cube algebra
+
+
+def _meets(a: Cube, b: Cube) -> bool:
+    return all(x & y for x, y in zip(a, b))
+
+
+def _within(a: Cube, b: Cube) -> bool:
+    return all(not x & ~y for x, y in zip(a, b))
+
+
+def _intersection(a: Cube, b: Cube) -> Cube | None:
+    cube = tuple(x & y for x, y in zip(a, b))
+    return cube if all(cube) else None
+
+
+def _merge(cubes: list[Cube]) -> list[Cube]:
+    """Fewer cubes for the same set: drop contained cubes, join cubes differing in one field."""
+    cubes = list(dict.fromkeys(cubes))
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(cubes):
+            for j in range(i + 1, len(cubes)):
+                b = cubes[j]
+                joined = _join(a, b)
+                if joined is not None:
+                    cubes[i] = joined
+                    del cubes[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return cubes
+
+
+def _join(a: Cube, b: Cube) -> Cube | None:
+    if _within(a, b):
+        return b
+    if _within(b, a):
+        return a
+    differing = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(differing) != 1:
+        return None
+    i = differing[0]
+    return a[:i] + (a[i] | b[i],) + a[i + 1:]
+
+
+def _escape(cube: Cube, blockers: list[Cube]) -> Cube | None:
+    """A non-empty part of ``cube`` outside every blocker, or None when the blockers cover it.
+
+    Depth first: pick the blocker that leaves the fewest ways out, split ``cube`` minus that
+    blocker into disjoint pieces (one per field where the cube sticks out) and search each piece
+    against the remaining blockers."""
+    stack = [(cube, blockers)]
+    while stack:
+        cube, blockers = stack.pop()
+        live = [b for b in blockers if _meets(cube, b)]
+        if not live:
+            return cube
+        best, best_fields = None, None
+        for blocker in live:
+            fields = [f for f, (x, y) in enumerate(zip(cube, blocker)) if x & ~y]
+            if not fields:
+                best = None
+                break
+            if best is None or len(fields) < len(best_fields):
+                best, best_fields = blocker, fields
+        if best is None:
+            continue  # covered by one blocker
+        rest = [b for b in live if b is not best]
+        pieces = []
+        inside = list(cube)
+        for f in best_fields:
+            piece = list(inside)
+            piece[f] = cube[f] & ~best[f]
+            pieces.append((tuple(piece), rest))
+            inside[f] = cube[f] & best[f]
+        stack.extend(reversed(pieces))
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The analysis
+
+
+class _Compiled:
+    """A policy's rules as cubes over one universe."""
+
+    def __init__(self, universe: _Universe, rules: list[_RuleFields]):
+        self.universe = universe
+        self.rule_cubes = [universe.compile(rule) for rule in rules]
+
+    def blockers(self, before: int) -> list[Cube]:
+        return [cube for cubes in self.rule_cubes[:before] for cube in cubes]
+
+
+class RequestSpace:
+    """Exact answers about all requests a policy sees; every witness is checked by ``evaluate``."""
+
+    def __init__(self, policy: Policy, kube_version: tuple[int, int] | None = None):
+        self.policy = policy
+        self.kube_version = kube_version
+        self.wildcard_group = kube_version is None or tuple(kube_version) >= WILDCARD_GROUP_SINCE
+        self._rules = [_RuleFields.of_rule(rule, self.wildcard_group) for rule in policy.rules]
+        self._constants = _Constants.of(self._rules)
+        self._base = _Compiled(_Universe(self._constants), self._rules)
+        self._compiled: dict[_Constants, _Compiled] = {self._constants: self._base}
+        self._reachable: dict[int, Request | None] = {}
+        self._outcomes: dict[Selector, list[Outcome]] = {}
+
+    # ---- questions about single rules
+
+    def can_match(self, rule_index: int) -> Request | None:
+        """A request the rule matches, ignoring every other rule; None if it matches nothing."""
+        cubes = self._base.rule_cubes[rule_index]
+        if not cubes:
+            return None
+        witness = self._base.universe.witness(cubes[0])
+        if not rule_matches(self.policy.rules[rule_index], witness, self.wildcard_group):
+            raise SpaceError(f"rule {rule_index} does not match its witness {witness.describe()}")
+        return witness
+
+    def reachable(self, rule_index: int) -> Request | None:
+        """A request whose first matching rule is ``rule_index``; None if no request reaches it."""
+        if rule_index not in self._reachable:
+            witness = None
+            blockers = self._base.blockers(rule_index)
+            for cube in self._base.rule_cubes[rule_index]:
+                found = _escape(cube, blockers)
+                if found is not None:
+                    witness = self._checked(self._base.universe.witness(found), rule_index, None)
+                    break
+            self._reachable[rule_index] = witness
+        return self._reachable[rule_index]
+
+    def shadowed_by(self, rule_index: int) -> tuple[int, ...]:
+        """Earlier rules that together match every request ``rule_index`` matches; () when the rule
+        is reachable or matches nothing. Irredundant: dropping any one of them uncovers a request."""
+        if self.reachable(rule_index) is not None or self.can_match(rule_index) is None:
+            return ()
+        cubes = self._base.rule_cubes[rule_index]
+        candidates = [j for j in range(rule_index)
+                      if any(_meets(a, b) for a in cubes for b in self._base.rule_cubes[j])]
+        for j in candidates:
+            if self._covered(cubes, [j]):
+                return (j,)
+        chosen = list(candidates)
+        for j in sorted(candidates, key=lambda j: len(self._base.rule_cubes[j])):
+            trial = [k for k in chosen if k != j]
+            if self._covered(cubes, trial):
+                chosen = trial
+        return tuple(chosen)
+
+    def _covered(self, cubes: list[Cube], rule_indexes: list[int]) -> bool:
+        blockers = [b for j in rule_indexes for b in self._base.rule_cubes[j]]
+        return all(_escape(cube, blockers) is None for cube in cubes)
+
+    # ---- questions about request classes
+
+    def outcomes(self, selector: Selector = Selector()) -> list[Outcome]:
+        """One Outcome per rule (or None) that at least one request in the selector reaches,
+        ordered by rule index, None last."""
+        if selector not in self._outcomes:
+            self._outcomes[selector] = self._compute_outcomes(selector)
+        return list(self._outcomes[selector])
+
+    def levels(self, selector: Selector = Selector()) -> dict[Level, list[Outcome]]:
+        """The outcomes of ``selector`` grouped by level, lowest level first."""
+        by_level: dict[Level, list[Outcome]] = {}
+        for outcome in sorted(self.outcomes(selector), key=lambda o: o.level):
+            by_level.setdefault(outcome.level, []).append(outcome)
+        return by_level
+
+    def _compute_outcomes(self, selector: Selector) -> list[Outcome]:
+        fields = _RuleFields.of_selector(selector)
+        compiled = self._compiled_for(fields)
+        universe = compiled.universe
+        region = universe.compile(fields)
+        results: list[Outcome] = []
+        blockers: list[Cube] = []
+        for index, rule_cubes in enumerate(compiled.rule_cubes + [[universe.full]]):
+            rule = None if index == len(compiled.rule_cubes) else index
+            targets = [c for a in region for b in rule_cubes if (c := _intersection(a, b)) is not None]
+            for target in targets:
+                found = _escape(target, blockers)
+                if found is not None:
+                    witness = self._checked(universe.witness(found), rule, selector)
+                    results.append(Outcome(rule, self._decision(rule).level, self._decision(rule), witness))
+                    break
+            blockers.extend(c for c in rule_cubes if any(_meets(c, r) for r in region))
+        return results
+
+    def _compiled_for(self, fields: _RuleFields) -> _Compiled:
+        extra = _Constants.of([fields])
+        if extra <= self._constants:
+            return self._base
+        key = self._constants | extra
+        if key not in self._compiled:
+            self._compiled[key] = _Compiled(_Universe(key), self._rules)
+        return self._compiled[key]
+
+    def _decision(self, rule: int | None) -> Decision:
+        return decide(self.policy, rule)
+
+    def _checked(self, witness: Request, rule: int | None, selector: Selector | None) -> Request:
+        decision = evaluate(self.policy, witness, self.kube_version)
+        if decision.rule != rule:
+            raise SpaceError(f"witness {witness.describe()} for rule {rule} is decided by rule {decision.rule}")
+        if selector is not None and not selector.contains(witness):
+            raise SpaceError(f"witness {witness.describe()} is outside the selector {selector.describe()}")
+        return witness

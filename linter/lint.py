@@ -1,0 +1,302 @@
+"""The lint run: files -> policies -> checks -> findings -> (suppressions, only-new) -> report."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from linter.findings import Finding, Report, Severity
+from linter.policy import versions
+
+POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
+
+
+@dataclass
+class LintOptions:
+    paths: list[str] = field(default_factory=list)
+    output_format: str = "text"
+    output: str | None = None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    fail_on: str | None = None
+    exit_zero: bool = False
+    baseline: str | None = None
+    config: str | None = None
+    show_config: bool = False
+    kube_version: tuple[int, int] | None = None
+    accepted: str | None = None
+    write_accepted: str | None = None
+    diff_base: str | None = None
+    apiserver_manifest: str | None = None
+    verbose: bool = False
+
+
+class LintInputError(Exception):
+    """Unreadable input or bad usage: one line on stderr, exit code 2."""
+
+
+def collect_files(paths: list[str]) -> list[str]:
+    """The files to read: files as given, directories searched for YAML/JSON files (sorted)."""
+    files: list[str] = []
+    for path in paths or ["."]:
+        if os.path.isdir(path):
+            for directory, subdirs, names in os.walk(path):
+                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
+                files += [os.path.join(directory, n) for n in sorted(names) if n.endswith(POLICY_SUFFIXES)]
+        else:
+            files.append(path)
+    return files
+
+
+def select_checks(settings, path: str | None = None):
+    """The checks to run on ``path``: select/ignore (codes or names), per-file ignores."""
+    from linter.registry import all_checks, find_check
+
+    def keys(names):
+        resolved = set()
+        for name in names:
+            if name.upper() == "ALL":
+                resolved |= {spec.code for spec in all_checks()}
+                continue
+            spec = find_check(name)
+            if spec is None:
+                raise LintInputError(f"unknown check {name!r} (see: kube-audit-lint checks)")
+            resolved.add(spec.code)
+        return resolved
+
+    chosen = keys(settings.select) if settings.select else {spec.code for spec in all_checks()}
+    chosen -= keys(settings.ignore)
+    if path is not None:
+        import fnmatch
+
+        for pattern, names in settings.per_file_ignores.items():
+            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
+                chosen -= keys(names)
+    return [spec for spec in all_checks() if spec.code in chosen]
+
+
+def check_options(settings, spec) -> dict:
+    options = dict(spec.options)
+    for key in (spec.code, spec.name):
+        options.update(settings.check_options.get(key, {}))
+    if spec.code == "KAL050" or spec.name == "baseline-expectation-unmet":
+        options.setdefault("baseline", settings.baseline)
+    return options
+
+
+def severity_for(settings, spec, finding: Finding) -> Finding:
+    for key in (spec.code, spec.name):
+        if key in settings.severity:
+            return finding.with_severity(Severity.parse(settings.severity[key]))
+    return finding
+
+
+def lint_verdict(verdict, specs, settings, kube_version, display_path: str | None = None,
+                 apiserver=None) -> list[Finding]:
+    """Run ``specs`` on one policy document; findings in source order."""
+    from linter.registry import CheckContext
+
+    findings: list[Finding] = []
+    for spec in specs:
+        ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
+                           apiserver)
+        findings += [severity_for(settings, spec, f) for f in spec.run(ctx)]
+    return findings
+
+
+def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None,
+              kube_version: tuple[int, int] = versions.DEFAULT, options: dict | None = None,
+              apiserver_manifest_text: str | None = None) -> list[Finding]:
+    """Lint the policies in ``text`` with default settings: for examples, tests and embedding.
+
+    ``apiserver_manifest_text`` is the text of a kube-apiserver manifest (or kubeadm
+    configuration, or flags file) for the checks of the audit flags.
+    """
+    from linter.config import Settings
+    from linter.policy.validate import apiserver_verdict, is_audit_policy_document
+    from linter.policy.yamlnodes import parse_documents
+
+    settings = Settings(select=list(select or []))
+    if options:
+        settings.check_options = {code: dict(opts) for code, opts in options.items()}
+    specs = select_checks(settings)
+    apiserver = None
+    if apiserver_manifest_text is not None:
+        from linter.apiserver_flags import apiserver_config_from_text
+
+        apiserver = apiserver_config_from_text("<apiserver-manifest>", apiserver_manifest_text)
+    findings: list[Finding] = []
+    for document in parse_documents(path, text):
+        if is_audit_policy_document(document.data):
+            findings += lint_verdict(apiserver_verdict(document, kube_version), specs, settings, kube_version,
+                                     apiserver=apiserver)
+    return findings
+
+
+def _sort_key(finding: Finding):
+    loc = finding.location
+    return (loc.path, loc.line, loc.column, finding.code, finding.message)
+
+
+def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
+               apiserver_manifest: str | None = None) -> Report:
+    from linter.policy.load import lint_read
+    from linter.policy.yamlnodes import InputError
+
+    report = Report(findings=[], root=os.getcwd())
+    apiserver = None
+    if apiserver_manifest:
+        from linter.apiserver_flags import read_apiserver_config
+
+        try:
+            apiserver = read_apiserver_config(apiserver_manifest)
+        except InputError as exc:
+            raise LintInputError(str(exc)) from None
+        report.sources[apiserver_manifest] = _source_text(apiserver_manifest)
+    for path in collect_files(paths):
+        explicit = path in paths
+        try:
+            reading = lint_read(path, kube_version)
+        except InputError as exc:
+            if (explicit and not os.path.isfile(path)) or _mentions_audit_policy(path):
+                raise LintInputError(str(exc)) from None
+            # pre-commit hands over every YAML file, templates included: one that does not even
+            # mention an audit policy is not ours to complain about
+            report.skipped.append(path)
+            if verbose:
+                print(f"{exc} (skipped: not an audit policy)", file=sys.stderr)
+            continue
+        if not reading.is_policy_file:
+            report.skipped.append(path)
+            if verbose:
+                print(f"{path}: skipped: no audit.k8s.io Policy document", file=sys.stderr)
+            continue
+        if verbose:
+            for doc in reading.skipped:
+                print(f"{path}:{doc.start.line}:{doc.start.column}: skipped document {doc.index + 1}: "
+                      "not an audit.k8s.io Policy", file=sys.stderr)
+        report.files.append(path)
+        report.sources[path] = _source_text(path)
+        specs = select_checks(settings, path)
+        for verdict in reading.verdicts:
+            report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver)
+        report.findings += _file_note_findings(reading, specs)
+    report.checks = tuple(select_checks(settings))
+    report.findings.sort(key=_sort_key)
+    return report
+
+
+def _mentions_audit_policy(path: str) -> bool:
+    """Whether an unreadable file was meant to be an audit policy (so its error is ours to report)."""
+    if path == "-":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(1 << 20)
+    except OSError:
+        return True
+    return b"audit.k8s.io" in raw or re.search(rb"(?m)^\s*kind:\s*['\"]?Policy\b", raw) is not None
+
+
+def _source_text(path: str) -> str:
+    if path == "-":
+        return ""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def _file_note_findings(reading, specs) -> list[Finding]:
+    """How the apiserver reads this file differently (several documents): reported by invalid-policy."""
+    from linter.findings import Location
+
+    invalid = next((s for s in specs if s.name == "invalid-policy"), None)
+    if invalid is None:
+        return []
+    findings = []
+    for note in reading.notes:
+        findings.append(Finding(
+            code=invalid.code, name=invalid.name,
+            severity=Severity.ERROR if note.error else Severity.WARNING,
+            message=note.render(),
+            location=Location(reading.path, note.span.line, note.span.column, note.span.end_line, note.span.end_column),
+            subject=note.kind,
+        ))
+    return findings
+
+
+def exit_code(report: Report, settings) -> int:
+    if settings.exit_zero or settings.fail_on == "never":
+        return 0
+    threshold = Severity.parse(settings.fail_on)
+    return 1 if any(f.severity >= threshold for f in report.active) else 0
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def lint_report(options: LintOptions):
+    """Run a whole lint as the command would, without writing output: (report, settings).
+
+    Raises ConfigError, LintInputError or another ValueError for input the user must fix.
+    """
+    from linter.config import load_settings
+
+    settings = load_settings(options)
+    kube_version = options.kube_version or (
+        versions.parse(settings.kube_version) if settings.kube_version else versions.DEFAULT
+    )
+    report = lint_paths(options.paths, settings, kube_version, options.verbose, options.apiserver_manifest)
+    report = apply_suppressions(report, settings)
+    report = apply_only_new(report, options)
+    return report, settings
+
+
+def run_lint_command(options: LintOptions) -> int:
+    from linter.config import ConfigError, load_settings, show_settings
+
+    try:
+        if options.show_config:
+            write_output(show_settings(load_settings(options)), options.output)
+            return 0
+        report, settings = lint_report(options)
+        if options.write_accepted:
+            return 0
+        from linter.output import render
+
+        color = (options.output is None and options.output_format == "text" and sys.stdout.isatty()
+                 and "NO_COLOR" not in os.environ)
+        write_output(render(report, options.output_format, color=color), options.output)
+        return exit_code(report, settings)
+    except (ConfigError, LintInputError, ValueError) as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def apply_suppressions(report: Report, settings) -> Report:
+    """Inline suppressions (``# kube-audit-lint: disable=...``): see linter.suppressions."""
+    try:
+        from linter import suppressions
+    except ImportError:
+        return report
+    return suppressions.apply_to_report(report, settings)
+
+
+def apply_only_new(report: Report, options: LintOptions) -> Report:
+    """``--accepted`` / ``--write-accepted`` / ``--diff-base``: see linter.only_new."""
+    if not (options.accepted or options.write_accepted or options.diff_base):
+        return report
+    from linter import only_new
+
+    return only_new.apply(report, options)

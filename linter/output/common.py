@@ -1,0 +1,145 @@
+"""Small helpers every formatter shares: paths relative to the report root, ordering, counts."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from linter.findings import Finding, Report, Severity
+
+STDIN_NAMES = ("-", "<stdin>")
+
+
+def relative_path(path: str, root: str) -> str | None:
+    """``path`` relative to ``root`` with forward slashes, or None when it lies outside ``root``."""
+    if path in STDIN_NAMES:
+        return None
+    try:
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root or "."))
+    except ValueError:  # another drive on Windows
+        return None
+    relative = relative.replace(os.sep, "/")
+    if relative == ".." or relative.startswith("../"):
+        return None
+    return posixpath.normpath(relative)
+
+
+def display_path(path: str, root: str) -> str:
+    """The path to show a user or a CI system: relative to ``root`` when possible, else absolute."""
+    if path in STDIN_NAMES:
+        return path
+    relative = relative_path(path, root)
+    if relative is not None:
+        return relative
+    return os.path.abspath(path).replace(os.sep, "/")
+
+
+def ordered(report: Report) -> list[Finding]:
+    """Findings by file (in the order the files were given), then position, then code."""
+    return sorted(report.findings, key=order_key(report))
+
+
+def order_key(report: Report):
+    """The sort key behind :func:`ordered`, for sorting findings paired with other values."""
+    file_rank = {path: rank for rank, path in enumerate(report.files)}
+
+    def key(finding: Finding):
+        location = finding.location
+        return (
+            file_rank.get(location.path, len(file_rank)),
+            location.path,
+            location.line,
+            location.column,
+            finding.code,
+            finding.message,
+        )
+
+    return key
+
+
+def group_by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Consecutive runs of findings on the same file (``findings`` already ordered)."""
+    groups: list[tuple[str, list[Finding]]] = []
+    for finding in findings:
+        if groups and groups[-1][0] == finding.location.path:
+            groups[-1][1].append(finding)
+        else:
+            groups.append((finding.location.path, [finding]))
+    return groups
+
+
+@dataclass(frozen=True)
+class Counts:
+    errors: int
+    warnings: int
+    notes: int
+    suppressed: int
+
+    @property
+    def active(self) -> int:
+        return self.errors + self.warnings + self.notes
+
+
+def counts(report: Report) -> Counts:
+    return Counts(
+        errors=report.count(Severity.ERROR),
+        warnings=report.count(Severity.WARNING),
+        notes=report.count(Severity.NOTE),
+        suppressed=sum(1 for finding in report.findings if finding.suppressed),
+    )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def severity_breakdown(tally: Counts) -> str:
+    """``1 error, 2 warnings`` (severities with no findings left out)."""
+    parts = [
+        plural(n, noun)
+        for n, noun in ((tally.errors, "error"), (tally.warnings, "warning"), (tally.notes, "note"))
+        if n
+    ]
+    return ", ".join(parts)
+
+
+def source_line(report: Report, path: str, line: int) -> str | None:
+    """Line ``line`` (1-based) of ``path`` as read for the lint, without its line break."""
+    text = report.sources.get(path)
+    if text is None or line < 1:
+        return None
+    lines = text.splitlines()
+    return lines[line - 1] if line <= len(lines) else None
+
+
+def describe_witness(witness: dict[str, Any]) -> str:
+    """A witness request (``Request.as_dict()``) in kubectl-like words; JSON for anything else."""
+    from linter.engine.request import Request
+
+    try:
+        if "path" in witness and "resource" not in witness:
+            request = Request(
+                user=witness.get("user", ""),
+                groups=tuple(witness.get("groups") or ()),
+                verb=witness.get("verb", ""),
+                resource_request=False,
+                path=witness.get("path", ""),
+            )
+        else:
+            request = Request(
+                user=witness.get("user", ""),
+                groups=tuple(witness.get("groups") or ()),
+                verb=witness.get("verb", ""),
+                api_group=witness.get("apiGroup", ""),
+                resource=witness.get("resource", ""),
+                subresource=witness.get("subresource", ""),
+                namespace=witness.get("namespace", ""),
+                name=witness.get("name", ""),
+            )
+        return request.describe()
+    except (TypeError, AttributeError):  # a third-party check's own shape of witness
+        import json
+
+        return json.dumps(witness, sort_keys=True)

@@ -1,0 +1,54 @@
+"""GitHub Actions workflow commands: one annotation per finding, shown inline on pull requests.
+
+    ::error file=policies/audit.yaml,line=12,col=5,endLine=12,endColumn=27,title=KAL001 sensitive-body-captured::message
+
+Errors become ``::error``, warnings ``::warning``, notes ``::notice``. Paths are relative to the
+report root (the workspace). Suppressed findings are not annotated. GitHub shows only the first few
+annotations of each kind per step: the Markdown summary (``--format markdown``) lists them all.
+"""
+
+from __future__ import annotations
+
+from linter.findings import Finding, Report, Severity
+
+COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def render(report: Report) -> str:
+    from linter.output.common import ordered
+
+    lines = [annotation(finding, report.root) for finding in ordered(report) if not finding.suppressed]
+    return "".join(line + "\n" for line in lines)
+
+
+def annotation(finding: Finding, root: str) -> str:
+    from linter.output.common import describe_witness, display_path
+
+    location = finding.location
+    properties = [("file", display_path(location.path, root)), ("line", location.line)]
+    single_line = location.end_line is None or location.end_line == location.line
+    # GitHub accepts columns only for an annotation on a single line
+    if single_line:
+        properties.append(("col", location.column))
+    if location.end_line is not None:
+        properties.append(("endLine", location.end_line))
+    if single_line and location.end_column is not None:
+        properties.append(("endColumn", location.end_column))
+    properties.append(("title", f"{finding.code} {finding.name}"))
+    message = [finding.message]
+    if finding.witness:
+        message.append(f"Example: {describe_witness(finding.witness)}")
+    if finding.fix:
+        message.append(f"Fix: {finding.fix}")
+    rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
+    return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(chr(10).join(message))}"
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: ``%``, CR and LF percent-encoded (``%`` first)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: as data, plus ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,96 @@
+"""JSON output: a stable structure for scripts (``--format json``).
+
+The document (version 1; new keys may be added, existing ones keep their meaning)::
+
+    {
+      "version": 1,
+      "tool": {"name": "kube-audit-lint", "version": "0.1.0", "informationUri": "https://..."},
+      "files": ["policies/audit.yaml"],          # policy files that were linted, as given
+      "skipped": ["deploy.yaml"],                # files given that held no audit policy
+      "findings": [
+        {
+          "code": "KAL001",                      # stable check code
+          "name": "sensitive-body-captured",     # stable check name
+          "severity": "error",                   # "error" | "warning" | "note" (after overrides)
+          "message": "...",
+          "file": "policies/audit.yaml",         # as given on the command line
+          "line": 12, "column": 5,               # 1-based
+          "endLine": 12, "endColumn": 27,        # 1-based, end column exclusive; null if unknown
+          "rule": 3,                             # 0-based index into the policy's rules, or null
+          "witness": {"user": "alice", "groups": [], "verb": "get", "apiGroup": "",
+                      "resource": "secrets", "subresource": "", "namespace": "prod",
+                      "name": "db-password"},    # an example request (``path`` instead of the
+                                                 # resource fields for a non-resource URL), or null
+          "fix": "...",                          # a fix hint, or null
+          "fingerprint": "3f2a...",              # stable across unrelated edits (see fingerprint.py)
+          "suppressed": false,
+          "suppression": null                    # or {"kind": "inline" | "file" | "accepted",
+                                                 #     "justification": "..."}
+        }
+      ],
+      "summary": {"errors": 1, "warnings": 0, "notes": 0, "suppressed": 0}
+    }
+
+Findings are ordered by file (in the order given), line, column and code. ``summary`` counts the
+findings that are not suppressed by severity, and the suppressed ones apart.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from linter.findings import Finding, Report
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(report: Report) -> dict[str, Any]:
+    from linter import INFORMATION_URI, __version__
+    from linter.output.common import counts, order_key
+    from linter.output.fingerprint import report_fingerprints
+
+    key = order_key(report)
+    pairs = sorted(zip(report.findings, report_fingerprints(report)), key=lambda pair: key(pair[0]))
+    tally = counts(report)
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "kube-audit-lint", "version": __version__, "informationUri": INFORMATION_URI},
+        "files": list(report.files),
+        "skipped": list(report.skipped),
+        "findings": [finding_object(finding, fingerprint) for finding, fingerprint in pairs],
+        "summary": {
+            "errors": tally.errors,
+            "warnings": tally.warnings,
+            "notes": tally.notes,
+            "suppressed": tally.suppressed,
+        },
+    }
+
+
+def finding_object(finding: Finding, fingerprint: str) -> dict[str, Any]:
+    location = finding.location
+    suppression = finding.suppression
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        "file": location.path,
+        "line": location.line,
+        "column": location.column,
+        "endLine": location.end_line,
+        "endColumn": location.end_column,
+        "rule": finding.rule_index,
+        "witness": finding.witness,
+        "fix": finding.fix,
+        "fingerprint": fingerprint,
+        "suppressed": suppression is not None,
+        "suppression": (
+            {"kind": suppression.kind, "justification": suppression.justification} if suppression else None
+        ),
+    }

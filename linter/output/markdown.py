@@ -1,0 +1,113 @@
+"""Markdown output for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
+
+Counts by severity, a table of every finding that is not suppressed (GitHub shows only a few
+annotations per step, so this table is the complete list), and the suppressed findings with their
+justification in a collapsed ``<details>`` block. Locations link to the line: to
+``$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/$GITHUB_SHA/<path>#L<line>`` when those variables are
+set (inside GitHub Actions), else to the path relative to the report root.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+from urllib.parse import quote
+
+from linter.findings import Finding, Report
+
+TITLE = "## kube-audit-lint"
+
+
+def render(report: Report, *, env: Mapping[str, str] | None = None) -> str:
+    from linter.output.common import counts, ordered
+
+    env = os.environ if env is None else env
+    findings = ordered(report)
+    active = [finding for finding in findings if not finding.suppressed]
+    suppressed = [finding for finding in findings if finding.suppressed]
+    tally = counts(report)
+    parts = [TITLE, headline(tally, len(report.files))]
+    parts.append(
+        "| Errors | Warnings | Notes | Suppressed |\n| ---: | ---: | ---: | ---: |\n"
+        f"| {tally.errors} | {tally.warnings} | {tally.notes} | {tally.suppressed} |"
+    )
+    if active:
+        parts.append(findings_table(active, report.root, env))
+    if suppressed:
+        parts.append(suppressed_details(suppressed, report.root, env))
+    return "\n\n".join(parts) + "\n"
+
+
+def headline(tally, file_count: int) -> str:
+    from linter.output.common import plural, severity_breakdown
+
+    where = f" in {plural(file_count, 'policy file')}" if file_count else ""
+    if not tally.active:
+        return f"No findings{where}."
+    return f"**{plural(tally.active, 'finding')}**{where}: {severity_breakdown(tally)}."
+
+
+def findings_table(findings: list[Finding], root: str, env: Mapping[str, str]) -> str:
+    rows = ["| Severity | Check | Location | Message |", "| --- | --- | --- | --- |"]
+    for finding in findings:
+        rows.append(
+            f"| {finding.severity.label} | {check_cell(finding)} | {location_link(finding, root, env)} "
+            f"| {message_cell(finding)} |"
+        )
+    return "\n".join(rows)
+
+
+def suppressed_details(findings: list[Finding], root: str, env: Mapping[str, str]) -> str:
+    from linter.output.common import plural
+
+    rows = ["| Check | Location | Message | Suppressed by | Justification |", "| --- | --- | --- | --- | --- |"]
+    for finding in findings:
+        suppression = finding.suppression
+        rows.append(
+            f"| {check_cell(finding)} | {location_link(finding, root, env)} | {cell(finding.message)} "
+            f"| {cell(suppression.kind)} | {cell(suppression.justification) or '*none given*'} |"
+        )
+    summary = f"{plural(len(findings), 'suppressed finding')}"
+    return f"<details>\n<summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>"
+
+
+def check_cell(finding: Finding) -> str:
+    return f"{cell(finding.code)} {cell(finding.name)}"
+
+
+def message_cell(finding: Finding) -> str:
+    from linter.output.common import describe_witness
+
+    text = cell(finding.message)
+    if finding.witness:
+        text += f"<br>Example: {cell(describe_witness(finding.witness))}"
+    if finding.fix:
+        text += f"<br>Fix: {cell(finding.fix)}"
+    return text
+
+
+def location_link(finding: Finding, root: str, env: Mapping[str, str]) -> str:
+    from linter.output.common import display_path, relative_path
+
+    location = finding.location
+    shown = display_path(location.path, root)
+    text = cell(f"{shown}:{location.line}").replace("[", "\\[").replace("]", "\\]")
+    relative = relative_path(location.path, root)
+    if relative is None:  # outside the repository: nothing to link to
+        return text
+    return f"[{text}]({line_url(relative, location.line, env)})"
+
+
+def line_url(relative: str, line: int, env: Mapping[str, str]) -> str:
+    path = quote(relative, safe="/")
+    server, repository, sha = (env.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    if server and repository and sha:
+        return f"{server.rstrip('/')}/{repository}/blob/{sha}/{path}#L{line}"
+    return f"{path}#L{line}"
+
+
+def cell(text: str) -> str:
+    """Text safe in a table cell: HTML specials as entities, ``|`` escaped, line breaks as <br>."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|").replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\n", "<br>")

@@ -1,0 +1,245 @@
+"""SARIF 2.1.0 output, built with sarif-om, for GitHub code scanning and other SARIF consumers.
+
+One run. ``tool.driver`` lists every check that ran as a rule (id = code, name = check name, help
+from the check's docstring, ``security-severity`` and ``tags`` in its properties). Each finding is a
+result with its rule id and index, an explicit level, a location relative to ``%SRCROOT%`` (the
+report root, given in ``originalUriBaseIds``), ``partialFingerprints`` that do not depend on line
+numbers, related locations, and the example request and fix hint in its properties. Suppressed
+findings stay in the log with ``suppressions`` (``inSource`` for a comment in the policy,
+``external`` for an accepted-findings file) and their justification.
+
+A check may set ``SECURITY_SEVERITY`` (a number from 0.0 to 10.0, shown by GitHub as
+Critical/High/Medium/Low) and ``TAGS`` (extra tags, e.g. ``("cis-3.2.2",)``) in its module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from linter.findings import Finding, Location, Report, Severity
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+TOOL_NAME = "kube-audit-lint"
+BASE_TAGS = ("security", "kubernetes", "audit-policy")
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+# GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low
+SECURITY_SEVERITIES = {Severity.ERROR: 8.0, Severity.WARNING: 5.0, Severity.NOTE: 2.0}
+SUPPRESSION_KINDS = {"inline": "inSource", "file": "inSource", "accepted": "external"}
+# sarif-om omits a property equal to its default; a result's level must always be explicit,
+# since a consumer would otherwise take the rule's default level instead of the finding's own.
+_ALWAYS_WRITTEN = frozenset({"level"})
+
+
+def render(report: Report) -> str:
+    log = to_json(sarif_log(report))
+    # the conventional order, so that a reader sees the schema and version first
+    ordered = {key: log.pop(key) for key in ("$schema", "version") if key in log}
+    ordered.update(log)
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(report: Report):
+    """The whole log as sarif-om objects."""
+    import sarif_om as om
+
+    from linter import __version__
+    from linter.output.fingerprint import FINGERPRINT_KEY, report_fingerprints
+
+    specs = rule_specs(report)
+    rule_index = {spec.code: index for index, spec in enumerate(specs)}
+    prints = report_fingerprints(report)
+    from linter.output.common import order_key
+
+    key = order_key(report)
+    pairs = sorted(zip(report.findings, prints), key=lambda pair: key(pair[0]))
+    results = [
+        result(finding, rule_index[finding.code], {FINGERPRINT_KEY: fingerprint}, report.root)
+        for finding, fingerprint in pairs
+    ]
+    driver = om.ToolComponent(
+        name=TOOL_NAME,
+        version=__version__,
+        semantic_version=__version__,
+        information_uri=_information_uri(),
+        rules=[rule(spec) for spec in specs],
+    )
+    run = om.Run(
+        tool=om.Tool(driver=driver),
+        results=results,
+        invocations=[om.Invocation(execution_successful=True)],
+        original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=root_uri(report.root))},
+        column_kind="unicodeCodePoints",
+    )
+    return om.SarifLog(version=SARIF_VERSION, schema_uri=SARIF_SCHEMA_URI, runs=[run])
+
+
+def rule_specs(report: Report) -> list:
+    """The checks that ran, plus a stand-in for any code a finding carries that no check declared."""
+    from linter.registry import CheckSpec
+
+    specs = list(dict((spec.code, spec) for spec in report.checks).values())
+    known = {spec.code for spec in specs}
+    for finding in report.findings:
+        if finding.code not in known:
+            known.add(finding.code)
+            specs.append(
+                CheckSpec(
+                    code=finding.code, name=finding.name, severity=finding.severity, options={},
+                    doc="", run=lambda ctx: (), module="",
+                )
+            )
+    return specs
+
+
+def rule(spec):
+    import sarif_om as om
+
+    from linter.checkdocs import check_help_markdown, check_help_text, docs_url
+
+    return om.ReportingDescriptor(
+        id=spec.code,
+        name=spec.name,
+        short_description=om.MultiformatMessageString(text=spec.summary),
+        full_description=om.MultiformatMessageString(text=spec.section("What it does") or spec.summary),
+        help=om.MultiformatMessageString(text=check_help_text(spec), markdown=check_help_markdown(spec)),
+        help_uri=docs_url(spec),
+        default_configuration=om.ReportingConfiguration(level=LEVELS[spec.severity]),
+        properties={
+            "security-severity": f"{security_severity(spec):.1f}",
+            "tags": list(dict.fromkeys(BASE_TAGS + tuple(_module_attribute(spec, "TAGS") or ()))),
+        },
+    )
+
+
+def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root: str):
+    import sarif_om as om
+
+    properties: dict[str, Any] = {}
+    if finding.witness is not None:
+        properties["witness"] = finding.witness
+    if finding.fix:
+        properties["fix"] = finding.fix
+    if finding.rule_index is not None:
+        properties["policyRule"] = finding.rule_index
+    return om.Result(
+        rule_id=finding.code,
+        rule_index=rule_index,
+        level=LEVELS[finding.severity],
+        message=om.Message(text=message_text(finding)),
+        locations=[om.Location(physical_location=physical_location(finding.location, root))],
+        related_locations=[
+            om.Location(id=index, physical_location=physical_location(related, root))
+            for index, related in enumerate(finding.related)
+        ] or None,
+        partial_fingerprints=fingerprints,
+        suppressions=[suppression(finding, root)] if finding.suppressed else None,
+        properties=properties or None,
+    )
+
+
+def message_text(finding: Finding) -> str:
+    """The message, then the example request and the fix: GitHub shows only this text inline."""
+    from linter.output.common import describe_witness
+
+    lines = [finding.message]
+    if finding.witness:
+        lines.append(f"Example: {describe_witness(finding.witness)}")
+    if finding.fix:
+        lines.append(f"Fix: {finding.fix}")
+    return "\n".join(lines)
+
+
+def suppression(finding: Finding, root: str):
+    import sarif_om as om
+
+    given = finding.suppression
+    return om.Suppression(
+        kind=SUPPRESSION_KINDS.get(given.kind, "external"),
+        justification=given.justification or None,
+        location=om.Location(physical_location=physical_location(given.location, root)) if given.location else None,
+    )
+
+
+def physical_location(location: Location, root: str):
+    import sarif_om as om
+
+    region = om.Region(start_line=max(location.line, 1), start_column=max(location.column, 1))
+    if location.end_line is not None and location.end_column is not None:
+        region.end_line = max(location.end_line, region.start_line)
+        region.end_column = max(location.end_column, 1)
+    return om.PhysicalLocation(artifact_location=artifact_location(location.path, root), region=region)
+
+
+def artifact_location(path: str, root: str):
+    """A URI relative to %SRCROOT% when the file is under the root, else an absolute file URI."""
+    import sarif_om as om
+
+    from linter.output.common import relative_path
+
+    relative = relative_path(path, root)
+    if relative is not None:
+        return om.ArtifactLocation(uri=quote(relative, safe="/"), uri_base_id=SRCROOT)
+    if path in ("-", "<stdin>"):
+        return om.ArtifactLocation(uri="stdin")
+    return om.ArtifactLocation(uri=Path(os.path.abspath(path)).as_uri())
+
+
+def root_uri(root: str) -> str:
+    """The report root as an absolute ``file:`` URI ending in ``/`` (SARIF requires the slash)."""
+    uri = Path(os.path.abspath(root or ".")).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def security_severity(spec) -> float:
+    """The check's own ``SECURITY_SEVERITY`` when it sets one in range, else by its severity."""
+    override = _module_attribute(spec, "SECURITY_SEVERITY")
+    try:
+        value = float(override)
+    except (TypeError, ValueError):
+        return SECURITY_SEVERITIES[spec.severity]
+    return value if 0.0 <= value <= 10.0 else SECURITY_SEVERITIES[spec.severity]
+
+
+def _module_attribute(spec, name: str):
+    """An optional attribute of the check's module (already imported: the check ran)."""
+    module = sys.modules.get(spec.module) if spec.module else None
+    return getattr(module, name, None)
+
+
+def _information_uri() -> str:
+    from linter import INFORMATION_URI
+
+    return INFORMATION_URI
+
+
+def to_json(value: Any) -> Any:
+    """sarif-om objects to plain JSON data under SARIF's property names (camelCase, ``$schema``).
+
+    A property left at its sarif-om default (None, -1, ...) is omitted, as SARIF consumers assume
+    the default when a property is absent.
+    """
+    import attr
+
+    if attr.has(type(value)):
+        out = {}
+        for field in attr.fields(type(value)):
+            item = getattr(value, field.name)
+            if item is None:
+                continue
+            default = field.default.factory() if isinstance(field.default, attr.Factory) else field.default
+            if item == default and field.name not in _ALWAYS_WRITTEN:
+                continue
+            out[field.metadata["schema_property_name"]] = to_json(item)
+        return out
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    return value

@@ -1,0 +1,92 @@
+"""Text output (the default): one block per finding, grouped by file, then a closing count.
+
+    policy.yaml:12:5: KAL001 [error] Secrets can be logged with their body (sensitive-body-captured)
+       12 |   - level: RequestResponse
+          |     ^^^^^^^^^^^^^^^^^^^^^^
+          = example: get secrets/db-password -n prod by alice
+          = fix: add a Metadata rule for secrets before rule 3
+
+    Found 1 finding: 1 error (1 suppressed)
+
+Suppressed findings are counted, not shown. Colour (ANSI) only when the caller asks for it.
+"""
+
+from __future__ import annotations
+
+from linter.findings import Finding, Report, Severity
+from linter.output.common import counts, describe_witness, group_by_file, ordered, plural, severity_breakdown, source_line
+
+_RESET = "\033[0m"
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+_SEVERITY_COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.NOTE: "\033[1;36m"}
+_CARET_COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    paint = _painter(color)
+    blocks: list[str] = []
+    active = [finding for finding in ordered(report) if not finding.suppressed]
+    for _path, findings in group_by_file(active):
+        blocks.append("\n".join(finding_block(finding, report, paint) for finding in findings))
+    blocks.append(closing_line(report))
+    return "\n\n".join(blocks) + "\n"
+
+
+def finding_block(finding: Finding, report: Report, paint) -> str:
+    location = finding.location
+    severity = finding.severity
+    lines = [
+        f"{paint(_BOLD, str(location))}: {paint(_BOLD, finding.code)} "
+        f"{paint(_SEVERITY_COLOURS[severity], '[' + severity.label + ']')} {finding.message} "
+        f"{paint(_DIM, '(' + finding.name + ')')}"
+    ]
+    lines += excerpt(finding, report, paint)
+    gutter = " " * (len(str(location.line)) + 4)
+    if finding.witness:
+        lines.append(f"{gutter}= {paint(_BOLD, 'example:')} {describe_witness(finding.witness)}")
+    if finding.fix:
+        lines.append(f"{gutter}= {paint(_BOLD, 'fix:')} {finding.fix}")
+    return "\n".join(lines)
+
+
+def excerpt(finding: Finding, report: Report, paint) -> list[str]:
+    """The offending source line and a caret under the span (to the end of the line if it goes on)."""
+    location = finding.location
+    text = source_line(report, location.path, location.line)
+    if text is None:
+        return []
+    number = str(location.line)
+    gutter = " " * len(number)
+    caret = underline(text, location.column, location.end_line, location.end_column, location.line)
+    return [
+        f"   {paint(_DIM, number + ' |')} {text}",
+        f"   {paint(_DIM, gutter + ' |')} {paint(_CARET_COLOURS[finding.severity], caret)}",
+    ]
+
+
+def underline(text: str, column: int, end_line: int | None, end_column: int | None, line: int) -> str:
+    """Blanks up to ``column`` (tabs kept, so the caret lines up) and ``^`` under the span."""
+    start = max(column, 1) - 1
+    padding = "".join(char if char == "\t" else " " for char in text[:start])
+    if end_column is None or end_line is None:
+        width = 1
+    elif end_line == line:
+        width = end_column - 1 - start
+    else:
+        width = len(text.rstrip()) - start
+    return padding + "^" * max(width, 1)
+
+
+def closing_line(report: Report) -> str:
+    tally = counts(report)
+    suppressed = f" ({tally.suppressed} suppressed)" if tally.suppressed else ""
+    if not tally.active:
+        return f"No findings{suppressed}."
+    return f"Found {plural(tally.active, 'finding')}: {severity_breakdown(tally)}{suppressed}"
+
+
+def _painter(color: bool):
+    if not color:
+        return lambda _style, text: text
+    return lambda style, text: f"{style}{text}{_RESET}"
