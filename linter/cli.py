@@ -238,10 +238,41 @@ def list_checks(
     raise typer.Exit(run_checks_command(output_format.value, check, full=full))
 
 
+class ReportFormat(str, Enum):
+    html = "html"
+    pdf = "pdf"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def report(
+    policy: str = typer.Argument(..., help="Policy file."),
+    events: Optional[List[str]] = typer.Option(None, "--events", help="Audit log to replay as evidence (repeat for several)."),
+    framework: Optional[str] = typer.Option(None, "--framework", help="Frameworks, comma-separated: cis, nsa, stig, pci (default), falco, elastic, eks-detections, or a profile file."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline name (gke, eks, cis, recommended) or file, for the findings."),
+    apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="kube-apiserver manifest, kubeadm configuration or flags file whose audit flags to check."),
+    output_format: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html, pdf, md or json."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (default: standard output)."),
+    accepted: Optional[str] = typer.Option(None, "--accepted", help="Accepted-findings file: its findings are listed as accepted exceptions."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+) -> None:
+    """Write a compliance report for auditors: framework controls with evidence, the effective levels, replay evidence."""
+    from linter.report import ReportOptions, run_report_command
+
+    options = ReportOptions(
+        policy=policy, events=list(events or []), frameworks=framework, baseline=baseline,
+        apiserver_manifest=apiserver_manifest, output_format=output_format.value, output=output,
+        kube_version=_kube_version(kube_version) if kube_version else None, accepted=accepted,
+    )
+    raise typer.Exit(run_report_command(options))
+
+
 def main() -> None:
     """Console entry point: never a traceback for bad input, exit 3 with a pointer for a bug."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the exit code instead of raising
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

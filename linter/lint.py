@@ -72,10 +72,23 @@ def select_checks(settings, path: str | None = None):
     if path is not None:
         import fnmatch
 
+        candidates = _path_forms(path, settings)
         for pattern, names in settings.per_file_ignores.items():
-            if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
+            if any(fnmatch.fnmatch(candidate, pattern) for candidate in candidates):
                 chosen -= keys(names)
     return [spec for spec in all_checks() if spec.code in chosen]
+
+
+def _path_forms(path: str, settings) -> list[str]:
+    """``path`` as given, by file name, and relative to the configuration file's directory."""
+    forms = [path.replace(os.sep, "/"), os.path.basename(path)]
+    config_file = getattr(settings, "config_file", None)
+    if config_file:
+        config_dir = os.path.dirname(os.path.abspath(config_file.split(" [")[0]))
+        relative = os.path.relpath(os.path.abspath(path), config_dir)
+        if not relative.startswith(".."):
+            forms.append(relative.replace(os.sep, "/"))
+    return forms
 
 
 def check_options(settings, spec) -> dict:
@@ -114,7 +127,12 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
 
     ``apiserver_manifest_text`` is the text of a kube-apiserver manifest (or kubeadm
     configuration, or flags file) for the checks of the audit flags.
+
+    Inline suppressions apply (suppressed findings are returned, marked as such). Selecting a check
+    about suppressions (linter.suppressions.PASS_CODES) runs every check, since judging a suppression
+    needs the findings it would suppress; only the selected checks' findings are returned.
     """
+    from linter import suppressions
     from linter.config import Settings
     from linter.policy.validate import apiserver_verdict, is_audit_policy_document
     from linter.policy.yamlnodes import parse_documents
@@ -122,6 +140,9 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     settings = Settings(select=list(select or []))
     if options:
         settings.check_options = {code: dict(opts) for code, opts in options.items()}
+    wanted = {spec.code for spec in select_checks(settings)}
+    if wanted & suppressions.PASS_CODES:
+        settings.select = []
     specs = select_checks(settings)
     apiserver = None
     if apiserver_manifest_text is not None:
@@ -133,7 +154,11 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
         if is_audit_policy_document(document.data):
             findings += lint_verdict(apiserver_verdict(document, kube_version), specs, settings, kube_version,
                                      apiserver=apiserver)
-    return findings
+    report = Report(findings=findings, files=[path], sources={path: text})
+    if apiserver_manifest_text is not None:
+        report.sources["<apiserver-manifest>"] = apiserver_manifest_text
+    report = suppressions.apply_to_report(report, settings)
+    return [finding for finding in report.findings if finding.code in wanted]
 
 
 def _sort_key(finding: Finding):
@@ -156,7 +181,13 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         except InputError as exc:
             raise LintInputError(str(exc)) from None
         report.sources[apiserver_manifest] = _source_text(apiserver_manifest)
+    from linter.config import is_excluded
+
     for path in collect_files(paths):
+        if is_excluded(settings, path):
+            if verbose:
+                print(f"{path}: skipped: excluded by the configuration", file=sys.stderr)
+            continue
         explicit = path in paths
         try:
             reading = lint_read(path, kube_version)
@@ -257,8 +288,19 @@ def lint_report(options: LintOptions):
     kube_version = options.kube_version or (
         versions.parse(settings.kube_version) if settings.kube_version else versions.DEFAULT
     )
-    report = lint_paths(options.paths, settings, kube_version, options.verbose, options.apiserver_manifest)
-    report = apply_suppressions(report, settings)
+    from dataclasses import replace
+
+    from linter import suppressions
+
+    selected = {spec.code for spec in select_checks(settings)}
+    judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
+    run_settings = replace(settings, select=[]) if judging_suppressions else settings
+    report = lint_paths(options.paths, run_settings, kube_version, options.verbose, options.apiserver_manifest)
+    report = apply_suppressions(report, run_settings)
+    if judging_suppressions:
+        # a suppression is judged against every check's findings; only the selected ones are reported
+        report = replace(report, findings=[f for f in report.findings if f.code in selected],
+                         checks=tuple(s for s in report.checks if s.code in selected))
     report = apply_only_new(report, options)
     return report, settings
 
@@ -286,10 +328,8 @@ def run_lint_command(options: LintOptions) -> int:
 
 def apply_suppressions(report: Report, settings) -> Report:
     """Inline suppressions (``# kube-audit-lint: disable=...``): see linter.suppressions."""
-    try:
-        from linter import suppressions
-    except ImportError:
-        return report
+    from linter import suppressions
+
     return suppressions.apply_to_report(report, settings)
 
 

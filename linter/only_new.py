@@ -34,7 +34,7 @@ class OnlyNewError(ValueError):
 def finding_fingerprint(finding: Finding, report: Report) -> str:
     from linter.output.fingerprint import fingerprint
 
-    return fingerprint(finding, report.sources.get(finding.location.path, ""))
+    return fingerprint(finding, report.sources.get(finding.location.path, ""), root=report.root)
 
 
 def _relative(path: str, root: str) -> str:

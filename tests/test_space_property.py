@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from linter.engine.evaluate import evaluate, rule_matches
 from linter.engine.request import Request
-from linter.engine.space import RequestSpace, Selector
+from linter.engine.space import RequestSpace, Selector, _RuleFields, _Universe
 from linter.policy.model import GroupResources, Policy, Rule
 
 USERS = ("u1", "u2")
@@ -108,7 +108,37 @@ def all_requests(policy: Policy, selectors_: list[Selector]) -> list[Request]:
 KUBE_VERSIONS = st.sampled_from((None, (1, 35)))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def point_selector(request: Request) -> Selector:
+    """The narrowest selector around ``request`` (group membership can only be narrowed to "any of")."""
+    if not request.resource_request:
+        return Selector(users=(request.user,) if request.user else (), verbs=(request.verb,),
+                        non_resource_urls=(request.path,), authenticated=request.user is not None)
+    combined = request.combined_resource
+    entry = GroupResources(request.api_group, (combined,), (request.name,))
+    return Selector(users=(request.user,) if request.user else (), user_groups=request.groups,
+                    verbs=(request.verb,), resources=(entry,), namespaces=(request.namespace,),
+                    authenticated=request.user is not None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies(), st.lists(selectors(), max_size=2), KUBE_VERSIONS)
+def test_every_request_falls_in_the_cubes_of_exactly_the_rules_that_match_it(policy, selector_list, kube_version):
+    wildcard = kube_version is None
+    fields = [_RuleFields.of_rule(rule, wildcard) for rule in policy.rules]
+    fields += [_RuleFields.of_selector(selector) for selector in selector_list]
+    from linter.engine.space import _Constants
+
+    universe = _Universe(_Constants.of(fields))
+    compiled = [universe.compile(f) for f in fields]
+    checks = [(rule, wildcard) for rule in policy.rules] + [(s, None) for s in selector_list]
+    for request in all_requests(policy, selector_list):
+        point = universe.point(request)
+        for (thing, wild), cubes in zip(checks, compiled):
+            expected = thing.contains(request) if wild is None else rule_matches(thing, request, wild)
+            assert any(not point & ~cube for cube in cubes) == expected, (thing, request)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policies(), st.lists(selectors(), min_size=1, max_size=2), KUBE_VERSIONS)
 def test_space_agrees_with_brute_force(policy, selector_list, kube_version):
     wildcard = kube_version is None
@@ -134,7 +164,8 @@ def test_space_agrees_with_brute_force(policy, selector_list, kube_version):
         else:
             assert shadow == ()
 
-    for selector in selector_list + [Selector()]:
+    samples = requests[:: max(1, len(requests) // 3)]
+    for selector in selector_list + [Selector()] + [point_selector(r) for r in samples]:
         expected = sorted({f for r, f in zip(requests, first) if selector.contains(r)},
                           key=lambda i: (i is None, i or 0))
         outcomes = space.outcomes(selector)

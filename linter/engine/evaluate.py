@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from linter.engine.request import Request
 from linter.policy.model import Level, Policy, Rule
-
-WILDCARD_GROUP_SINCE = (1, 36)
+from linter.policy.versions import WILDCARD_GROUP as WILDCARD_GROUP_SINCE
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ included as a literal value.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -122,14 +123,15 @@ class Selector:
             authenticated=authenticated,
         )
 
-    def as_rule(self) -> Rule:
+    @functools.cached_property
+    def _rule(self) -> Rule:
         return Rule(-1, "", self.users, self.user_groups, self.verbs, self.resources,
                     self.namespaces, self.non_resource_urls)
 
     def contains(self, request: Request) -> bool:
         if self.authenticated is not None and (request.user is not None) != self.authenticated:
             return False
-        return rule_matches(self.as_rule(), request, wildcard_group=True)
+        return rule_matches(self._rule, request, wildcard_group=True)
 
     def describe(self) -> str:
         parts = []
@@ -374,12 +376,13 @@ class _Constants:
             sets["namespaces"].update(rule.namespaces)
             sets["paths"].update(rule.non_resource_urls)
             for entry in rule.resources:
-                sets["api_groups"].add(entry.group)
+                if entry.group != "*" or not rule.wildcard_group:
+                    sets["api_groups"].add(entry.group)
                 sets["names"].update(entry.resource_names)
                 for pattern in entry.resources:
-                    resource, _, subresource = pattern.partition("/")
-                    sets["resources"].add(resource)
-                    sets["subresources"].add(subresource)
+                    resource, subresource = _pattern_constants(pattern)
+                    sets["resources"].update(resource)
+                    sets["subresources"].update(subresource)
         return cls(**{name: frozenset(values) for name, values in sets.items()})
 
     def __or__(self, other: "_Constants") -> "_Constants":
@@ -390,7 +393,57 @@ class _Constants:
         return all(getattr(self, name) <= getattr(other, name) for name in self.__dataclass_fields__)
 
 
-Cube = tuple  # one bitmask of allowed classes per field
+def _pattern_constants(pattern: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The resource and subresource strings a pattern compares with. A ``*`` only counts as a
+    literal value in ``*/*`` (which matches a literal resource or subresource ``*``)."""
+    if pattern == "*/*":
+        return ("*",), ("*",)
+    resource, _, subresource = pattern.partition("/")
+    return (() if resource == "*" else (resource,)), (() if subresource == "*" else (subresource,))
+
+
+Cube = int  # the allowed classes of every field, packed by a _Layout
+
+
+class _Layout:
+    """Packs one bitmask per field into a single integer, so that the set operations on cubes are
+    single integer operations. Each field sits under a guard bit that is always 0 in a cube: the
+    subtraction in ``nonzero_fields`` borrows into a field's guard bit only when the field is 0,
+    which tests every field at once."""
+
+    def __init__(self, widths: list[int]):
+        self.offsets, self.masks = [], []
+        offset = guards = lows = 0
+        for width in widths:
+            self.offsets.append(offset)
+            self.masks.append(((1 << width) - 1) << offset)
+            lows |= 1 << offset
+            guards |= 1 << (offset + width)
+            offset += width + 1
+        self.guards, self.lows = guards, lows
+        self.guard_field = {1 << (o + w): f for f, (o, w) in enumerate(zip(self.offsets, widths))}
+
+    def pack(self, fields: list[int]) -> Cube:
+        cube = 0
+        for offset, bits in zip(self.offsets, fields):
+            cube |= bits << offset
+        return cube
+
+    def field(self, cube: Cube, f: int) -> int:
+        return (cube & self.masks[f]) >> self.offsets[f]
+
+    def nonzero_fields(self, cube: Cube) -> int:
+        """The guard bits of the fields of ``cube`` that are not empty."""
+        return ((cube | self.guards) - self.lows) & self.guards
+
+    def nonempty(self, cube: Cube) -> bool:
+        return self.nonzero_fields(cube) == self.guards
+
+    def fields_of(self, guards: int) -> Iterator[int]:
+        while guards:
+            low = guards & -guards
+            yield self.guard_field[low]
+            guards ^= low
 
 
 class _Universe:
@@ -408,16 +461,18 @@ class _Universe:
         self.path = _PathField(sorted(constants.paths))
         self.groups = tuple(sorted(constants.groups))
         self.group_field = {g: FIXED_FIELDS + i for i, g in enumerate(self.groups)}
-        self.full: Cube = (
+        self.full_fields = [
             RESOURCE_KIND | NON_RESOURCE_KIND, self.user.full, self.verb.full, self.api_group.full,
             self.resource.full, self.subresource.full, self.namespace.full, self.name.full,
             self.path.full,
-        ) + (IN_GROUP | NOT_IN_GROUP,) * len(self.groups)
+        ] + [IN_GROUP | NOT_IN_GROUP] * len(self.groups)
+        self.layout = _Layout([full.bit_length() for full in self.full_fields])
+        self.full: Cube = self.layout.pack(self.full_fields)
 
     # ---- compiling a rule into cubes
 
     def compile(self, rule: _RuleFields) -> list[Cube]:
-        base = list(self.full)
+        base = list(self.full_fields)
         user = self.user.full
         if rule.users or rule.user_groups or rule.authenticated is True:
             user &= ~(1 << self.user.none)
@@ -444,16 +499,17 @@ class _Universe:
             base[PATH] = path
         memberships: list[dict[int, int]] = [{}]
         if rule.user_groups:
+            # "at least one of the groups": one cube per group, the others left free
             memberships = [{self.group_field[g]: IN_GROUP} for g in dict.fromkeys(rule.user_groups)]
         cubes = []
         for membership in memberships:
             for alternative in alternatives:
-                cube = list(base)
-                for field, bits in itertools.chain(membership.items(), alternative.items()):
-                    cube[field] &= bits
-                if all(cube):
-                    cubes.append(tuple(cube))
-        return _merge(cubes)
+                fields = list(base)
+                for f, bits in itertools.chain(membership.items(), alternative.items()):
+                    fields[f] &= bits
+                if all(fields):
+                    cubes.append(self.layout.pack(fields))
+        return _merge(cubes, self.layout)
 
     def _entry_alternatives(self, entry: GroupResources, wildcard_group: bool) -> Iterator[dict[int, int]]:
         if wildcard_group and entry.group == "*":
@@ -471,9 +527,9 @@ class _Universe:
     def _pattern_cubes(self, pattern: str) -> Iterator[tuple[int, int]]:
         """(resource, subresource) classes ``resource_matches(pattern, ...)`` accepts, as cubes.
 
-        The three ways a pattern matches: equal to ``resource[/subresource]``; ``*/sub`` for a
-        request that has subresource ``sub``; ``res/*`` for resource ``res`` with or without
-        a subresource (plus ``*`` for everything)."""
+        The ways a pattern matches: ``*`` everything; equal to ``resource[/subresource]``;
+        ``*/sub`` a request that has subresource ``sub``; ``res/*`` resource ``res`` with or
+        without a subresource."""
         if pattern == "*":
             yield self.resource.full, self.subresource.full
             return
@@ -482,113 +538,115 @@ class _Universe:
             yield self.resource.mask((resource,)), self.subresource.mask(("",))
         elif subresource:
             yield self.resource.mask((resource,)), self.subresource.mask((subresource,))
-        if pattern.startswith("*/") and pattern[2:] and False:
+        if pattern.startswith("*/") and pattern[2:]:
             yield self.resource.full, self.subresource.mask((pattern[2:],))
         if pattern.endswith("/*"):
             yield self.resource.mask((pattern[:-2],)), self.subresource.full
 
+    def point(self, request: Request) -> Cube:
+        """The cube of exactly the class ``request`` falls in (fields it does not use are free)."""
+        fields = list(self.full_fields)
+        fields[USER] = 1 << self.user.classify(request.user)
+        for group, f in self.group_field.items():
+            fields[f] = IN_GROUP if group in request.groups else NOT_IN_GROUP
+        fields[VERB] = 1 << self.verb.classify(request.verb)
+        if request.resource_request:
+            fields[KIND] = RESOURCE_KIND
+            for f, dimension, value in (
+                (API_GROUP, self.api_group, request.api_group), (RESOURCE, self.resource, request.resource),
+                (SUBRESOURCE, self.subresource, request.subresource),
+                (NAMESPACE, self.namespace, request.namespace), (NAME, self.name, request.name),
+            ):
+                fields[f] = 1 << dimension.classify(value)
+        else:
+            fields[KIND] = NON_RESOURCE_KIND
+            fields[PATH] = 1 << self.path.classify(request.path)
+        return self.layout.pack(fields)
+
     # ---- choosing a concrete request inside a cube
 
     def witness(self, cube: Cube) -> Request:
-        user = self.user.pick(cube[USER], _USERS)
+        fields = [self.layout.field(cube, f) for f in range(len(self.full_fields))]
+        user = self.user.pick(fields[USER], _USERS)
         groups = () if user is None else tuple(
-            g for g in self.groups if cube[self.group_field[g]] == IN_GROUP)
-        if cube[KIND] & RESOURCE_KIND:
-            verb = self.verb.pick(cube[VERB], _VERBS)
-            api_group = self.api_group.pick(cube[API_GROUP], _API_GROUPS)
-            resource = self.resource.pick(cube[RESOURCE], _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES)
-            subresource = self.subresource.pick(cube[SUBRESOURCE], _SUBRESOURCES)
+            g for g in self.groups if fields[self.group_field[g]] == IN_GROUP)
+        if fields[KIND] & RESOURCE_KIND:
+            verb = self.verb.pick(fields[VERB], _VERBS)
+            api_group = self.api_group.pick(fields[API_GROUP], _API_GROUPS)
+            resource = self.resource.pick(fields[RESOURCE], _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES)
+            subresource = self.subresource.pick(fields[SUBRESOURCE], _SUBRESOURCES)
             scoped = ("", "default") if resource in _CLUSTER_SCOPED and not subresource else _NAMESPACES
-            namespace = self.namespace.pick(cube[NAMESPACE], scoped)
+            namespace = self.namespace.pick(fields[NAMESPACE], scoped)
             names = ("",) + _NAMES if verb in _COLLECTION_VERBS else _NAMES
-            name = self.name.pick(cube[NAME], names)
+            name = self.name.pick(fields[NAME], names)
             return Request(user=user, groups=groups, verb=verb, resource_request=True,
                            api_group=api_group, resource=resource, subresource=subresource,
                            namespace=namespace, name=name)
-        verb = self.verb.pick(cube[VERB], _NON_RESOURCE_VERBS)
+        verb = self.verb.pick(fields[VERB], _NON_RESOURCE_VERBS)
         return Request(user=user, groups=groups, verb=verb, resource_request=False,
-                       path=self.path.pick(cube[PATH]))
+                       path=self.path.pick(fields[PATH]))
 
 
 # --------------------------------------------------------------------------------------------
-# Cube algebra
+# Searching cube differences
 
 
-def _meets(a: Cube, b: Cube) -> bool:
-    return all(x & y for x, y in zip(a, b))
-
-
-def _within(a: Cube, b: Cube) -> bool:
-    return all(not x & ~y for x, y in zip(a, b))
-
-
-def _intersection(a: Cube, b: Cube) -> Cube | None:
-    cube = tuple(x & y for x, y in zip(a, b))
-    return cube if all(cube) else None
-
-
-def _merge(cubes: list[Cube]) -> list[Cube]:
+def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
     """Fewer cubes for the same set: drop contained cubes, join cubes differing in one field."""
     cubes = list(dict.fromkeys(cubes))
-    changed = True
-    while changed:
-        changed = False
-        for i, a in enumerate(cubes):
-            for j in range(i + 1, len(cubes)):
-                b = cubes[j]
-                joined = _join(a, b)
-                if joined is not None:
-                    cubes[i] = joined
-                    del cubes[j]
-                    changed = True
-                    break
-            if changed:
+    merged = True
+    while merged:
+        merged = False
+        for i, j in itertools.combinations(range(len(cubes)), 2):
+            a, b = cubes[i], cubes[j]
+            differing = layout.nonzero_fields(a ^ b)
+            if not a & ~b or not b & ~a or differing & (differing - 1) <= 1:
+                cubes[i] = a | b
+                del cubes[j]
+                merged = True
                 break
     return cubes
 
 
-def _join(a: Cube, b: Cube) -> Cube | None:
-    if _within(a, b):
-        return b
-    if _within(b, a):
-        return a
-    differing = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-    if len(differing) != 1:
-        return None
-    i = differing[0]
-    return a[:i] + (a[i] | b[i],) + a[i + 1:]
+@dataclass(frozen=True)
+class _Blocker:
+    cube: Cube
+    rule: int
 
 
-def _escape(cube: Cube, blockers: list[Cube]) -> Cube | None:
+def _escape(cube: Cube, blockers: list[_Blocker], layout: _Layout,
+            used: set[int] | None = None) -> Cube | None:
     """A non-empty part of ``cube`` outside every blocker, or None when the blockers cover it.
 
-    Depth first: pick the blocker that leaves the fewest ways out, split ``cube`` minus that
+    Depth first: take the blocker that leaves the fewest ways out, split ``cube`` minus that
     blocker into disjoint pieces (one per field where the cube sticks out) and search each piece
-    against the remaining blockers."""
+    against the remaining blockers. ``used`` collects the rules of the blockers the search leaned
+    on: when it finds nothing, those rules alone cover the cube."""
     stack = [(cube, blockers)]
     while stack:
         cube, blockers = stack.pop()
-        live = [b for b in blockers if _meets(cube, b)]
+        live = [b for b in blockers if layout.nonempty(cube & b.cube)]
         if not live:
             return cube
-        best, best_fields = None, None
+        best, best_out, best_count = None, 0, 0
         for blocker in live:
-            fields = [f for f, (x, y) in enumerate(zip(cube, blocker)) if x & ~y]
-            if not fields:
-                best = None
+            out = layout.nonzero_fields(cube & ~blocker.cube)
+            if not out:
+                best = blocker
+                best_out = 0
                 break
-            if best is None or len(fields) < len(best_fields):
-                best, best_fields = blocker, fields
-        if best is None:
-            continue  # covered by one blocker
+            count = out.bit_count()
+            if best is None or count < best_count:
+                best, best_out, best_count = blocker, out, count
+        if used is not None:
+            used.add(best.rule)
         rest = [b for b in live if b is not best]
         pieces = []
-        inside = list(cube)
-        for f in best_fields:
-            piece = list(inside)
-            piece[f] = cube[f] & ~best[f]
-            pieces.append((tuple(piece), rest))
-            inside[f] = cube[f] & best[f]
+        inside = cube
+        for f in layout.fields_of(best_out):
+            mask = layout.masks[f]
+            pieces.append(((inside & ~mask) | (cube & ~best.cube & mask), rest))
+            inside &= ~mask | best.cube
         stack.extend(reversed(pieces))
     return None
 
@@ -602,10 +660,23 @@ class _Compiled:
 
     def __init__(self, universe: _Universe, rules: list[_RuleFields]):
         self.universe = universe
+        self.layout = universe.layout
         self.rule_cubes = [universe.compile(rule) for rule in rules]
 
-    def blockers(self, before: int) -> list[Cube]:
-        return [cube for cubes in self.rule_cubes[:before] for cube in cubes]
+    def blockers(self, rules: Iterable[int], region: list[Cube] | None = None) -> list[_Blocker]:
+        """The cubes of ``rules`` (those that meet ``region``, when given)."""
+        return [_Blocker(cube, j) for j in rules for cube in self.rule_cubes[j]
+                if region is None or any(self.layout.nonempty(cube & r) for r in region)]
+
+    def escape(self, targets: list[Cube], blockers: list[_Blocker]) -> Cube | None:
+        for target in targets:
+            found = _escape(target, blockers, self.layout)
+            if found is not None:
+                return found
+        return None
+
+    def covered(self, targets: list[Cube], rules: Iterable[int]) -> bool:
+        return self.escape(targets, self.blockers(rules, targets)) is None
 
 
 class RequestSpace:
@@ -620,6 +691,7 @@ class RequestSpace:
         self._base = _Compiled(_Universe(self._constants), self._rules)
         self._compiled: dict[_Constants, _Compiled] = {self._constants: self._base}
         self._reachable: dict[int, Request | None] = {}
+        self._shadows: dict[int, tuple[int, ...]] = {}
         self._outcomes: dict[Selector, list[Outcome]] = {}
 
     # ---- questions about single rules
@@ -637,37 +709,41 @@ class RequestSpace:
     def reachable(self, rule_index: int) -> Request | None:
         """A request whose first matching rule is ``rule_index``; None if no request reaches it."""
         if rule_index not in self._reachable:
-            witness = None
-            blockers = self._base.blockers(rule_index)
-            for cube in self._base.rule_cubes[rule_index]:
-                found = _escape(cube, blockers)
-                if found is not None:
-                    witness = self._checked(self._base.universe.witness(found), rule_index, None)
-                    break
-            self._reachable[rule_index] = witness
+            cubes = self._base.rule_cubes[rule_index]
+            found = self._base.escape(cubes, self._base.blockers(range(rule_index), cubes))
+            self._reachable[rule_index] = None if found is None else self._checked(
+                self._base.universe.witness(found), rule_index, None)
         return self._reachable[rule_index]
 
     def shadowed_by(self, rule_index: int) -> tuple[int, ...]:
         """Earlier rules that together match every request ``rule_index`` matches; () when the rule
-        is reachable or matches nothing. Irredundant: dropping any one of them uncovers a request."""
+        is reachable or matches nothing. Irredundant: without any one of them, some request
+        would reach the rule."""
+        if rule_index not in self._shadows:
+            self._shadows[rule_index] = self._shadowing(rule_index)
+        return self._shadows[rule_index]
+
+    def _shadowing(self, rule_index: int) -> tuple[int, ...]:
         if self.reachable(rule_index) is not None or self.can_match(rule_index) is None:
             return ()
-        cubes = self._base.rule_cubes[rule_index]
-        candidates = [j for j in range(rule_index)
-                      if any(_meets(a, b) for a in cubes for b in self._base.rule_cubes[j])]
-        for j in candidates:
-            if self._covered(cubes, [j]):
+        compiled = self._base
+        cubes = compiled.rule_cubes[rule_index]
+        blockers = compiled.blockers(range(rule_index), cubes)
+        for j in sorted({b.rule for b in blockers}):
+            if compiled.covered(cubes, [j]):
                 return (j,)
-        chosen = list(candidates)
-        for j in sorted(candidates, key=lambda j: len(self._base.rule_cubes[j])):
+        core: set[int] = set()
+        for cube in cubes:
+            if _escape(cube, blockers, compiled.layout, core) is not None:
+                raise SpaceError(f"rule {rule_index} is unreachable but escapes its earlier rules")
+        chosen = sorted(core)
+        for j in sorted(core, reverse=True):  # keep earlier rules: they are what the reader sees first
             trial = [k for k in chosen if k != j]
-            if self._covered(cubes, trial):
+            if compiled.covered(cubes, trial):
                 chosen = trial
+        if not compiled.covered(cubes, chosen):
+            raise SpaceError(f"rules {chosen} do not cover rule {rule_index}")
         return tuple(chosen)
-
-    def _covered(self, cubes: list[Cube], rule_indexes: list[int]) -> bool:
-        blockers = [b for j in rule_indexes for b in self._base.rule_cubes[j]]
-        return all(_escape(cube, blockers) is None for cube in cubes)
 
     # ---- questions about request classes
 
@@ -688,20 +764,20 @@ class RequestSpace:
     def _compute_outcomes(self, selector: Selector) -> list[Outcome]:
         fields = _RuleFields.of_selector(selector)
         compiled = self._compiled_for(fields)
-        universe = compiled.universe
+        universe, layout = compiled.universe, compiled.layout
         region = universe.compile(fields)
         results: list[Outcome] = []
-        blockers: list[Cube] = []
-        for index, rule_cubes in enumerate(compiled.rule_cubes + [[universe.full]]):
-            rule = None if index == len(compiled.rule_cubes) else index
-            targets = [c for a in region for b in rule_cubes if (c := _intersection(a, b)) is not None]
-            for target in targets:
-                found = _escape(target, blockers)
-                if found is not None:
-                    witness = self._checked(universe.witness(found), rule, selector)
-                    results.append(Outcome(rule, self._decision(rule).level, self._decision(rule), witness))
-                    break
-            blockers.extend(c for c in rule_cubes if any(_meets(c, r) for r in region))
+        blockers: list[_Blocker] = []
+        everything = [universe.full]
+        for index, rule_cubes in enumerate(compiled.rule_cubes + [everything]):
+            rule = None if rule_cubes is everything else index
+            targets = [a & b for a in region for b in rule_cubes if layout.nonempty(a & b)]
+            found = compiled.escape(targets, blockers)
+            if found is not None:
+                witness = self._checked(universe.witness(found), rule, selector)
+                decision = decide(self.policy, rule)
+                results.append(Outcome(rule, decision.level, decision, witness))
+            blockers += [_Blocker(c, index) for c in targets]
         return results
 
     def _compiled_for(self, fields: _RuleFields) -> _Compiled:
@@ -712,9 +788,6 @@ class RequestSpace:
         if key not in self._compiled:
             self._compiled[key] = _Compiled(_Universe(key), self._rules)
         return self._compiled[key]
-
-    def _decision(self, rule: int | None) -> Decision:
-        return decide(self.policy, rule)
 
     def _checked(self, witness: Request, rule: int | None, selector: Selector | None) -> Request:
         decision = evaluate(self.policy, witness, self.kube_version)

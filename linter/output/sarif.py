@@ -49,16 +49,14 @@ def sarif_log(report: Report):
     """The whole log as sarif-om objects."""
     import sarif_om as om
 
-    from linter import __version__
+    from linter import INFORMATION_URI, __version__
+    from linter.output.common import order_key
     from linter.output.fingerprint import FINGERPRINT_KEY, report_fingerprints
 
     specs = rule_specs(report)
     rule_index = {spec.code: index for index, spec in enumerate(specs)}
-    prints = report_fingerprints(report)
-    from linter.output.common import order_key
-
     key = order_key(report)
-    pairs = sorted(zip(report.findings, prints), key=lambda pair: key(pair[0]))
+    pairs = sorted(zip(report.findings, report_fingerprints(report)), key=lambda pair: key(pair[0]))
     results = [
         result(finding, rule_index[finding.code], {FINGERPRINT_KEY: fingerprint}, report.root)
         for finding, fingerprint in pairs
@@ -67,7 +65,7 @@ def sarif_log(report: Report):
         name=TOOL_NAME,
         version=__version__,
         semantic_version=__version__,
-        information_uri=_information_uri(),
+        information_uri=INFORMATION_URI,
         rules=[rule(spec) for spec in specs],
     )
     run = om.Run(
@@ -211,12 +209,6 @@ def _module_attribute(spec, name: str):
     """An optional attribute of the check's module (already imported: the check ran)."""
     module = sys.modules.get(spec.module) if spec.module else None
     return getattr(module, name, None)
-
-
-def _information_uri() -> str:
-    from linter import INFORMATION_URI
-
-    return INFORMATION_URI
 
 
 def to_json(value: Any) -> Any:

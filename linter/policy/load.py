@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from linter.policy import versions
 from linter.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
-from linter.policy.yamlnodes import Document, InputError, read_file
+from linter.policy.yamlnodes import Document, InputError, Span, parse_leading_documents, read_file, read_text
 
 
 @dataclass
@@ -42,8 +42,13 @@ def _multi_document_note(documents: list[Document], first_policy: int) -> Proble
 
 
 def apiserver_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
-    """The apiserver's reading: the first document only. Raises InputError when unreadable."""
-    _, documents = read_file(path)
+    """The apiserver's reading: the first document only. Raises InputError when unreadable.
+
+    sigs.k8s.io/yaml decodes the first document and never looks further, so a later document
+    that is not even valid YAML does not stop the apiserver: it is reported as a warning.
+    """
+    text = read_text(path)
+    documents, tail_error = parse_leading_documents(path, text)
     if not documents:
         raise InputError(path, 1, 1, "no YAML document in the file")
     reading = FileReading(path, documents)
@@ -51,6 +56,10 @@ def apiserver_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) 
     note = _multi_document_note(documents, 0)
     if note:
         reading.notes.append(note)
+    if tail_error is not None:
+        reading.notes.append(Problem("", f"{tail_error.message}: kube-apiserver never reads past the first "
+                                     "document, so this does not stop it", Span(tail_error.line, tail_error.column,
+                                     tail_error.line, tail_error.column), (), error=False, kind="multi-document"))
     reading.skipped = documents[1:]
     return reading
 

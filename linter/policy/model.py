@@ -8,6 +8,7 @@ a null list item becomes "" and a null list becomes empty.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,11 +157,47 @@ def format_path(path: Path) -> str:
     return out
 
 
-_GO_TYPE = {bool: "bool", int: "number", float: "number", str: "string", list: "array", dict: "object"}
+_GO_VALUE = {bool: "bool", int: "number", float: "number", str: "string", list: "array", dict: "object"}
 
 
-def _go_type(value: Any) -> str:
-    return _GO_TYPE.get(type(value), "null")
+def go_value_kind(value: Any) -> str:
+    """How encoding/json names a JSON value in "cannot unmarshal <kind> into ..."."""
+    return _GO_VALUE.get(type(value), "null")
+
+
+def go_struct_field(path: Path) -> str:
+    """``Struct.field.path`` as encoding/json names the field a value was decoded into: the
+    innermost Go struct and the JSON names leading to the field, without list indexes."""
+    names = [part for part in path if isinstance(part, str)]
+    if names[:1] == ["metadata"] and len(names) > 1:
+        struct = "ObjectMeta"
+    elif names[:1] == ["rules"] and len(names) > 1:
+        struct = "GroupResources" if names[1] == "resources" and len(names) > 2 else "PolicyRule"
+    else:
+        struct = "Policy"
+    return f"{struct}.{'.'.join(names)}"
+
+
+def go_unmarshal_message(path: Path, value: Any, go_type: str) -> str:
+    """encoding/json's UnmarshalTypeError text, which kube-apiserver prints after "failed decoding: "."""
+    return f"json: cannot unmarshal {go_value_kind(value)} into Go struct field {go_struct_field(path)} of type {go_type}"
+
+
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+def is_rfc3339(text: str) -> bool:
+    """What metav1.Time accepts: Go's time.Parse with the RFC 3339 layout (fraction optional)."""
+    import datetime
+
+    match = _RFC3339.fullmatch(text)
+    if not match:
+        return False
+    try:
+        datetime.datetime(*(int(part) for part in match.groups()[:6]))
+    except ValueError:
+        return False
+    return True
 
 
 class _Decoder:
@@ -170,19 +207,19 @@ class _Decoder:
         self.doc = document
         self.issues: list[DecodeIssue] = []
         self.omit_managed_fields_known = omit_managed_fields_known
+        api_version = document.data.get("apiVersion") if isinstance(document.data, dict) else None
+        # Go type names carry the package of the version decoded into: v1.Level, v1beta1.Level
+        self.package = api_version.rpartition("/")[2] if isinstance(api_version, str) and api_version else "v1"
         for path, span in document.duplicate_keys:
             self.issues.append(DecodeIssue(path, f'duplicate field "{path[-1]}"', span, False, "duplicate-key"))
 
+    def go(self, name: str) -> str:
+        """An audit type in the decoded version's package: Level -> v1.Level."""
+        return f"{self.package}.{name}"
+
     def type_error(self, path: Path, value: Any, expected: str) -> None:
         self.issues.append(
-            DecodeIssue(
-                path,
-                f"cannot unmarshal {_go_type(value)} into Go struct field {format_path(path) or 'Policy'} "
-                f"of type {expected}",
-                self.doc.span(path),
-                True,
-                "type",
-            )
+            DecodeIssue(path, go_unmarshal_message(path, value, expected), self.doc.span(path), True, "type")
         )
 
     def known_fields(self, mapping: dict, path: Path, known: tuple[str, ...]) -> None:
@@ -193,21 +230,21 @@ class _Decoder:
                                 self.doc.key_span(path + (key,)), False, "unknown-field")
                 )
 
-    def string(self, value: Any, path: Path) -> str:
+    def string(self, value: Any, path: Path, go_type: str = "string") -> str:
         if value is None:
             return ""
         if isinstance(value, str):
             return value
-        self.type_error(path, value, "string")
+        self.type_error(path, value, go_type)
         return ""
 
-    def strings(self, value: Any, path: Path) -> tuple[str, ...]:
+    def strings(self, value: Any, path: Path, item_type: str = "string") -> tuple[str, ...]:
         if value is None:
             return ()
         if not isinstance(value, list):
-            self.type_error(path, value, "[]string")
+            self.type_error(path, value, f"[]{item_type}")
             return ()
-        return tuple(self.string(item, path + (i,)) for i, item in enumerate(value))
+        return tuple(self.string(item, path + (i,), item_type) for i, item in enumerate(value))
 
     def boolean(self, value: Any, path: Path) -> bool | None:
         if value is None:
@@ -225,8 +262,17 @@ class _Decoder:
         self.type_error(path, value, expected)
         return None
 
+    def items(self, value: Any, path: Path, item_type: str) -> list:
+        """A list of structs: the items, or [] after a type error for a non-list."""
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        self.type_error(path, value, f"[]{item_type}")
+        return []
+
     def group_resources(self, value: Any, path: Path) -> GroupResources:
-        data = self.mapping(value, path, "audit.GroupResources") or {}
+        data = self.mapping(value, path, self.go("GroupResources")) or {}
         self.known_fields(data, path, GROUP_RESOURCES_FIELDS)
         return GroupResources(
             group=self.string(data.get("group"), path + ("group",)),
@@ -236,63 +282,102 @@ class _Decoder:
 
     def rule(self, value: Any, index: int) -> Rule:
         path: Path = ("rules", index)
-        data = self.mapping(value, path, "audit.PolicyRule") or {}
+        data = self.mapping(value, path, self.go("PolicyRule")) or {}
         self.known_fields(data, path, RULE_FIELDS)
-        resources_value = data.get("resources")
-        resources: tuple[GroupResources, ...] = ()
-        if isinstance(resources_value, list):
-            resources = tuple(
-                self.group_resources(item, path + ("resources", i)) for i, item in enumerate(resources_value)
-            )
-        elif resources_value is not None:
-            self.type_error(path + ("resources",), resources_value, "[]audit.GroupResources")
+        entries = self.items(data.get("resources"), path + ("resources",), self.go("GroupResources"))
+        resources = tuple(self.group_resources(item, path + ("resources", i)) for i, item in enumerate(entries))
         omf = None
         if self.omit_managed_fields_known:
             omf = self.boolean(data.get("omitManagedFields"), path + ("omitManagedFields",))
         return Rule(
             index=index,
-            level=self.string(data.get("level"), path + ("level",)),
+            level=self.string(data.get("level"), path + ("level",), self.go("Level")),
             users=self.strings(data.get("users"), path + ("users",)),
             user_groups=self.strings(data.get("userGroups"), path + ("userGroups",)),
             verbs=self.strings(data.get("verbs"), path + ("verbs",)),
             resources=resources,
             namespaces=self.strings(data.get("namespaces"), path + ("namespaces",)),
             non_resource_urls=self.strings(data.get("nonResourceURLs"), path + ("nonResourceURLs",)),
-            omit_stages=self.strings(data.get("omitStages"), path + ("omitStages",)),
+            omit_stages=self.strings(data.get("omitStages"), path + ("omitStages",), self.go("Stage")),
             omit_managed_fields=omf,
         )
 
+    def metadata(self, value: Any) -> None:
+        """ObjectMeta is decoded too, so a wrong type in it fails the decoding like anywhere else."""
+        path: Path = ("metadata",)
+        data = self.mapping(value, path, "v1.ObjectMeta") or {}
+        self.known_fields(data, path, OBJECT_META_FIELDS)
+        for name, field_value in data.items():
+            check = _OBJECT_META_CHECKS.get(name)
+            if check is not None:
+                check(self, field_value, path + (name,))
+
+    def string_map(self, value: Any, path: Path) -> None:
+        for key, item in (self.mapping(value, path, "map[string]string") or {}).items():
+            if item is not None and not isinstance(item, str):
+                # encoding/json names the map field, not the key, in its message
+                self.issues.append(DecodeIssue(path + (key,), go_unmarshal_message(path, item, "string"),
+                                               self.doc.span(path + (key,)), True, "type"))
+
+    def struct_list(self, value: Any, path: Path, item_type: str) -> None:
+        for i, item in enumerate(self.items(value, path, item_type)):
+            self.mapping(item, path + (i,), item_type)
+
+    def int64(self, value: Any, path: Path) -> None:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is None or (number and float(value).is_integer() and -(2**63) <= value < 2**63):
+            return
+        if not number:
+            self.type_error(path, value, "int64")
+            return
+        # for a number that does not fit, encoding/json quotes the literal: "number 1.5"
+        self.issues.append(DecodeIssue(
+            path, f"json: cannot unmarshal number {value} into Go struct field {go_struct_field(path)} of type int64",
+            self.doc.span(path), True, "type"))
+
+    def time(self, value: Any, path: Path) -> None:
+        """metav1.Time: null, or a string time.Parse reads with the RFC 3339 layout."""
+        if value is None:
+            return
+        if not isinstance(value, str):
+            self.type_error(path, value, "string")
+        elif not is_rfc3339(value):
+            self.issues.append(DecodeIssue(
+                path, f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time',
+                self.doc.span(path), True, "type"))
+
     def policy(self) -> Policy:
-        data = self.mapping(self.doc.data, (), "audit.Policy")
-        if data is None:
+        data = self.doc.data if self.doc.data is not None else {}
+        if not isinstance(data, dict):
             return Policy(self.doc, None, None, (), issues=self.issues)
         self.known_fields(data, (), POLICY_FIELDS)
-        metadata = data.get("metadata")
-        if isinstance(metadata, dict):
-            self.known_fields(metadata, ("metadata",), OBJECT_META_FIELDS)
-        elif metadata is not None:
-            self.type_error(("metadata",), metadata, "v1.ObjectMeta")
-        rules_value = data.get("rules")
-        rules: tuple[Rule, ...] = ()
-        if isinstance(rules_value, list):
-            rules = tuple(self.rule(item, i) for i, item in enumerate(rules_value))
-        elif rules_value is not None:
-            self.type_error(("rules",), rules_value, "[]audit.PolicyRule")
+        if "metadata" in data:
+            self.metadata(data["metadata"])
+        entries = self.items(data.get("rules"), ("rules",), self.go("PolicyRule"))
+        rules = tuple(self.rule(item, i) for i, item in enumerate(entries))
         omf = self.boolean(data.get("omitManagedFields"), ("omitManagedFields",)) if self.omit_managed_fields_known else None
         api_version = data.get("apiVersion")
         kind = data.get("kind")
-        for name, value in (("apiVersion", api_version), ("kind", kind)):
-            if value is not None and not isinstance(value, str):
-                self.type_error((name,), value, "string")
         return Policy(
             document=self.doc,
             api_version=api_version if isinstance(api_version, str) else None,
             kind=kind if isinstance(kind, str) else None,
             rules=rules,
-            omit_stages=self.strings(data.get("omitStages"), ("omitStages",)),
+            omit_stages=self.strings(data.get("omitStages"), ("omitStages",), self.go("Stage")),
             omit_managed_fields=bool(omf),
             issues=self.issues,
         )
+
+
+_OBJECT_META_CHECKS = {
+    **dict.fromkeys(("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion"), _Decoder.string),
+    **dict.fromkeys(("generation", "deletionGracePeriodSeconds"), _Decoder.int64),
+    **dict.fromkeys(("creationTimestamp", "deletionTimestamp"), _Decoder.time),
+    **dict.fromkeys(("labels", "annotations"), _Decoder.string_map),
+    "finalizers": _Decoder.strings,
+    "ownerReferences": lambda decoder, value, path: decoder.struct_list(value, path, "v1.OwnerReference"),
+    "managedFields": lambda decoder, value, path: decoder.struct_list(value, path, "v1.ManagedFieldsEntry"),
+}
 
 
 def decode_policy(document: Document, *, omit_managed_fields_known: bool = True) -> Policy:

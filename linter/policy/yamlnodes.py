@@ -65,50 +65,107 @@ class Document:
         return self.key_spans.get(path) or self.span(path)
 
 
-# go-yaml v2's resolve table, restricted to what a plain scalar can become.
-_NULLS = {"", "~", "null", "Null", "NULL"}
-_TRUES = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
-_FALSES = {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}
-_INT = re.compile(r"^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|[0-9][0-9_]*)$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
-_SPECIAL_FLOATS = {
-    ".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
-    "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
-    "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
-    ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
+# go-yaml v2's resolve table (resolve.go): the first character hints at what a plain scalar may be,
+# and only these spellings are looked up as booleans, nulls and special floats.
+_RESOLVE_MAP: dict[str, Any] = {
+    **{t: True for t in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
+    **{f: False for f in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")},
+    **{n: None for n in ("", "~", "null", "Null", "NULL")},
+    **{s: float("nan") for s in (".nan", ".NaN", ".NAN")},
+    **{s: float("inf") for s in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
+    **{s: float("-inf") for s in ("-.inf", "-.Inf", "-.INF")},
 }
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
+_HEX_DIGITS = "0123456789abcdef"
+
+
+def _go_parse_uint(text: str, base: int) -> int | None:
+    """strconv.ParseUint(text, base, 64) for text without underscores; None when Go fails."""
+    if not text:
+        return None
+    if base == 0:
+        base = 10
+        if text[0] == "0":
+            prefix = text[1:2].lower()
+            if len(text) >= 3 and prefix in ("b", "o", "x"):
+                base, text = {"b": 2, "o": 8, "x": 16}[prefix], text[2:]
+            else:
+                base, text = 8, text[1:]
+    digits = _HEX_DIGITS[:base]
+    if any(ch.lower() not in digits for ch in text):
+        return None
+    value = int(text, base) if text else 0
+    return value if value < 1 << 64 else None
+
+
+def _go_parse_int(text: str, base: int) -> int | None:
+    """strconv.ParseInt(text, base, 64): an optional sign, then ParseUint, within int64."""
+    negative = text[:1] == "-"
+    body = text[1:] if text[:1] in ("+", "-") else text
+    magnitude = _go_parse_uint(body, base)
+    if magnitude is None or magnitude > (1 << 63) - (0 if negative else 1):
+        return None
+    return -magnitude if negative else magnitude
+
+
+def _go_float(text: str) -> float | None:
+    """strconv.ParseFloat for text already known to be well-formed; None on overflow (ErrRange)."""
+    value = float(text.replace("_", ""))
+    return None if value in (float("inf"), float("-inf")) else value
 
 
 def resolve_plain_scalar(text: str) -> Any:
-    """The value go-yaml v2 gives an unquoted scalar when decoding into interface{}."""
-    if text in _NULLS:
-        return None
-    if text in _TRUES:
-        return True
-    if text in _FALSES:
-        return False
-    if text in _SPECIAL_FLOATS:
-        return _SPECIAL_FLOATS[text]
-    if _INT.match(text):
-        digits = text.replace("_", "")
-        sign = -1 if digits.startswith("-") else 1
-        body = digits.lstrip("+-")
-        try:
-            if body.startswith("0b"):
-                return sign * int(body[2:], 2)
-            if body.startswith("0x"):
-                return sign * int(body[2:], 16)
-            if len(body) > 1 and body.startswith("0"):
-                return sign * int(body, 8)
-            return sign * int(body)
-        except ValueError:
-            return text
-    if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
-        try:
-            return float(text.replace("_", ""))
-        except ValueError:
-            return text
+    """The value go-yaml v2 gives an unquoted scalar when decoding into interface{}.
+
+    Mirrors resolve() in go-yaml v2: the first character decides what is tried. Timestamps are
+    left out on purpose: go-yaml v2 keeps a timestamp-like scalar as its original string when the
+    target is interface{}, and no timestamp spelling could have parsed as a number anyway.
+    """
+    if text in _RESOLVE_MAP:
+        return _RESOLVE_MAP[text]
+    first = text[0]
+    if first == ".":
+        return _go_float(text) if _DOT_FLOAT.fullmatch(text) else text
+    if not (first.isascii() and (first.isdigit() or first in "+-")):
+        return text  # hint 'M' (only the map above) or no hint at all
+    plain = text.replace("_", "")
+    for number in (_go_parse_int(plain, 0), _go_parse_uint(plain, 0)):
+        if number is not None:
+            return number
+    if _YAML_STYLE_FLOAT.fullmatch(plain):
+        value = _go_float(plain)
+        if value is not None:
+            return value
+    if plain.startswith("0b"):
+        for number in (_go_parse_int(plain[2:], 2), _go_parse_uint(plain[2:], 2)):
+            if number is not None:
+                return number
+    elif plain.startswith("-0b"):
+        number = _go_parse_int("-" + plain[3:], 2)
+        if number is not None:
+            return number
     return text
+
+
+_CORE_TAG = "tag:yaml.org,2002:"
+_TAG_TYPES = {"bool": bool, "int": int, "float": (int, float), "null": type(None)}
+
+
+def resolve_tagged_scalar(tag: str, text: str) -> Any:
+    """A scalar with an explicit tag (``!!str yes``, ``!!int "5"``), as go-yaml v2 decodes it.
+
+    ``!!str``, ``!!binary`` and tags go-yaml does not resolve keep the text; ``!!bool``, ``!!int``,
+    ``!!float`` and ``!!null`` must resolve to their type or go-yaml fails the whole document.
+    """
+    name = tag[len(_CORE_TAG):] if tag.startswith(_CORE_TAG) else None
+    if name not in _TAG_TYPES:
+        return text
+    value = resolve_plain_scalar(text) if text else None
+    if isinstance(value, bool) and name != "bool" or not isinstance(value, _TAG_TYPES[name]):
+        shown = {bool: "!!bool", int: "!!int", float: "!!float", type(None): "!!null"}.get(type(value), "!!str")
+        raise ValueError(f"cannot decode {shown} `{text}` as a !!{name}")
+    return float(value) if name == "float" else value
 
 
 def _span(node) -> Span:
@@ -116,16 +173,35 @@ def _span(node) -> Span:
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
+_NODE_PROPERTIES = re.compile(r"(?:&\S+\s+)?(!\S*)")
+
+
 class _Builder:
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, text: str = ""):
         self.doc = doc
+        self.text = text
         self._active: set[int] = set()
+
+    def explicit_tag(self, node) -> str | None:
+        """The node's tag when the source spells one out (ruamel resolves implicit tags the YAML 1.2
+        way, so only the source tells ``!!str yes`` from ``yes``)."""
+        index = getattr(node.start_mark, "index", None)
+        if index is None or not self.text.startswith(("!", "&"), index):
+            return None
+        if not _NODE_PROPERTIES.match(self.text, index):
+            return None
+        return str(getattr(node.tag, "value", node.tag))
 
     def build(self, node, path: Path) -> Any:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
         self.doc.spans[path] = _span(node)
         if isinstance(node, ScalarNode):
+            if self.doc.is_json and node.style is None:
+                return json.loads(node.value)  # JSON input never meets YAML's scalar rules
+            tag = self.explicit_tag(node)
+            if tag is not None:
+                return resolve_tagged_scalar(tag, node.value)
             if node.style is None:
                 return resolve_plain_scalar(node.value)
             return node.value
@@ -142,18 +218,13 @@ class _Builder:
         return None
 
     def _mapping(self, node, path: Path) -> dict:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
+        """Keys in order, as go-yaml v2 sets them: a later key (or merge) overwrites an earlier one,
+        and each overwrite is a duplicate that strict decoding reports."""
         result: dict[str, Any] = {}
-        merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key_tag = getattr(key_node.tag, "value", key_node.tag)
             if key_tag == "tag:yaml.org,2002:merge" or (key_node.value == "<<" and key_node.style is None):
-                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                for source in sources:
-                    if isinstance(source, MappingNode):
-                        for k, v in self._mapping(source, path).items():
-                            merged.setdefault(k, v)
+                self._merge(value_node, path, result, _span(key_node))
                 continue
             key = self.build(key_node, path + ("<key>",))
             self.doc.spans.pop(path + ("<key>",), None)
@@ -163,9 +234,20 @@ class _Builder:
                 self.doc.duplicate_keys.append((child, _span(key_node)))
             self.doc.key_spans[child] = _span(key_node)
             result[key] = self.build(value_node, child)
-        for k, v in merged.items():
-            result.setdefault(k, v)
         return result
+
+    def _merge(self, value_node, path: Path, result: dict, merge_span: Span) -> None:
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        # earlier maps of a merge sequence take precedence, so go-yaml applies them last
+        sources = list(reversed(value_node.value)) if isinstance(value_node, SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                raise ValueError("map merge requires map or sequence of maps as the value")
+            for key, value in self._mapping(source, path).items():
+                if key in result:
+                    self.doc.duplicate_keys.append((path + (key,), merge_span))
+                result[key] = value
 
 
 def _json_key(key: Any) -> str:
@@ -199,6 +281,19 @@ def looks_like_json(text: str) -> bool:
 
 def parse_documents(path: str, text: str) -> list[Document]:
     """All documents of a YAML stream (or the one JSON object), with positions."""
+    documents, error = parse_leading_documents(path, text)
+    if error is not None:
+        raise error
+    return documents
+
+
+def parse_leading_documents(path: str, text: str) -> tuple[list[Document], InputError | None]:
+    """The documents up to the first unreadable one, and the error that stopped the reading.
+
+    kube-apiserver reads only the first document of a policy file, so a broken later document
+    never reaches it: the caller decides whether an error after the first document matters.
+    An error in the first document (or in JSON input, which is read whole) is raised.
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -213,20 +308,26 @@ def parse_documents(path: str, text: str) -> list[Document]:
                 continue
             doc = Document(path=path, index=index, data=None, start=_span(node), is_json=is_json)
             try:
-                doc.data = _Builder(doc).build(node, ())
+                doc.data = _Builder(doc, text).build(node, ())
             except ValueError as exc:
                 span = _span(node)
                 raise InputError(path, span.line, span.column, f"cannot read YAML: {exc}") from None
             documents.append(doc)
+    except InputError as exc:
+        error = exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise InputError(path, line, column, f"invalid YAML: {problem}") from None
+        error = InputError(path, line, column, f"invalid YAML: {problem}")
     except YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
-        raise InputError(path, 1, 1, f"invalid YAML: {first}") from None
-    return documents
+        error = InputError(path, 1, 1, f"invalid YAML: {first}")
+    else:
+        return documents, None
+    if not documents:
+        raise error
+    return documents, error
 
 
 def _check_json(path: str, text: str) -> None:
@@ -236,8 +337,8 @@ def _check_json(path: str, text: str) -> None:
         raise InputError(path, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from None
 
 
-def read_file(path: str) -> tuple[str, list[Document]]:
-    """Read ``path`` (``-`` for stdin) into its documents; InputError on anything unreadable."""
+def read_text(path: str) -> str:
+    """The text of ``path`` (``-`` for stdin); InputError when it is missing, binary or empty."""
     import sys
 
     try:
@@ -252,5 +353,10 @@ def read_file(path: str) -> tuple[str, list[Document]]:
         raise InputError(path, 1, 1, "is a directory") from None
     except OSError as exc:
         raise InputError(path, 1, 1, f"cannot read: {exc.strerror or exc}") from None
-    text = decode_text(path, raw)
+    return decode_text(path, raw)
+
+
+def read_file(path: str) -> tuple[str, list[Document]]:
+    """Read ``path`` (``-`` for stdin) into its documents; InputError on anything unreadable."""
+    text = read_text(path)
     return text, parse_documents(path, text)

@@ -1,0 +1,203 @@
+"""``kube-audit-lint explain``: which rule decides a request, and why no earlier rule did.
+
+The request comes from options (``--user``, ``--group``, ``--verb``, ``--resource pods/exec``,
+``--api-group``, ``--namespace``, ``--name``; or ``--path`` for a non-resource URL;
+``--unauthenticated`` for a request with no authenticated user) or from one recorded event
+(``--event FILE:LINE``). The policy is read as kube-apiserver reads it.
+
+Text output::
+
+    request: create pods -n default by alice (groups system:authenticated)
+    rule 0 (line 5): verbs [get list watch] does not contain "create"
+    decided by rule 1 (line 9): level RequestResponse
+    omitStages: RequestReceived (policy)
+    omitManagedFields: false (policy default)
+
+JSON output (``--format json``): ``{"policy", "kubeVersion", "request", "policyLoads", "rule",
+"line", "level", "omitStages", "omitManagedFields", "skippedRules": [{"rule", "line", "field",
+"conditionLine", "reason"}]}``; ``rule`` and ``line`` are null when no rule matches.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+
+from linter.policy import versions
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+@dataclass
+class ExplainRequest:
+    """The request options as given on the command line."""
+
+    user: str | None = None
+    groups: list[str] = field(default_factory=list)
+    verb: str = "get"
+    resource: str | None = None
+    api_group: str = ""
+    namespace: str = ""
+    name: str = ""
+    path: str | None = None
+    unauthenticated: bool = False
+    event: str | None = None
+
+
+class UsageError(ValueError):
+    """Options that do not describe one request: a one-line message, exit code 2."""
+
+
+def option_conflict(options: ExplainRequest) -> str | None:
+    """Why these options do not describe exactly one request, or None when they do."""
+    if options.event is not None:
+        given = [flag for flag, present in (
+            ("--user", options.user is not None), ("--group", bool(options.groups)),
+            ("--verb", options.verb != "get"), ("--resource", options.resource is not None),
+            ("--api-group", bool(options.api_group)), ("--namespace", bool(options.namespace)),
+            ("--name", bool(options.name)), ("--path", options.path is not None),
+            ("--unauthenticated", options.unauthenticated)) if present]
+        if given:
+            return f"--event takes the whole request from the event; drop {', '.join(given)}"
+        return None
+    if options.path is not None and options.resource is not None:
+        return "--path (a non-resource URL) and --resource describe different requests: give one"
+    if options.path is not None and (options.api_group or options.namespace or options.name):
+        return "--api-group, --namespace and --name apply to resource requests, not to --path"
+    if options.path is None and options.resource is None:
+        return "describe the request with --resource (e.g. pods/exec), --path (e.g. /healthz) or --event FILE:LINE"
+    if options.unauthenticated and (options.user is not None or options.groups):
+        return "--unauthenticated means no user at all: drop --user and --group"
+    if options.path is not None and not options.path.startswith("/"):
+        return f"--path must be a URL path starting with '/', got {options.path!r}"
+    if options.resource is not None and (not options.resource.split("/")[0] or options.resource.count("/") > 1):
+        return f"--resource must be RESOURCE or RESOURCE/SUBRESOURCE (e.g. pods/exec), got {options.resource!r}"
+    return None
+
+
+def request_from_options(options: ExplainRequest):
+    """The Request the options describe (they must have passed ``option_conflict``)."""
+    from linter.engine.request import Request, parse_resource
+
+    user = None if options.unauthenticated else (options.user or "")
+    groups = tuple(options.groups)
+    if options.path is not None:
+        return Request(user=user, groups=groups, verb=options.verb, resource_request=False, path=options.path)
+    resource, subresource = parse_resource(options.resource or "")
+    return Request(user=user, groups=groups, verb=options.verb, resource_request=True, api_group=options.api_group,
+                   resource=resource, subresource=subresource, namespace=options.namespace, name=options.name)
+
+
+def parse_event_reference(text: str) -> tuple[str, int]:
+    """``FILE:LINE`` -> (FILE, LINE); UsageError when it is not that form."""
+    path, sep, line = text.rpartition(":")
+    if not sep or not path or not line.isdigit() or int(line) < 1:
+        raise UsageError(f"--event expects FILE:LINE with a line number from 1, got {text!r}")
+    return path, int(line)
+
+
+def request_from_event(reference: str):
+    """The request of the event at FILE:LINE; UsageError with a one-line reason otherwise."""
+    from linter.policy.yamlnodes import InputError
+    from linter.replay.events import event_to_request, read_event_at
+    from linter.replay.reading import LogError
+
+    path, line = parse_event_reference(reference)
+    try:
+        return event_to_request(read_event_at(path, line))
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    except (LogError, ValueError) as exc:
+        raise UsageError(f"{path}:{line}: {exc}") from None
+
+
+def stage_sources(policy, rule_index: int | None) -> list[tuple[str, str]]:
+    """Each omitted stage with where it comes from: the policy, the rule, or both."""
+    policy_stages = set(policy.omit_stages)
+    rule_stages = set(policy.rules[rule_index].omit_stages) if rule_index is not None else set()
+    out = []
+    for stage in sorted(policy_stages | rule_stages):
+        origin = "policy and rule" if stage in policy_stages and stage in rule_stages else (
+            "policy" if stage in policy_stages else "rule")
+        out.append((stage, origin))
+    return out
+
+
+def managed_fields_source(policy, rule_index: int | None) -> str:
+    if rule_index is not None and policy.rules[rule_index].omit_managed_fields is not None:
+        return "rule"
+    return "policy" if policy.omit_managed_fields else "policy default"
+
+
+def rule_line(policy, index: int) -> int:
+    return policy.span(("rules", index)).line
+
+
+def text_report(policy, explanation) -> list[str]:
+    decision = explanation.decision
+    lines = [f"request: {explanation.request.describe()}"]
+    for index, mismatch in explanation.mismatches:
+        lines.append(f"rule {index} (line {rule_line(policy, index)}): {mismatch.reason}")
+    if decision.rule is None:
+        lines.append("no rule matches: level None (the default), nothing is logged")
+    else:
+        lines.append(f"decided by rule {decision.rule} (line {rule_line(policy, decision.rule)}): "
+                     f"level {decision.level.wire}")
+    stages = stage_sources(policy, decision.rule)
+    lines.append("omitStages: " + (", ".join(f"{s} ({o})" for s, o in stages) if stages else "none"))
+    lines.append(f"omitManagedFields: {str(decision.omit_managed_fields).lower()} "
+                 f"({managed_fields_source(policy, decision.rule)})")
+    if not explanation.request.resource_request and decision.level.wire in ("Request", "RequestResponse"):
+        lines.append("note: non-resource requests have no bodies, so this level logs what Metadata logs")
+    return lines
+
+
+def json_report(policy, explanation, path: str, kube_version, accepted: bool) -> dict:
+    decision = explanation.decision
+    return {
+        "policy": path,
+        "kubeVersion": versions.format(kube_version),
+        "request": explanation.request.as_dict(),
+        "policyLoads": accepted,
+        "rule": decision.rule,
+        "line": rule_line(policy, decision.rule) if decision.rule is not None else None,
+        "level": decision.level.wire,
+        "omitStages": sorted(decision.omit_stages),
+        "omitManagedFields": decision.omit_managed_fields,
+        "skippedRules": [
+            {"rule": index, "line": rule_line(policy, index), "field": m.field,
+             "conditionLine": policy.span(m.path).line, "reason": m.reason}
+            for index, m in explanation.mismatches
+        ],
+    }
+
+
+def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[int, int], output_format: str) -> int:
+    """The explain command: print the explanation and return the exit code."""
+    from linter.engine.explain import explain
+    from linter.policy.load import apiserver_read
+    from linter.policy.yamlnodes import InputError
+
+    try:
+        conflict = option_conflict(request)
+        if conflict:
+            raise UsageError(conflict)
+        attributes = request_from_event(request.event) if request.event else request_from_options(request)
+        reading = apiserver_read(policy_path, kube_version)
+    except (UsageError, InputError) as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    verdict = reading.verdicts[0]
+    if not verdict.accepted:
+        first = verdict.errors[0]
+        print(f"{policy_path}:{first.span.line}:{first.span.column}: warning: kube-apiserver "
+              f"{versions.format(kube_version)} would refuse this policy ({first.render()}); "
+              "explaining its rules as written", file=sys.stderr)
+    explanation = explain(verdict.policy, attributes, kube_version)
+    if output_format == "json":
+        report = json_report(verdict.policy, explanation, policy_path, kube_version, verdict.accepted)
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(text_report(verdict.policy, explanation)) + "\n")
+    return EXIT_OK

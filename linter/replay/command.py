@@ -1,0 +1,243 @@
+"""``kube-audit-lint replay POLICY LOG...``: load the policies, replay, print in the chosen format.
+
+Exit codes: 0 when the replay ran (whatever it found), 2 for unusable input: a policy the
+apiserver would refuse or that cannot be read, a log that cannot be read, bad options, or under
+``--strict`` a line that is not an audit event.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from linter.policy.model import Policy
+
+EXIT_OK, EXIT_INPUT = 0, 2
+FORMATS = ("summary", "json", "jsonl", "markdown")
+
+
+@dataclass
+class ReplayOptions:
+    policy: str
+    logs: list[str]
+    output_format: str = "summary"
+    output: str | None = None
+    strict: bool = False
+    jobs: int | None = None
+    compare: str | None = None
+    kube_version: tuple[int, int] | None = None
+    progress: bool | None = None
+
+
+class ReplayUsageError(Exception):
+    """Bad input or options: reported in one line, exit code 2."""
+
+
+def run_replay_command(options: ReplayOptions) -> int:
+    try:
+        return _run(options)
+    except ReplayUsageError as exc:
+        return _fail(str(exc))
+
+
+def _fail(message: str) -> int:
+    print(f"kube-audit-lint: error: {message}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _run(options: ReplayOptions) -> int:
+    from linter.replay.reading import LogError
+    from linter.replay.runner import StrictError, default_jobs
+
+    if options.output_format not in FORMATS:
+        raise ReplayUsageError(f"--format: expected one of {', '.join(FORMATS)}")
+    if options.compare and options.output_format == "jsonl":
+        raise ReplayUsageError("--compare reports changes, not events: use --format summary, json or markdown")
+    if options.jobs is not None and options.jobs < 1:
+        raise ReplayUsageError("--jobs: expected a number of processes, 1 or more")
+    jobs = options.jobs or default_jobs()
+    policy = load_policy(options.policy, options.kube_version)
+    old = load_policy(options.compare, options.kube_version) if options.compare else None
+    with Output(options.output) as out:
+        progress = _progress(options)
+        try:
+            if old is not None:
+                _compare(options, policy, old, jobs, out, progress)
+            elif options.output_format == "jsonl":
+                _jsonl(options, policy, jobs, out, progress)
+            else:
+                _summary(options, policy, jobs, out, progress)
+        except LogError as exc:
+            return _fail(str(exc))
+        except StrictError as exc:
+            return _fail(f"{exc} (--strict)")
+        finally:
+            if progress is not None:
+                progress.finish()
+    return EXIT_OK
+
+
+def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:
+    from linter.replay import render
+    from linter.replay.summary import replay_files
+
+    summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
+                           progress=progress)
+    if options.output_format == "json":
+        out.write_json(summary.to_dict())
+    elif options.output_format == "markdown":
+        out.write_text(render.summary_markdown(summary, policy.rules))
+    else:
+        out.write_text(render.summary_text(summary, policy.rules))
+
+
+def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out: "Output", progress) -> None:
+    from linter.replay import render
+    from linter.replay.compare import compare_files
+
+    result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
+                           progress=progress)
+    if options.output_format == "json":
+        out.write_json(result.to_dict())
+    elif options.output_format == "markdown":
+        out.write_text(render.comparison_markdown(result))
+    else:
+        out.write_text(render.comparison_text(result))
+
+
+def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:
+    from linter.replay.runner import JSONL, Run
+
+    run = Run(JSONL, [policy], options.kube_version, jobs=jobs, sink=out.write_bytes, strict=options.strict,
+              progress=progress)
+    totals = run.replay(options.logs)
+    if totals.bad_line_count:
+        first = totals.bad_lines[0].render()
+        print(f"kube-audit-lint: {totals.bad_line_count:,} line(s) are not audit events and were skipped; "
+              f"the first: {first}", file=sys.stderr)
+
+
+def _progress(options: ReplayOptions):
+    from linter.replay import progress
+
+    sizes = []
+    for name in options.logs:
+        try:
+            sizes.append(None if name == "-" else os.stat(name).st_size)
+        except OSError:
+            sizes.append(0)
+    total = None if None in sizes else sum(s or 0 for s in sizes)
+    return progress.Progress() if progress.wanted(options.progress, total) else None
+
+
+class Output:
+    """Where the report goes: stdout, or the --output file (created only once there is output)."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self._stream = None
+
+    def _binary(self):
+        if self._stream is None:
+            if self.path is None:
+                self._stream = sys.stdout.buffer
+            else:
+                try:
+                    self._stream = open(self.path, "wb")
+                except OSError as exc:
+                    raise ReplayUsageError(f"--output {self.path}: {exc.strerror or exc}") from None
+        return self._stream
+
+    def write_bytes(self, data: bytes) -> None:
+        self._binary().write(data)
+
+    def write_text(self, text: str) -> None:
+        self._binary().write(text.encode("utf-8"))
+
+    def write_json(self, data) -> None:
+        import json
+
+        self.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def __enter__(self) -> "Output":
+        if self.path is not None:
+            self._binary()  # fail on an unwritable --output before the work, not after
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._stream is None:
+            return
+        if self._stream is sys.stdout.buffer:
+            self._stream.flush()
+        else:
+            self._stream.close()
+
+
+# --- policies -------------------------------------------------------------------------------------
+
+def load_policy(spec: str, kube_version: tuple[int, int] | None) -> Policy:
+    """The first policy of a file (or ``git:REF:path``), as the apiserver would accept it.
+
+    ReplayUsageError when there is none or the apiserver would refuse it (with its reasons)."""
+    from linter.policy import versions
+    from linter.policy.load import lint_read
+    from linter.policy.yamlnodes import InputError
+
+    version = kube_version or versions.DEFAULT
+    with _policy_file(spec) as path:
+        try:
+            reading = lint_read(path, version)
+        except InputError as exc:
+            raise ReplayUsageError(str(exc).replace(path, spec, 1)) from None
+        if not reading.verdicts:
+            raise ReplayUsageError(f"{spec}: no audit policy (kind: Policy, apiVersion: audit.k8s.io/v1) in the file")
+        verdict = reading.verdicts[0]
+        if path != spec:
+            verdict.policy.document.path = spec
+    if not verdict.accepted:
+        reasons = "; ".join(f"{spec}:{p.span.line}:{p.span.column}: {p.render()}" for p in verdict.errors)
+        raise ReplayUsageError(f"{spec}: kube-apiserver would refuse this policy: {reasons}")
+    return verdict.policy
+
+
+class _policy_file:
+    """A path to read the policy from: the file itself, or a temporary copy of ``git:REF:path``."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    def __enter__(self) -> str:
+        if not self.spec.startswith("git:"):
+            return self.spec
+        ref, _, path = self.spec[4:].partition(":")
+        if not ref or not path:
+            raise ReplayUsageError(f"{self.spec}: expected git:REF:path, e.g. git:main:audit/policy.yaml")
+        content = git_show(ref, path)
+        self._tmp = tempfile.TemporaryDirectory(prefix="kube-audit-lint-")
+        local = os.path.join(self._tmp.name, os.path.basename(path) or "policy.yaml")
+        with open(local, "wb") as f:
+            f.write(content)
+        return local
+
+    def __exit__(self, *exc) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def git_show(ref: str, path: str) -> bytes:
+    """The file at ``path`` (from the repository root, else from the current directory) in ``ref``."""
+    attempts = [f"{ref}:{path}"] + ([f"{ref}:./{path}"] if not path.startswith(("/", "./")) else [])
+    error = ""
+    for spec in attempts:
+        try:
+            result = subprocess.run(["git", "show", spec], capture_output=True, check=False)
+        except FileNotFoundError:
+            raise ReplayUsageError("git:REF:path needs git on PATH") from None
+        if result.returncode == 0:
+            return result.stdout
+        error = error or (result.stderr.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
+    raise ReplayUsageError(f"git:{ref}:{path}: {error}")

@@ -1,0 +1,87 @@
+"""``kube-audit-lint report``: the compliance report for auditors, as HTML, PDF, Markdown or JSON.
+
+The report is built once as plain data (``linter.report.model``) and laid out by one module per
+format: ``html`` (Jinja2 templates in ``linter/templates``; the ``report`` extra), ``pdf`` (that
+HTML printed by headless Chromium), ``markdown`` and ``json`` (no extra needed).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from linter.report.model import ReportInputError, ReportOptions
+
+FORMATS = ("html", "pdf", "md", "json")
+EXIT_INPUT = 2
+
+__all__ = ["FORMATS", "ReportInputError", "ReportOptions", "render", "run_report_command"]
+
+
+class MissingToolError(ReportInputError):
+    """An optional dependency the chosen format needs is not installed (exit code 2)."""
+
+
+def render(report: dict, fmt: str) -> str | bytes:
+    """``report`` (from ``build_report``) in ``fmt``: text, or bytes for PDF."""
+    if fmt == "json":
+        from linter.report.jsonout import render_json
+
+        return render_json(report)
+    if fmt == "md":
+        from linter.report.markdown import render_markdown
+
+        return render_markdown(report)
+    from linter.report.html import render_html
+
+    html = render_html(report)
+    if fmt == "html":
+        return html
+    from linter.report.pdf import html_to_pdf
+
+    return html_to_pdf(html)
+
+
+def check_format_available(fmt: str) -> None:
+    """Fail before any work when the format needs something missing."""
+    if fmt not in FORMATS:
+        raise ReportInputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt in ("html", "pdf"):
+        try:
+            import jinja2  # noqa: F401
+        except ImportError:
+            raise MissingToolError(f"--format {fmt} needs Jinja2: pip install 'kube-audit-lint[report]'") from None
+    if fmt == "pdf":
+        from linter.report.pdf import find_chromium
+
+        if find_chromium() is None:
+            raise MissingToolError("--format pdf needs Chromium (chromium, chromium-browser or google-chrome) "
+                                   "on PATH, or its path in KUBE_AUDIT_LINT_CHROMIUM")
+
+
+def run_report_command(options: ReportOptions) -> int:
+    """Build, render and write the report. 0 when written, 2 for input to fix (one line on stderr)."""
+    from linter.report.model import build_report
+
+    try:
+        check_format_available(options.output_format)
+        report = build_report(options)
+        output = render(report, options.output_format)
+        write(output, options.output)
+    except ReportInputError as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return 0
+
+
+def write(output: str | bytes, path: str | None) -> None:
+    if isinstance(output, str):
+        output = output.encode("utf-8")
+    if path is None or path == "-":
+        sys.stdout.buffer.write(output)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "wb") as handle:
+            handle.write(output)
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -1,0 +1,314 @@
+"""The compliance report as one JSON-serialisable value: what every format lays out.
+
+``build_report(options)`` reads the policy (as kube-apiserver reads it), the apiserver's flags,
+the framework profiles and, with ``--events``, the audit logs, and returns a dict. ``--format json``
+prints it as is; its shape is ``linter/report/report.schema.json`` (``"format":
+"kube-audit-lint-report"``, ``"formatVersion": 1``; fields are only ever added within a version):
+
+- ``identification``: ``policy`` (``path``, ``sha256``, ``lines``), ``git`` (``commit``,
+  ``dirty``, ``path`` in the repository; null outside a repository), ``generatedAt`` (UTC, ISO 8601;
+  ``SOURCE_DATE_EPOCH`` is honoured), ``tool``, ``kubeVersion``, ``frameworks``, ``baseline``,
+  ``apiserverManifest`` and ``events`` (path and SHA-256 of each input);
+- ``summary``: controls by status per framework, findings by severity, conflicts;
+- ``frameworks``: per framework its ``controls``: ``id``, ``title``, ``asks``, ``reads``,
+  ``remediation``, ``status`` (pass | fail | manual | not-applicable), ``reason``, ``conflicts``
+  (ids) and ``tests`` (``kind``, ``title``, ``expected``, ``selector``, ``status``, ``evidence``:
+  see ``linter.report.controls``);
+- ``conflicts``: where two frameworks ask opposite things, the levels the policy gives the
+  requests and which side it satisfies (``took``);
+- ``matrix``: the effective-level matrix (see ``linter.report.matrix``);
+- ``replay``: null, or the replay summary of the events (``linter.replay.summary``);
+- ``findings``: every finding of the lint run, suppressed ones included with their ``suppression``;
+- ``exceptions``: the suppressed findings (inline comments and the accepted-findings file);
+- ``sources``: the policy (and manifest) text, by line, for the appendix.
+
+Nothing in the report comes from an event's bodies, headers or annotations: replay decodes only the
+request attributes (user, groups, verb, resource, namespace, name, path without the query).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from linter import __version__
+from linter.policy import versions
+
+FORMAT_NAME = "kube-audit-lint-report"
+FORMAT_VERSION = 1
+HASH_CHUNK = 1 << 20
+
+
+class ReportInputError(ValueError):
+    """Input the user must fix: one line on stderr, exit code 2."""
+
+
+@dataclass
+class ReportOptions:
+    policy: str
+    events: list[str] = field(default_factory=list)
+    frameworks: str | None = None  # "cis,nsa"; None: the defaults
+    baseline: str | None = None
+    apiserver_manifest: str | None = None
+    output_format: str = "html"
+    output: str | None = None
+    kube_version: tuple[int, int] | None = None
+    accepted: str | None = None
+    generated_at: datetime.datetime | None = None  # for tests; else now (or SOURCE_DATE_EPOCH)
+
+
+def build_report(options: ReportOptions) -> dict[str, Any]:
+    from linter.baseline import PolicySpace
+    from linter.report import controls, frameworks as profiles
+    from linter.report.matrix import build_matrix
+
+    kube_version = options.kube_version or versions.DEFAULT
+    verdict = _read_policy(options.policy, kube_version)
+    policy_path = display_path(options.policy)
+    apiserver, apiserver_text = _read_manifest(options.apiserver_manifest)
+    try:
+        chosen = profiles.load_frameworks(profiles.parse_framework_list(options.frameworks))
+        conflicts = profiles.relevant_conflicts(profiles.load_conflicts(), chosen)
+    except profiles.FrameworkError as exc:
+        raise ReportInputError(str(exc)) from None
+    subject = controls.Subject(
+        policy=verdict.policy, verdict=verdict, policy_path=policy_path, kube_version=kube_version,
+        spaces=PolicySpace(verdict.policy, kube_version), apiserver=apiserver,
+        apiserver_path=display_path(options.apiserver_manifest) if options.apiserver_manifest else "",
+    )
+    framework_results = [controls.evaluate_framework(framework, subject) for framework in chosen]
+    conflict_results = [controls.evaluate_conflict(conflict, subject, chosen) for conflict in conflicts]
+    controls.link_conflicts(framework_results, conflict_results)
+    findings, baseline = _lint(options, kube_version)
+    replay = _replay(verdict.policy, options.events, kube_version) if options.events else None
+    policy_text = _read_text(options.policy)
+    report = {
+        "format": FORMAT_NAME,
+        "formatVersion": FORMAT_VERSION,
+        "identification": _identification(options, policy_path, policy_text, kube_version, chosen, baseline),
+        "summary": {},
+        "frameworks": framework_results,
+        "conflicts": conflict_results,
+        "matrix": build_matrix(subject),
+        "replay": replay,
+        "findings": findings,
+        "exceptions": [f for f in findings if f["suppressed"]],
+        "sources": _sources(policy_path, policy_text, subject.apiserver_path, apiserver_text),
+    }
+    report["summary"] = _summary(report)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+
+
+def display_path(path: str) -> str:
+    """Relative to the working directory when inside it (what a reader of a CI artifact expects)."""
+    if path in ("-", ""):
+        return path
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return relative.replace(os.sep, "/") if not relative.startswith("..") else absolute.replace(os.sep, "/")
+
+
+def _read_policy(path: str, kube_version):
+    from linter.policy.load import apiserver_read
+    from linter.policy.validate import is_audit_policy_document
+    from linter.policy.yamlnodes import InputError
+
+    if path == "-":
+        raise ReportInputError("the report needs a policy file, not standard input")
+    try:
+        reading = apiserver_read(path, kube_version)
+    except InputError as exc:
+        raise ReportInputError(str(exc)) from None
+    document = reading.documents[0]
+    if not is_audit_policy_document(document.data):
+        raise ReportInputError(f"{path}:{document.start.line}:{document.start.column}: not an audit policy "
+                               "(expected apiVersion audit.k8s.io/v1 and kind Policy)")
+    return reading.verdicts[0]
+
+
+def _read_manifest(path: str | None):
+    if not path:
+        return None, ""
+    from linter.apiserver_flags import read_apiserver_config
+    from linter.policy.yamlnodes import InputError
+
+    try:
+        return read_apiserver_config(path), _read_text(path)
+    except InputError as exc:
+        raise ReportInputError(str(exc)) from None
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def sha256_of(path: str) -> str | None:
+    if path == "-":
+        return None
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(HASH_CHUNK), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return digest.hexdigest()
+
+
+def git_info(path: str) -> dict | None:
+    """The commit the policy file is at, and whether it differs from it; None outside git."""
+    directory = os.path.dirname(os.path.abspath(path))
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    top = git("rev-parse", "--show-toplevel")
+    if not commit or not top:
+        return None
+    in_repo = os.path.relpath(os.path.realpath(path), os.path.realpath(top)).replace(os.sep, "/")
+    tracked = bool(git("ls-files", "--", os.path.basename(path)))
+    status = git("status", "--porcelain", "--", os.path.basename(path))
+    return {"commit": commit, "path": in_repo, "tracked": tracked, "dirty": bool(status)}
+
+
+def generated_at(options: ReportOptions) -> str:
+    moment = options.generated_at
+    if moment is None and os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        moment = datetime.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), datetime.timezone.utc)
+    moment = moment or datetime.datetime.now(datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _identification(options: ReportOptions, policy_path: str, policy_text: str, kube_version, chosen, baseline) -> dict:
+    return {
+        "policy": {"path": policy_path, "sha256": sha256_of(options.policy), "lines": len(policy_text.splitlines())},
+        "git": git_info(options.policy),
+        "generatedAt": generated_at(options),
+        "tool": {"name": "kube-audit-lint", "version": __version__},
+        "kubeVersion": versions.format(kube_version),
+        "frameworks": [{"name": f.name, "title": f.title, "version": f.version, "kind": f.kind} for f in chosen],
+        "baseline": baseline,
+        "apiserverManifest": ({"path": display_path(options.apiserver_manifest),
+                               "sha256": sha256_of(options.apiserver_manifest)}
+                              if options.apiserver_manifest else None),
+        "events": [{"path": display_path(path), "sha256": sha256_of(path)} for path in options.events],
+        "acceptedFindings": ({"path": display_path(options.accepted), "sha256": sha256_of(options.accepted)}
+                             if options.accepted else None),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The lint run, for findings and exceptions
+
+
+def _lint(options: ReportOptions, kube_version) -> tuple[list[dict], dict | None]:
+    from linter.baseline import BaselineError, load_baseline
+    from linter.config import ConfigError
+    from linter.lint import LintInputError, LintOptions, lint_report
+
+    lint_options = LintOptions(paths=[options.policy], baseline=options.baseline,
+                               apiserver_manifest=options.apiserver_manifest, kube_version=kube_version,
+                               accepted=options.accepted)
+    try:
+        report, settings = lint_report(lint_options)
+        baseline = load_baseline(settings.baseline) if settings.baseline else None
+    except (ConfigError, LintInputError, BaselineError) as exc:
+        raise ReportInputError(str(exc)) from None
+    except ValueError as exc:  # the accepted-findings file and other input the user must fix
+        raise ReportInputError(str(exc)) from None
+    from linter.output.common import order_key
+
+    findings = sorted(report.findings, key=order_key(report))
+    baseline_info = {"name": baseline.name, "title": baseline.title, "path": baseline.display_path} if baseline else None
+    return [_finding(finding) for finding in findings], baseline_info
+
+
+def _finding(finding) -> dict:
+    from linter.output.common import describe_witness
+
+    location = finding.location
+    suppression = finding.suppression
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        "file": display_path(location.path) if location.path not in ("-", "<stdin>") else location.path,
+        "line": location.line,
+        "column": location.column,
+        "rule": finding.rule_index,
+        "request": finding.witness,
+        "requestText": describe_witness(finding.witness) if finding.witness else None,
+        "fix": finding.fix,
+        "suppressed": suppression is not None,
+        "suppression": None if suppression is None else {
+            "kind": suppression.kind,
+            "justification": suppression.justification,
+            "file": display_path(suppression.location.path) if suppression.location else None,
+            "line": suppression.location.line if suppression.location else None,
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Replay
+
+
+def _replay(policy, paths: list[str], kube_version) -> dict:
+    from linter.replay.reading import LogError
+    from linter.replay.summary import replay_files
+
+    try:
+        summary = replay_files(policy, paths, kube_version, jobs=1).to_dict()
+    except LogError as exc:
+        raise ReportInputError(str(exc)) from None
+    summary.pop("policy", None)
+    for entry in summary.get("files", []):
+        entry["path"] = display_path(entry["path"])
+    for bad in summary.get("badLines", []):
+        bad["file"] = display_path(bad["file"])
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# Summary and sources
+
+
+def _summary(report: dict) -> dict:
+    findings = report["findings"]
+    active = [f for f in findings if not f["suppressed"]]
+    return {
+        "frameworks": [{"name": f["name"], "title": f["title"], "kind": f["kind"], "counts": f["counts"]}
+                       for f in report["frameworks"]],
+        "findings": {
+            "error": sum(1 for f in active if f["severity"] == "error"),
+            "warning": sum(1 for f in active if f["severity"] == "warning"),
+            "note": sum(1 for f in active if f["severity"] == "note"),
+            "suppressed": len(findings) - len(active),
+        },
+        "conflicts": len(report["conflicts"]),
+    }
+
+
+def _sources(policy_path: str, policy_text: str, manifest_path: str, manifest_text: str) -> dict:
+    sources = {"policy": {"path": policy_path, "lines": policy_text.splitlines()}}
+    if manifest_path:
+        sources["apiserverManifest"] = {"path": manifest_path, "lines": manifest_text.splitlines()}
+    return sources

@@ -1,0 +1,44 @@
+"""Shared fixtures: the repository, the shared corpus next to it, and small policy builders."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``<repo>/../shared`` (the corpus of real policies and events, schemas); skips when absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"../shared not present: {SHARED} (the corpus tests need it)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def corpus_policies(shared_dir) -> Path:
+    path = shared_dir / "corpus" / "policies"
+    if not path.is_dir():
+        pytest.skip(f"../shared not present: {path}")
+    return path
+
+
+@pytest.fixture
+def write_policy(tmp_path):
+    """Write dedented text to a file and return its path: ``write_policy(text, name="p.yaml")``."""
+
+    def write(text: str, name: str = "policy.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return str(path)
+
+    return write
