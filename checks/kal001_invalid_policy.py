@@ -70,7 +70,7 @@ def check(ctx):
     for problem in problems:
         finding = ctx.finding(
             problem.path,
-            problem.render(),
+            problem.render() + (f" ({problem.hint})" if problem.hint else ""),
             fix=FIXES.get(problem.kind),
             subject=f"{problem.kind}: {problem.render()}",
             severity=None if problem.error else Severity.WARNING,

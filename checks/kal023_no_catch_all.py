@@ -84,7 +84,7 @@ def check(ctx):
             lost = security_drops(ctx).get(None, []) if sender == AUTHENTICATED else []
             if lost:
                 witness = lost[0][1].witness
-                reason += f"; {titles(c for c, _ in lost)} are lost this way"
+                reason += f"; {titles(c for c, _ in lost)} {'are' if len(lost) > 1 else 'is'} lost this way"
             yield ctx.finding(
                 ("rules",),
                 f"{witness.describe()} matches no rule, so it is not logged: {reason}",

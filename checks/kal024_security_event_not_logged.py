@@ -17,8 +17,10 @@ example request from the first. The classes:
   requests and their approval;
 - deletion of Events.
 
-Requests that match no rule are no-catch-all's to report (it names the classes lost). Option `ignore_classes` takes class ids (`pod-exec`, `secrets-access`, `events-deleted`, ...)
-whose loss is accepted.
+Requests that match no rule are no-catch-all's to report (it names the classes lost). Drops
+scoped to `system:apiserver` are left alone: that is kube-apiserver's loopback client, whose
+credential never leaves the process. Option `ignore_classes` takes class ids (`pod-exec`,
+`secrets-access`, `events-deleted`, ...) whose loss is accepted.
 
 Impersonation is not a class of its own: the policy sees the impersonating user (the audit filter
 runs before impersonation), so an impersonated request is dropped exactly when its impersonator's

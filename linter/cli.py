@@ -77,6 +77,7 @@ def validate(
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
     output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say what was skipped and why."),
+    skip_non_policies: bool = typer.Option(False, "--skip-non-policies", help="Pass over files that hold no audit policy (for pre-commit)."),
 ) -> None:
     """Say whether kube-apiserver would load each policy, with its reasons when it would not.
 
@@ -84,7 +85,7 @@ def validate(
     """
     from linter.validate_command import run_validate
 
-    raise typer.Exit(run_validate(files, _kube_version(kube_version), output_format.value, verbose))
+    raise typer.Exit(run_validate(files, _kube_version(kube_version), output_format.value, verbose, skip_non_policies))
 
 
 class LintFormat(str, Enum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 
@@ -168,7 +167,7 @@ def _sort_key(finding: Finding):
 
 def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                apiserver_manifest: str | None = None) -> Report:
-    from linter.policy.load import lint_read
+    from linter.policy.load import lint_read, mentions_audit_policy
     from linter.policy.yamlnodes import InputError
 
     report = Report(findings=[], root=os.getcwd())
@@ -192,7 +191,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         try:
             reading = lint_read(path, kube_version)
         except InputError as exc:
-            if (explicit and not os.path.isfile(path)) or _mentions_audit_policy(path):
+            if (explicit and not os.path.isfile(path)) or mentions_audit_policy(path):
                 raise LintInputError(str(exc)) from None
             # pre-commit hands over every YAML file, templates included: one that does not even
             # mention an audit policy is not ours to complain about
@@ -218,18 +217,6 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
     return report
-
-
-def _mentions_audit_policy(path: str) -> bool:
-    """Whether an unreadable file was meant to be an audit policy (so its error is ours to report)."""
-    if path == "-":
-        return True
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(1 << 20)
-    except OSError:
-        return True
-    return b"audit.k8s.io" in raw or re.search(rb"(?m)^\s*kind:\s*['\"]?Policy\b", raw) is not None
 
 
 def _source_text(path: str) -> str:

@@ -83,8 +83,21 @@ def _policy_later_in_file(reading) -> list:
     return []
 
 
-def run_validate(files: list[str], kube_version: tuple[int, int], output_format: str, verbose: bool) -> int:
-    """The validate command: print each file's verdict and return the exit code."""
+def run_validate(files: list[str], kube_version: tuple[int, int], output_format: str, verbose: bool,
+                 skip_non_policies: bool = False) -> int:
+    """The validate command: print each file's verdict and return the exit code.
+
+    ``skip_non_policies`` (the pre-commit hook) passes over files that hold no audit policy.
+    """
+    if skip_non_policies:
+        from linter.policy.load import holds_audit_policy
+
+        kept = [path for path in files if holds_audit_policy(path)]
+        if verbose:
+            for path in files:
+                if path not in kept:
+                    sys.stderr.write(f"{path}: skipped: no audit.k8s.io Policy document\n")
+        files = kept
     results = [validate_file(path, kube_version) for path in files]
     if output_format == "json":
         sys.stdout.write(json.dumps(results_as_json(results, kube_version), indent=2) + "\n")

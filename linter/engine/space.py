@@ -600,7 +600,7 @@ def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
         for i, j in itertools.combinations(range(len(cubes)), 2):
             a, b = cubes[i], cubes[j]
             differing = layout.nonzero_fields(a ^ b)
-            if not a & ~b or not b & ~a or differing & (differing - 1) <= 1:
+            if not a & ~b or not b & ~a or differing & (differing - 1) == 0:
                 cubes[i] = a | b
                 del cubes[j]
                 merged = True

@@ -79,3 +79,28 @@ def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> Fi
         if note:
             reading.notes.append(note)
     return reading
+
+
+def mentions_audit_policy(path: str) -> bool:
+    """Whether a file that cannot be read as a policy was meant to be one (its errors are ours to
+    report), judged from its raw text: it names the audit.k8s.io group or a ``kind: Policy``."""
+    import re
+
+    if path == "-":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(1 << 20)
+    except OSError:
+        return True
+    return b"audit.k8s.io" in raw or re.search(rb"(?m)^\s*kind:\s*['\"]?Policy\b", raw) is not None
+
+
+def holds_audit_policy(path: str) -> bool:
+    """Whether ``path`` is a policy file to check: it holds an audit policy document, or it is
+    unreadable but mentions one. pre-commit hands over every YAML file; the rest are skipped."""
+    try:
+        _, documents = read_file(path)
+    except InputError:
+        return mentions_audit_policy(path)
+    return any(is_audit_policy_document(doc.data) for doc in documents)

@@ -198,8 +198,8 @@ def load_policy(spec: str, kube_version: tuple[int, int] | None) -> Policy:
         if path != spec:
             verdict.policy.document.path = spec
     if not verdict.accepted:
-        reasons = "; ".join(f"{spec}:{p.span.line}:{p.span.column}: {p.render()}" for p in verdict.errors)
-        raise ReplayUsageError(f"{spec}: kube-apiserver would refuse this policy: {reasons}")
+        reasons = "".join(f"\n  {spec}:{p.span.line}:{p.span.column}: {p.render()}" for p in verdict.errors)
+        raise ReplayUsageError(f"{spec}: kube-apiserver would refuse this policy:{reasons}")
     return verdict.policy
 
 

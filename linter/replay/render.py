@@ -174,7 +174,7 @@ def _transition(group: ChangeGroup) -> str:
 
 def _rule_side(side: dict | None) -> str:
     if side is None:
-        return "-"
+        return "not in this policy"
     return f"rule {side['index']} (line {side['line']}), {number(side['events'])} events"
 
 

@@ -55,15 +55,15 @@ def environment():
 
 def render_html(report: dict[str, Any]) -> str:
     links = SourceLinks(report)
+    links.collect(report)
     view = {
         "report": report,
         "link": links.href,
         "referenced": links.referenced,
-        "charts": replay_charts(report["replay"]) if report["replay"] else None,
+        "charts_data": replay_charts(report["replay"]) if report["replay"] else None,
         "framework_titles": {f["name"]: f["title"] for f in report["frameworks"]},
         "overall": overall(report),
     }
-    links.collect(report)
     return environment().get_template("report.html.j2").render(**view)
 
 
