@@ -132,7 +132,8 @@ def for_sender(rule, sender: str):
 
 
 def never(rule):
-    return replace(rule, users=(), user_groups=(), verbs=(), resources=_NOTHING, namespaces=(), non_resource_urls=())
+    return replace(rule, users=(), user_groups=(), verbs=(), resources=_NOTHING, namespaces=(),
+                   non_resource_urls=())
 
 
 def has_valid_level(policy, rule: int | None) -> bool:

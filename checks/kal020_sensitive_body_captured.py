@@ -19,7 +19,8 @@ Option `resources` lists the sensitive resources: entries with `group` and `reso
 policy rule), and optionally `verbs` (default: every verb), `level` (the lowest level that writes
 the data: `Request`, the default, or `RequestResponse`), `what` (how messages name the data) and
 `ignore_names` (objects known to hold nothing sensitive: by default the EKS `aws-auth` ConfigMap,
-whose changes EKS logs at RequestResponse on purpose).
+whose changes EKS logs at RequestResponse on purpose). Option `extra_resources` takes more
+entries of the same form, added to the defaults rather than replacing them.
 
 ## Why is this bad?
 At `Request` kube-apiserver writes the request body to the audit event (`requestObject`), at
@@ -94,7 +95,11 @@ OPTIONS = {
         {"group": "", "resources": ["serviceaccounts/token"], "verbs": ["create"], "level": "RequestResponse",
          "what": "the issued service account token"},
     ],
+    "extra_resources": [],
 }
+
+
+BODY_LEVELS = {"Request": Level.REQUEST, "RequestResponse": Level.REQUEST_RESPONSE}
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,8 @@ def parse_entry(entry: dict) -> Sensitive:
     ignore_names = entry.pop("ignore_names", None) or ()
     if not isinstance(ignore_names, (list, tuple)) or not all(isinstance(n, str) for n in ignore_names):
         raise ValueError(f"{NAME}: ignore_names must be a list of object names, got {ignore_names!r}")
-    level = Level.from_wire(level_text) if isinstance(level_text, str) else None
-    if level not in (Level.REQUEST, Level.REQUEST_RESPONSE):
+    level = BODY_LEVELS.get(level_text) if isinstance(level_text, str) else None
+    if level is None:
         raise ValueError(f"{NAME}: level must be Request or RequestResponse, got {level_text!r}")
     try:
         selector = Selector.from_mapping({"resources": [entry]})
@@ -166,7 +171,7 @@ def target(policy, sensitive: Sensitive) -> tuple[GroupResources, ...]:
 
 def check(ctx):
     by_rule: dict[int, list[tuple[Sensitive, Outcome]]] = {}
-    for entry in ctx.option("resources") or ():
+    for entry in list(ctx.option("resources") or ()) + list(ctx.option("extra_resources") or ()):
         sensitive = parse_entry(entry)
         for outcome in exposures(ctx, sensitive):
             exposed = by_rule.setdefault(outcome.rule, [])
@@ -174,13 +179,14 @@ def check(ctx):
                 exposed.append((sensitive, outcome))
     for rule in sorted(by_rule):
         (first, outcome), *others = by_rule[rule]
+        labels = ", ".join(s.label for s, _ in by_rule[rule])
         yield ctx.finding(
             level_path(rule),
             message(ctx, first, outcome, [s for s, _ in others]),
             witness=outcome.witness,
             fix=f"log {first.label} at Metadata in a rule placed before {rule_ref(ctx.policy, rule)}, "
                 "or lower this rule's level",
-            subject=f"{', '.join(s.label for s, _ in by_rule[rule])} bodies logged by {rule_subject(ctx.policy, rule)}",
+            subject=f"{labels} bodies logged by {rule_subject(ctx.policy, rule)}",
         )
 
 

@@ -4,9 +4,10 @@
 Asks at which level the policy logs `get` requests to the health and version endpoints
 (`/healthz`, `/livez`, `/readyz`, each with its sub-checks such as `/livez/etcd`, and `/version`
 by default; option `paths`, written like `nonResourceURLs`) sent by any user, authenticated or
-anonymous, and reports each rule that logs some of them, with an example request. It catches the usual near misses: `/healthz` written
-without `*` leaves `/healthz/etcd` and `/healthz/ping` logged; a drop rule for `/healthz*` alone
-leaves `/livez` and `/readyz`, which load balancers and kubelets probe today.
+anonymous, and reports each rule that logs some of them, with an example request. It catches the
+usual near misses: `/healthz` written without `*` leaves `/healthz/etcd` and `/healthz/ping`
+logged; a drop rule for `/healthz*` alone leaves `/livez` and `/readyz`, which load balancers and
+kubelets probe today.
 
 ## Why is this bad?
 Load balancers, kubelets and monitoring probe these endpoints every few seconds on every

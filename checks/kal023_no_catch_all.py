@@ -75,8 +75,8 @@ SENDERS = (
 
 
 def check(ctx):
-    if logs_nothing(ctx):
-        return  # policy-logs-nothing says it once
+    if not ctx.policy.rules or logs_nothing(ctx):
+        return  # invalid-policy refuses a policy without rules; policy-logs-nothing says it once
     for sender, reason in SENDERS:
         unmatched = [o for o in outcomes(ctx, Selector(), senders=(sender,)) if o.rule is None]
         if unmatched:

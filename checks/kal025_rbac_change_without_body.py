@@ -85,7 +85,8 @@ def check(ctx):
         what = "without the request body" if outcome.level is Level.METADATA else "without the stored object"
         yield ctx.finding(
             level_path(outcome.rule),
-            f"{outcome.witness.describe()} is logged at {outcome.level.wire} by {rule_ref(ctx.policy, outcome.rule)}, "
+            f"{outcome.witness.describe()} is logged at {outcome.level.wire} by "
+            f"{rule_ref(ctx.policy, outcome.rule)}, "
             f"{what}: the event does not show which permissions or subjects the change grants",
             witness=outcome.witness,
             fix=f"log writes to roles and bindings at RequestResponse in a rule placed before "

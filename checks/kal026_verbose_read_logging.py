@@ -94,6 +94,7 @@ def check(ctx):
             "read responses are the largest bodies an apiserver sends (a list returns every object); "
             "GKE and EKS log reads at Request",
             witness=outcome.witness,
-            fix=f'add `- level: Request` with `verbs: ["get", "list", "watch"]` before {rule_ref(ctx.policy, outcome.rule)}',
+            fix=f'add `- level: Request` with `verbs: ["get", "list", "watch"]` before '
+                f'{rule_ref(ctx.policy, outcome.rule)}',
             subject=f"reads at RequestResponse by {rule_subject(ctx.policy, outcome.rule)}",
         )

@@ -71,7 +71,8 @@ def check(ctx):
             continue
         yield ctx.finding(
             level_path(outcome.rule),
-            f"{outcome.witness.describe()} is logged at {outcome.level.wire} by {rule_ref(ctx.policy, outcome.rule)}: "
+            f"{outcome.witness.describe()} is logged at {outcome.level.wire} by "
+            f"{rule_ref(ctx.policy, outcome.rule)}: "
             "controllers and kubelets write Events constantly; drop their create, update and patch "
             "(and keep delete logged)",
             witness=outcome.witness,

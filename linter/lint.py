@@ -33,7 +33,7 @@ class LintOptions:
     verbose: bool = False
 
 
-class LintInputError(Exception):
+class LintInputError(ValueError):
     """Unreadable input or bad usage: one line on stderr, exit code 2."""
 
 

@@ -45,3 +45,15 @@ def test_codes_and_names_are_unique():
     specs = all_checks()
     assert len({s.code for s in specs}) == len(specs)
     assert len({s.name for s in specs}) == len(specs)
+
+
+def test_readme_checks_table_is_the_generated_one():
+    from linter.checkdocs import DOCS_PAGE, checks_table
+
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("<!-- checks-table:start")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- checks-table:end -->")
+    assert readme[start:end].strip() == checks_table(all_checks(), link_to=DOCS_PAGE).strip(), (
+        "README checks table is stale: regenerate it with `kube-audit-lint checks --format markdown`"
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from linter.engine.space import _Blocker, _escape, _Layout, _merge
+from linter.engine.space import _Blocker, _escape, _Layout, _merge, _split
 
 WIDTHS = [3, 2, 3, 1, 2]
 LAYOUT = _Layout(WIDTHS)
@@ -15,8 +15,12 @@ CELLS = [LAYOUT.pack([1 << v for v in values])
          for values in itertools.product(*(range(w) for w in WIDTHS))]
 
 
-def cube_strategy(allow_empty: bool = False):
-    field = lambda w: st.integers(0 if allow_empty else 1, (1 << w) - 1)  # noqa: E731
+def cube_strategy(allow_empty: bool = False, wide: bool = False):
+    """Random cubes; ``wide`` ones leave most fields unrestricted, as most rule fields are, so that
+    several of them together cover a target more often."""
+    def field(width):
+        bits = st.integers(0 if allow_empty else 1, (1 << width) - 1)
+        return st.one_of(st.just((1 << width) - 1), bits) if wide else bits
     return st.tuples(*(field(w) for w in WIDTHS)).map(lambda fields: LAYOUT.pack(list(fields)))
 
 
@@ -42,7 +46,7 @@ def test_nonempty_is_every_field_nonzero(cube):
 
 
 @settings(max_examples=300, deadline=None)
-@given(cube_strategy(), st.lists(st.tuples(cube_strategy(), st.integers(0, 5)), max_size=8))
+@given(cube_strategy(), st.lists(st.tuples(cube_strategy(wide=True), st.integers(0, 5)), max_size=8))
 def test_escape_finds_an_uncovered_part_exactly_when_one_exists(target, tagged):
     blockers = [_Blocker(cube, rule) for cube, rule in tagged]
     uncovered = cells_of(target) - set().union(*(cells_of(b.cube) for b in blockers))
@@ -56,6 +60,35 @@ def test_escape_finds_an_uncovered_part_exactly_when_one_exists(target, tagged):
         # the rules the search leaned on cover the target by themselves
         core = [b for b in blockers if b.rule in used]
         assert cells_of(target) <= set().union(*(cells_of(b.cube) for b in core))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cube_strategy(), cube_strategy(wide=True))
+def test_split_gives_disjoint_pieces_that_make_up_the_difference(cube, blocker):
+    assume(LAYOUT.nonempty(cube & blocker))  # the search only splits by blockers that meet the cube
+    out = LAYOUT.nonzero_fields(cube & ~blocker)
+    pieces = _split(cube, blocker, out, LAYOUT)
+    assert len(pieces) == out.bit_count()
+    piece_cells = [cells_of(p) for p in pieces]
+    assert all(LAYOUT.nonempty(p) for p in pieces)
+    assert sum(map(len, piece_cells)) == len(set().union(*piece_cells))  # disjoint
+    assert set().union(*piece_cells) == cells_of(cube) - cells_of(blocker)
+
+
+def test_escape_searches_every_piece_of_a_split():
+    # The first blocker leaves the target through fields 0 and 1; the part outside field 0 is
+    # covered by two other blockers, so the only way out is inside field 0 and outside field 1.
+    full = [(1 << w) - 1 for w in WIDTHS]
+    def cube(**fields):
+        values = list(full)
+        for name, bits in fields.items():
+            values[int(name[1:])] = bits
+        return LAYOUT.pack(values)
+    blockers = [_Blocker(cube(f0=0b001, f1=0b01), 0), _Blocker(cube(f0=0b110, f2=0b011), 1),
+                _Blocker(cube(f0=0b110, f2=0b100), 2)]
+    found = _escape(LAYOUT.pack(full), blockers, LAYOUT)
+    assert found is not None
+    assert LAYOUT.field(found, 0) == 0b001 and LAYOUT.field(found, 1) == 0b10
 
 
 @settings(max_examples=200, deadline=None)

@@ -641,14 +641,21 @@ def _escape(cube: Cube, blockers: list[_Blocker], layout: _Layout,
         if used is not None:
             used.add(best.rule)
         rest = [b for b in live if b is not best]
-        pieces = []
-        inside = cube
-        for f in layout.fields_of(best_out):
-            mask = layout.masks[f]
-            pieces.append(((inside & ~mask) | (cube & ~best.cube & mask), rest))
-            inside &= ~mask | best.cube
-        stack.extend(reversed(pieces))
+        stack.extend((piece, rest) for piece in reversed(_split(cube, best.cube, best_out, layout)))
     return None
+
+
+def _split(cube: Cube, blocker: Cube, out: int, layout: _Layout) -> list[Cube]:
+    """``cube`` minus ``blocker`` (which meets it) as disjoint non-empty cubes, given the fields
+    where the cube sticks out: the k-th piece lies outside the blocker in the k-th such field and
+    inside it in the earlier ones."""
+    pieces = []
+    inside = cube
+    for f in layout.fields_of(out):
+        mask = layout.masks[f]
+        pieces.append((inside & ~mask) | (cube & ~blocker & mask))
+        inside &= ~mask | blocker
+    return pieces
 
 
 # --------------------------------------------------------------------------------------------

@@ -105,15 +105,20 @@ def read_event_at(path: str, line: int) -> dict:
     Raises InputError with a one-line reason when the file cannot be read, has fewer lines, or the
     line is not an audit event.
     """
-    from linter.replay.reading import open_input
+    from linter.replay.reading import LogError, describe_error, open_input
 
     if line < 1:
         raise InputError(path, line, 1, "line numbers start at 1")
     number = 0
-    with open_input(path) as source:
-        for number, text in enumerate(source.stream, start=1):
-            if number == line:
-                return _event_object(path, line, text)
+    try:
+        with open_input(path) as source:
+            for number, text in enumerate(source.stream, start=1):
+                if number == line:
+                    return _event_object(path, line, text)
+    except LogError as exc:
+        raise InputError(path, line, 1, str(exc).removeprefix(f"{path}: ")) from None
+    except (OSError, EOFError) as exc:
+        raise InputError(path, line, 1, f"cannot read: {describe_error(exc)}") from None
     raise InputError(path, line, 1, f"the file has only {number} line(s)")
 
 

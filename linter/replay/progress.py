@@ -10,10 +10,11 @@ LARGE_INPUT = 64 << 20  # bytes; smaller inputs finish before a progress line wo
 INTERVAL = 0.25  # seconds between redraws
 
 
-def wanted(requested: bool | None, total_bytes: int | None, stream: TextIO = sys.stderr) -> bool:
+def wanted(requested: bool | None, total_bytes: int | None, stream: TextIO | None = None) -> bool:
     """--progress / --no-progress win; otherwise on a terminal, for large or unsized (stdin) input."""
     if requested is not None:
         return requested
+    stream = stream or sys.stderr
     try:
         terminal = stream.isatty()
     except (AttributeError, ValueError):
@@ -22,8 +23,8 @@ def wanted(requested: bool | None, total_bytes: int | None, stream: TextIO = sys
 
 
 class Progress:
-    def __init__(self, stream: TextIO = sys.stderr):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.last = 0.0
         self.shown = False

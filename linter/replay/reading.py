@@ -108,10 +108,11 @@ def open_input(name: str) -> Source:
     return Source(name, raw, size, owned=True)
 
 
-def split_lines(read: Callable[[int], bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[Piece, int]]:
+def split_lines(read: Callable[[int], bytes], chunk_size: int | None = None) -> Iterator[tuple[Piece, int]]:
     """The bytes from ``read`` in pieces of whole lines (the last may lack its newline), each with
     its number of lines. Most pieces are views of the block read rather than copies: the line a
     read cuts in two comes out as a small piece of its own."""
+    chunk_size = chunk_size or CHUNK_SIZE
     rest: list[bytes] = []
     while True:
         block = read(chunk_size)
@@ -215,11 +216,11 @@ class ChunkDecoder:
         try:
             self._add(self._decoder.decode(line), len(line), number, source, out)
             return
+        except msgspec.ValidationError as exc:  # (a subclass of DecodeError)
+            error = exc
         except msgspec.DecodeError as exc:
             out.bad.append(BadLine(source, number, f"not JSON: {exc}"))
             return
-        except msgspec.ValidationError as exc:
-            error = exc
         try:
             items = self._list_decoder.decode(line).items
         except (msgspec.DecodeError, msgspec.ValidationError):

@@ -109,9 +109,9 @@ def combine(tests: list[dict]) -> tuple[str, str]:
     if MANUAL in statuses:
         return MANUAL, "to be verified by a person"
     if UNKNOWN in statuses:
-        checked = sum(1 for s in statuses if s == PASS)
-        prefix = f"{checked} test(s) on the policy passed; " if checked else ""
-        return MANUAL, prefix + "the apiserver flags were not checked (no --apiserver-manifest given)"
+        if PASS in statuses:
+            return MANUAL, "the policy passes; its flags are not checked"
+        return MANUAL, "flags not checked"
     return PASS, ""
 
 
@@ -274,35 +274,57 @@ def policy_test(test: PolicyTest, subject: Subject) -> dict:
 
 
 def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Framework]) -> dict:
-    """The levels the policy gives the conflict's requests, and the side(s) that satisfies."""
+    """The levels the policy gives the conflict's requests, the side(s) it satisfies, and the side
+    an ordinary user's requests land on (what the policy's author chose for most traffic)."""
+    from linter.report.matrix import ordinary_selector
+
     evaluated = {framework.name for framework in frameworks}
     outcomes = subject.spaces.outcomes(conflict.selector)
+    ordinary = subject.spaces.outcomes(ordinary_selector(conflict.selector, subject.policy))
     sides = []
     for side in conflict.sides:
-        holds = bool(outcomes) and all(side.bound.admits(o.level) for o in outcomes)
-        sides.append({"framework": side.framework, "control": side.control, "asks": side.asks,
-                      "expected": str(side.bound), "evaluated": side.framework in evaluated, "satisfied": holds})
-    levels = sorted({o.level for o in outcomes})
-    taken = [s for s in sides if s["satisfied"]]
-    if len(taken) == 1:
-        side = taken[0]
-        verdict = f"The policy sides with {side['framework'].upper()} {side['control']} ({side['asks']})."
-    elif taken:
-        verdict = "The policy satisfies both sides."
-    else:
-        verdict = ("The policy satisfies neither side: these requests get "
-                   + _either(level.wire for level in levels) + ", depending on the rule that decides them.")
+        sides.append({
+            "framework": side.framework, "control": side.control, "asks": side.asks, "expected": str(side.bound),
+            "evaluated": side.framework in evaluated,
+            "satisfied": bool(outcomes) and all(side.bound.admits(o.level) for o in outcomes),
+            "satisfiedForOrdinaryUsers": bool(ordinary) and all(side.bound.admits(o.level) for o in ordinary),
+        })
+    evidence = []
+    for outcome in outcomes:
+        item = outcome_evidence(outcome, subject)
+        item["breaks"] = [f"{s.framework}:{s.control}" for s in conflict.sides if not s.bound.admits(outcome.level)]
+        evidence.append(item)
     return {
         "id": conflict.id,
         "title": conflict.title,
         "selector": conflict.selector.describe(),
         "sides": sides,
-        "levels": [level.wire for level in levels],
-        "took": [f"{s['framework']}:{s['control']}" for s in taken],
-        "verdict": verdict,
+        "levels": [level.wire for level in sorted({o.level for o in outcomes})],
+        "ordinaryLevels": [level.wire for level in sorted({o.level for o in ordinary})],
+        "took": [f"{s['framework']}:{s['control']}" for s in sides if s["satisfied"]],
+        "verdict": _conflict_verdict(sides, outcomes, ordinary),
         "tradeOff": conflict.trade_off,
-        "evidence": [outcome_evidence(o, subject) for o in outcomes],
+        "evidence": evidence,
     }
+
+
+def _conflict_verdict(sides: list[dict], outcomes: list[Outcome], ordinary: list[Outcome]) -> str:
+    def name(side: dict) -> str:
+        return f"{side['framework'].upper()} {side['control']}"
+
+    taken = [s for s in sides if s["satisfied"]]
+    if len(taken) == 1:
+        return f"The policy sides with {name(taken[0])}: {taken[0]['asks']}."
+    if taken:
+        return "The policy satisfies every side."
+    levels = _either(level.wire for level in sorted({o.level for o in outcomes}))
+    text = f"The policy satisfies neither side: these requests get {levels}, depending on the rule that decides them."
+    leaning = [s for s in sides if s["satisfiedForOrdinaryUsers"]]
+    if len(leaning) == 1:
+        ordinary_levels = _either(level.wire for level in sorted({o.level for o in ordinary}))
+        text += (f" An ordinary user's requests get {ordinary_levels}, as {name(leaning[0])} asks; "
+                 "the rules marked below decide otherwise for some requests.")
+    return text
 
 
 def _either(words) -> str:

@@ -392,5 +392,5 @@ def _bound(data: dict) -> Bound:
 
 
 def _words(text: str) -> str:
-    """Folded YAML text as one line."""
-    return " ".join(str(text).split())
+    """Folded YAML text as one line (without the fold marks ruamel.yaml leaves in folded scalars)."""
+    return " ".join(str(text).replace("\a", "").split())

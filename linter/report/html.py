@@ -29,7 +29,8 @@ SECTIONS = (
 CHART_WIDTH = 640
 BAR_HEIGHT = 16
 BAR_GAP = 6
-LABEL_WIDTH = 150
+LABEL_WIDTH = 220
+LEVEL_LABEL_X = 124
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,16 +138,20 @@ def replay_charts(replay: dict) -> dict:
 
 
 def level_share(replay: dict) -> dict:
-    """One stacked bar: the events by the level the policy gives them."""
+    """One stacked bar: the events by the level the policy gives them, and its legend."""
     total = replay["events"] or 0
-    segments, x = [], 0.0
+    segments, x, legend_x = [], 0.0, 0
     for level in LEVELS:
         count = replay["eventsByLevel"].get(level, 0)
         width = CHART_WIDTH * count / total if total else 0
+        share = percent(count, total)
+        label = f"{level}: {count:,} ({share})"
         segments.append({"level": level, "count": count, "x": round(x, 2), "width": round(width, 2),
-                         "share": percent(count, total)})
+                         "share": share, "label": label, "legend_x": legend_x})
         x += width
-    return {"width": CHART_WIDTH, "height": 28, "segments": segments, "total": total}
+        legend_x += 24 + 7 * len(label)  # about 7 px a character at 11 px
+    return {"width": max(CHART_WIDTH, legend_x), "bar_width": CHART_WIDTH, "height": 28,
+            "segments": segments, "total": total}
 
 
 def rule_hits(replay: dict) -> dict:
@@ -165,7 +170,7 @@ def rule_hits(replay: dict) -> dict:
             "width": round(span * rule["events"] / most, 2),
             "logged_width": round(span * rule["logged"] / most, 2),
         })
-    return {"width": CHART_WIDTH, "label_width": LABEL_WIDTH, "bar_height": BAR_HEIGHT,
+    return {"width": CHART_WIDTH, "label_width": LABEL_WIDTH, "level_x": LEVEL_LABEL_X, "bar_height": BAR_HEIGHT,
             "height": max(len(bars) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT), "bars": bars}
 
 

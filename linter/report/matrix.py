@@ -68,6 +68,16 @@ def layout() -> tuple[tuple[str, ...], tuple[Row, ...]]:
     return columns, rows
 
 
+def ordinary_selector(selector: RequestSelector, policy) -> RequestSelector:
+    """``selector`` narrowed to the requests of an ordinary user."""
+    data = dict(selector.source)
+    data["users"] = [ordinary_user(policy)]
+    data["onlyGroups"] = [AUTHENTICATED]
+    data.pop("userGroups", None)
+    data.pop("authenticated", None)
+    return RequestSelector.from_mapping(data)
+
+
 def ordinary_user(policy) -> str:
     """A user name the policy does not mention."""
     named = {user for rule in policy.rules for user in rule.users}
@@ -123,7 +133,7 @@ def _add_exception(exceptions: dict, outcome, subject: Subject, cell: str, ordin
             "line": evidence["line"],
             "file": evidence["file"],
             "level": outcome.level.wire,
-            "who": _who(outcome.witness),
+            "who": _who(outcome, subject.policy),
             "request": evidence["request"],
             "requestText": evidence["requestText"],
             "cells": [],
@@ -134,11 +144,15 @@ def _add_exception(exceptions: dict, outcome, subject: Subject, cell: str, ordin
         entry["differs"] = True
 
 
-def _who(request) -> str:
+def _who(outcome, policy) -> str:
+    """The identities a rule is written for, else those of the example request."""
+    rule = policy.rules[outcome.rule] if outcome.rule is not None else None
+    if rule is not None and rule.users:
+        return ", ".join(rule.users)
+    if rule is not None and rule.user_groups:
+        return "members of " + ", ".join(rule.user_groups)
+    request = outcome.witness
     if request.user is None:
         return "requests that fail authentication (no user)"
     groups = [g for g in request.groups if g != AUTHENTICATED]
-    who = request.user
-    if groups:
-        who += f" (groups {', '.join(groups)})"
-    return who
+    return request.user + (f" (groups {', '.join(groups)})" if groups else "")
