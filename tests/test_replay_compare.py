@@ -88,13 +88,13 @@ def test_changes_are_grouped_sensitive_first(files):
     old, new, log = files
     result = compare_files(policy(new), policy(old), [log]).to_dict()
     assert result["events"] == 5
-    assert result["logged"] == {"old": 4, "new": 3, "change": -1}
+    assert result["logged"] == {"old": 4, "new": 2, "change": -2}
     groups = [(c["sensitive"], c["userClass"], c["verb"], c["resource"], c["events"], c["loggedChange"])
               for c in result["changes"]]
     assert groups == [
         ("pod-exec", "user", "create", "pods/exec", 1, 0),
         ("secrets", "control-plane", "get", "secrets", 1, -1),
-        (None, "control-plane", "update", "leases.coordination.k8s.io", 1, 0),
+        (None, "control-plane", "update", "leases.coordination.k8s.io", 1, -1),
         (None, "user", "get", "pods", 1, 0),
     ]
     assert result["changedEvents"] == 4
@@ -123,12 +123,15 @@ def test_volume_counts_bodies_only_where_the_level_keeps_them(files):
 def test_rules_that_lose_or_gain_traffic(files):
     old, new, log = files
     result = compare_files(policy(new), policy(old), [log]).to_dict()
-    # the secrets rule moved (0 -> 1) and kept traffic; the catch-all changed level: a different rule
+    # the secrets rule moved (0 -> 1) behind the new controller-manager rule, which takes its only
+    # event; the catch-all changed level, so it is a different rule
     no_longer = [(r["level"], r["old"], r["new"]) for r in result["rulesNoLongerUsed"]]
     newly = [(r["level"], r["old"], r["new"]) for r in result["rulesNewlyUsed"]]
-    assert no_longer == [("RequestResponse", {"index": 2, "line": 9, "events": 3}, None)]
+    assert no_longer == [("Metadata", {"index": 0, "line": 5, "events": 1}, {"index": 1, "line": 7, "events": 0}),
+                         ("RequestResponse", {"index": 2, "line": 9, "events": 3}, None)]
     assert newly == [("None", None, {"index": 0, "line": 5, "events": 2}),
                      ("Metadata", None, {"index": 3, "line": 11, "events": 2})]
+    assert result["rulesNoLongerUsed"][0]["rule"] == "Metadata: resources secrets"
 
 
 def test_same_policy_changes_nothing(files):
@@ -147,10 +150,10 @@ def test_cli_formats(files, fmt):
     if fmt == "json":
         assert json.loads(result.stdout)["changedEvents"] == 4
     elif fmt == "markdown":
-        assert "| Logged events | 4 | 3 | -1 |" in result.stdout
+        assert "| Logged events | 4 | 2 | -2 |" in result.stdout
         assert result.stdout.index("**pod-exec**") < result.stdout.index("**secrets**")
     else:
-        assert "Logged events: 4 -> 3 (-1)" in result.stdout
+        assert "Logged events: 4 -> 2 (-2)" in result.stdout
         assert "[pod-exec] user create pods/exec: 1 event(s)" in result.stdout
 
 

@@ -592,20 +592,26 @@ class _Universe:
 
 
 def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
-    """Fewer cubes for the same set: drop contained cubes, join cubes differing in one field."""
+    """Fewer cubes for the same set: join cubes that agree on every field but one, then drop
+    cubes inside another. Keeps the order of first appearance (witnesses come from the first)."""
     cubes = list(dict.fromkeys(cubes))
-    merged = True
-    while merged:
-        merged = False
-        for i, j in itertools.combinations(range(len(cubes)), 2):
-            a, b = cubes[i], cubes[j]
-            differing = layout.nonzero_fields(a ^ b)
-            if not a & ~b or not b & ~a or differing & (differing - 1) == 0:
-                cubes[i] = a | b
-                del cubes[j]
-                merged = True
-                break
-    return cubes
+    joined = True
+    while joined:
+        joined = False
+        for mask in layout.masks:
+            buckets: dict[Cube, Cube] = {}
+            for cube in cubes:
+                rest = cube & ~mask
+                buckets[rest] = buckets.get(rest, 0) | cube
+            if len(buckets) < len(cubes):
+                cubes, joined = list(buckets.values()), True
+    if len(cubes) > _CONTAINMENT_LIMIT:
+        return cubes
+    return [a for i, a in enumerate(cubes)
+            if not any(j != i and not a & ~b and (a != b or j < i) for j, b in enumerate(cubes))]
+
+
+_CONTAINMENT_LIMIT = 300  # the pairwise containment pass is quadratic; it only saves search time
 
 
 @dataclass(frozen=True)

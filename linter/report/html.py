@@ -63,6 +63,7 @@ def render_html(report: dict[str, Any]) -> str:
         "referenced": links.referenced,
         "charts_data": replay_charts(report["replay"]) if report["replay"] else None,
         "framework_titles": {f["name"]: f["title"] for f in report["frameworks"]},
+        "conflict_titles": {c["id"]: c["title"] for c in report["conflicts"]},
         "overall": overall(report),
     }
     return environment().get_template("report.html.j2").render(**view)
