@@ -222,7 +222,7 @@ def request_classes(filename: str) -> tuple[RequestClass, ...]:
     from ruamel.yaml import YAML
 
     text = resources.files("linter").joinpath(f"data/{filename}").read_text("utf-8")
-    data = YAML(typ="safe", pure=True).load(text)
+    data = YAML(typ="safe", pure=False).load(text)
     return tuple(_request_class(item, f"{filename}: classes[{i}]") for i, item in enumerate(data["classes"]))
 
 

@@ -281,11 +281,10 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        # click's exceptions (vendored by newer typer releases): recognised by their shape
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
-        if isinstance(exc, click.exceptions.ClickException):
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(EXIT_INPUT)
         import traceback

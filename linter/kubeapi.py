@@ -84,7 +84,7 @@ def _data() -> dict:
     from ruamel.yaml import YAML
 
     text = resources.files("linter").joinpath("data/kubernetes-resources.yaml").read_text("utf-8")
-    return YAML(typ="safe", pure=True).load(text)
+    return YAML(typ="safe", pure=False).load(text)
 
 
 @functools.lru_cache(maxsize=1)

@@ -74,12 +74,39 @@ def events(draw):
     return data
 
 
+@st.composite
+def streams(draw, max_size: int):
+    """Events that mostly differ from each other in one attribute, so that the caches are tested on
+    requests a policy may or may not tell apart."""
+    items = [draw(events())]
+    for _ in range(draw(st.integers(0, max_size - 1))):
+        item = json.loads(json.dumps(draw(st.sampled_from(items))))
+        ref = item.get("objectRef")
+        change = draw(st.sampled_from(["namespace", "name", "user", "groups", "verb", "stage", "resource", "new"]))
+        if change == "new":
+            item = draw(events())
+        elif change in ("namespace", "name") and ref is not None:
+            ref[change] = draw(st.sampled_from(NAMESPACES if change == "namespace" else NAMES))
+        elif change == "resource" and ref is not None:
+            ref["apiGroup"], ref["resource"], ref["subresource"] = draw(st.sampled_from(RESOURCES))
+        elif change == "user":
+            item["user"] = {"username": draw(st.sampled_from(USERS)), "groups": item.get("user", {}).get("groups", [])}
+        elif change == "groups":
+            item["user"] = dict(item.get("user") or {"username": ""}, groups=draw(st.lists(st.sampled_from(GROUPS), max_size=2)))
+        elif change == "verb":
+            item["verb"] = draw(st.sampled_from(VERBS))
+        elif change == "stage":
+            item["stage"] = draw(st.sampled_from(STAGES))
+        items.append(item)
+    return items
+
+
 def decoded(items: list[dict]) -> list[Event]:
     return msgspec.json.Decoder(Event).decode_lines(b"".join(json.dumps(d).encode() + b"\n" for d in items))
 
 
 @settings(max_examples=150, deadline=None)
-@given(policies(), st.lists(events(), min_size=1, max_size=40), st.sampled_from([None, (1, 35)]))
+@given(policies(), streams(40), st.sampled_from([None, (1, 35)]))
 def test_jsonl_outcome_equals_evaluate(policy, items, kube_version):
     counter = JsonlTally(PolicyView(policy, kube_version))
     rows = [json.loads(line) for line in counter.lines(decoded(items)).splitlines()]
@@ -91,7 +118,7 @@ def test_jsonl_outcome_equals_evaluate(policy, items, kube_version):
 
 
 @settings(max_examples=60, deadline=None)
-@given(policies(), st.lists(events(), min_size=1, max_size=60))
+@given(policies(), streams(60))
 def test_overflowing_caches_change_nothing(policy, items):
     limits = tally.KEY_CACHE_LIMIT, tally.DECISION_CACHE_LIMIT
     tally.KEY_CACHE_LIMIT, tally.DECISION_CACHE_LIMIT = 3, 2
@@ -109,3 +136,18 @@ def test_overflowing_caches_change_nothing(policy, items):
         key = (decision, data["stage"], listed)
         expected[key] = expected.get(key, 0) + 1
     assert {key: n for key, (n,) in counts.items()} == expected
+
+
+def test_requests_told_apart_only_by_name_or_namespace():
+    policy = Policy(document=None, api_version="audit.k8s.io/v1", kind="Policy", rules=(
+        Rule(0, "RequestResponse", resources=(GroupResources("", ("configmaps",), ("aws-auth",)),)),
+        Rule(1, "None", namespaces=("kube-system",)),
+        Rule(2, "Metadata"),
+    ))
+    ref = {"resource": "configmaps", "namespace": "kube-system"}
+    items = [{"kind": "Event", "verb": "update", "stage": "ResponseComplete", "user": {"username": "u"},
+              "objectRef": dict(ref, name=name, namespace=namespace)}
+             for name, namespace in [("other", "kube-system"), ("aws-auth", "kube-system"), ("other", "prod"),
+                                     ("aws-auth", "prod"), ("other", "kube-system")]]
+    rows = [json.loads(line) for line in JsonlTally(PolicyView(policy)).lines(decoded(items)).splitlines()]
+    assert [row["rule"] for row in rows] == [1, 0, 2, 0, 1]

@@ -288,7 +288,9 @@ def test_star_matches_resources_and_subresources_in_its_group_only():
         - level: None
           resources: [{group: "", resources: ["*"]}]
         - level: Metadata
-          resources: [{group: "", resources: ["pods/exec"]}, {group: "apps", resources: ["deployments/scale"]}]
+          resources:
+          - {group: "", resources: ["pods/exec"]}
+          - {group: "apps", resources: ["deployments/scale"]}
     """)
     witness = s.reachable(1)
     assert (witness.api_group, witness.resource, witness.subresource) == ("apps", "deployments", "scale")
@@ -613,3 +615,26 @@ def test_collection_verbs_get_no_name():
           resources: [{group: "", resources: ["pods"]}]
     """)
     assert s.reachable(0).name == ""
+
+
+def test_resource_names_without_resources_match_the_whole_group():
+    # evaluate.py (like the apiserver) accepts an entry with no resources before looking at names
+    s = space("""
+        - level: None
+          resources: [{group: "", resourceNames: ["only-this"]}]
+        - level: Metadata
+          resources: [{group: "", resources: ["pods"]}]
+    """)
+    assert s.reachable(1) is None
+    assert s.shadowed_by(1) == (0,)
+
+
+def test_witness_users_fit_the_groups_they_carry():
+    s = space("""
+        - level: Request
+          userGroups: ["system:nodes"]
+        - level: Metadata
+          userGroups: ["system:serviceaccounts:kube-system"]
+    """)
+    assert s.reachable(0).user == "system:node:node-1"
+    assert s.reachable(1).user == "system:serviceaccount:kube-system:app"

@@ -54,7 +54,8 @@ def test_analysis_runs_and_every_witness_verifies(path):
             selector = Selector.from_mapping(data)
             outcomes = space.outcomes(selector)
             assert outcomes, data  # every selector here holds requests
-            assert [o.rule for o in outcomes] == sorted((o.rule for o in outcomes), key=lambda r: (r is None, r or 0))
+            rules = [o.rule for o in outcomes]
+            assert rules == sorted(rules, key=lambda r: (r is None, r or 0))
             for outcome in outcomes:
                 assert selector.contains(outcome.witness)
                 decision = evaluate(policy, outcome.witness)

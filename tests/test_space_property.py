@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from linter.engine.evaluate import evaluate, rule_matches
 from linter.engine.request import Request
-from linter.engine.space import RequestSpace, Selector, _RuleFields, _Universe
+from linter.engine.space import RequestSpace, Selector, _Constants, _RuleFields, _Universe
 from linter.policy.model import GroupResources, Policy, Rule
 
 USERS = ("u1", "u2")
@@ -60,7 +60,8 @@ def rule_fields(draw):
         if not fields["resources"] and not fields["namespaces"]:
             fields["namespaces"] = ("prod",)
     elif kind == "non-resource":
-        fields["non_resource_urls"] = draw(st.lists(st.sampled_from(PATH_SPECS), min_size=1, max_size=2, unique=True).map(tuple))
+        specs = st.lists(st.sampled_from(PATH_SPECS), min_size=1, max_size=2, unique=True)
+        fields["non_resource_urls"] = tuple(draw(specs))
     return fields
 
 
@@ -122,12 +123,11 @@ def point_selector(request: Request) -> Selector:
 
 @settings(max_examples=100, deadline=None)
 @given(policies(), st.lists(selectors(), max_size=2), KUBE_VERSIONS)
-def test_every_request_falls_in_the_cubes_of_exactly_the_rules_that_match_it(policy, selector_list, kube_version):
+def test_every_request_falls_in_the_cubes_of_exactly_the_rules_that_match_it(
+        policy, selector_list, kube_version):
     wildcard = kube_version is None
     fields = [_RuleFields.of_rule(rule, wildcard) for rule in policy.rules]
     fields += [_RuleFields.of_selector(selector) for selector in selector_list]
-    from linter.engine.space import _Constants
-
     universe = _Universe(_Constants.of(fields))
     compiled = [universe.compile(f) for f in fields]
     checks = [(rule, wildcard) for rule in policy.rules] + [(s, None) for s in selector_list]

@@ -169,6 +169,12 @@ IN_GROUP, NOT_IN_GROUP = 2, 1  # bits of a group-membership field
 
 # Realistic values, tried first when a witness may take any value of a class.
 _USERS = ("alice", "system:serviceaccount:default:app", "bob")
+_GROUP_USERS = {  # a user name that goes with a group kube-apiserver's authenticators assign
+    "system:nodes": "system:node:node-1",
+    "system:serviceaccounts": "system:serviceaccount:default:app",
+    "system:unauthenticated": "system:anonymous",
+    "system:masters": "admin",
+}
 _VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
 _NON_RESOURCE_VERBS = ("get", "post", "put", "delete", "head")
 _GROUP_RESOURCES = {
@@ -204,6 +210,16 @@ _NAMES = ("example", "")
 _COLLECTION_VERBS = frozenset({"list", "watch", "create", "deletecollection"})
 _PATHS = ("/metrics", "/version", "/healthz", "/livez", "/readyz", "/openapi/v2", "/api",
           "/apis", "/logs")
+
+
+def _users_for(groups: tuple[str, ...]) -> tuple[str, ...]:
+    users = []
+    for group in groups:
+        if group in _GROUP_USERS:
+            users.append(_GROUP_USERS[group])
+        elif group.startswith("system:serviceaccounts:"):
+            users.append(f"system:serviceaccount:{group.rsplit(':', 1)[1]}:app")
+    return tuple(users)
 
 
 def _no_slash(value: str) -> bool:
@@ -567,13 +583,15 @@ class _Universe:
 
     def witness(self, cube: Cube) -> Request:
         fields = [self.layout.field(cube, f) for f in range(len(self.full_fields))]
-        user = self.user.pick(fields[USER], _USERS)
-        groups = () if user is None else tuple(
-            g for g in self.groups if fields[self.group_field[g]] == IN_GROUP)
+        groups = tuple(g for g in self.groups if fields[self.group_field[g]] == IN_GROUP)
+        user = self.user.pick(fields[USER], _users_for(groups) + _USERS)
+        if user is None:
+            groups = ()  # no rule looks at the groups of a request without a user
         if fields[KIND] & RESOURCE_KIND:
             verb = self.verb.pick(fields[VERB], _VERBS)
             api_group = self.api_group.pick(fields[API_GROUP], _API_GROUPS)
-            resource = self.resource.pick(fields[RESOURCE], _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES)
+            known = _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES
+            resource = self.resource.pick(fields[RESOURCE], known)
             subresource = self.subresource.pick(fields[SUBRESOURCE], _SUBRESOURCES)
             scoped = ("", "default") if resource in _CLUSTER_SCOPED and not subresource else _NAMESPACES
             namespace = self.namespace.pick(fields[NAMESPACE], scoped)
@@ -608,7 +626,7 @@ def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
     if len(cubes) > _CONTAINMENT_LIMIT:
         return cubes
     return [a for i, a in enumerate(cubes)
-            if not any(j != i and not a & ~b and (a != b or j < i) for j, b in enumerate(cubes))]
+            if not any(j != i and not b & ~a for j, b in enumerate(cubes))]
 
 
 _CONTAINMENT_LIMIT = 300  # the pairwise containment pass is quadratic; it only saves search time
@@ -805,7 +823,8 @@ class RequestSpace:
     def _checked(self, witness: Request, rule: int | None, selector: Selector | None) -> Request:
         decision = evaluate(self.policy, witness, self.kube_version)
         if decision.rule != rule:
-            raise SpaceError(f"witness {witness.describe()} for rule {rule} is decided by rule {decision.rule}")
+            raise SpaceError(f"witness {witness.describe()} for rule {rule} "
+                             f"is decided by rule {decision.rule}")
         if selector is not None and not selector.contains(witness):
             raise SpaceError(f"witness {witness.describe()} is outside the selector {selector.describe()}")
         return witness

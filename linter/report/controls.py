@@ -222,14 +222,12 @@ def flag_test(test: FlagTest, subject: Subject) -> dict:
 def any_flag_test(test: AnyFlagTest, subject: Subject) -> dict:
     if subject.apiserver is None:
         return _test("flag", test.describe(), UNKNOWN, [{"kind": "note", "text": NO_MANIFEST}], test.describe())
-    evidence = [_flag_value(flag, subject) for flag in test.flags]
-    for item in evidence:
-        item["ok"] = item["value"] not in (None, "")
-    status = PASS if any(item["ok"] for item in evidence) else FAIL
-    if status == FAIL:
-        for item in evidence:
-            item["ok"] = False
-    return _test("flag", test.describe(), status, evidence, test.describe())
+    values = [_flag_value(flag, subject) for flag in test.flags]
+    found = [item for item in values if item["value"] not in (None, "")]
+    for item in values:
+        item["ok"] = bool(found)
+    # the flag that is set is the evidence; when none is, each missing one is
+    return _test("flag", test.describe(), PASS if found else FAIL, found or values, test.describe())
 
 
 def policy_file_test(test: PolicyFileTest, subject: Subject) -> dict:

@@ -62,24 +62,18 @@ class ReportOptions:
 
 
 def build_report(options: ReportOptions) -> dict[str, Any]:
-    from linter.baseline import PolicySpace
     from linter.report import controls, frameworks as profiles
     from linter.report.matrix import build_matrix
 
     kube_version = options.kube_version or versions.DEFAULT
-    verdict = _read_policy(options.policy, kube_version)
-    policy_path = display_path(options.policy)
-    apiserver, apiserver_text = _read_manifest(options.apiserver_manifest)
     try:
         chosen = profiles.load_frameworks(profiles.parse_framework_list(options.frameworks))
         conflicts = profiles.relevant_conflicts(profiles.load_conflicts(), chosen)
     except profiles.FrameworkError as exc:
         raise ReportInputError(str(exc)) from None
-    subject = controls.Subject(
-        policy=verdict.policy, verdict=verdict, policy_path=policy_path, kube_version=kube_version,
-        spaces=PolicySpace(verdict.policy, kube_version), apiserver=apiserver,
-        apiserver_path=display_path(options.apiserver_manifest) if options.apiserver_manifest else "",
-    )
+    subject = read_subject(options.policy, kube_version, options.apiserver_manifest)
+    verdict, policy_path = subject.verdict, subject.policy_path
+    apiserver_text = _read_text(options.apiserver_manifest) if options.apiserver_manifest else ""
     framework_results = [controls.evaluate_framework(framework, subject) for framework in chosen]
     conflict_results = [controls.evaluate_conflict(conflict, subject, chosen) for conflict in conflicts]
     controls.link_conflicts(framework_results, conflict_results)
@@ -116,6 +110,20 @@ def display_path(path: str) -> str:
     return relative.replace(os.sep, "/") if not relative.startswith("..") else absolute.replace(os.sep, "/")
 
 
+def read_subject(policy_path: str, kube_version: tuple[int, int], apiserver_manifest: str | None = None):
+    """What the controls are evaluated on: the policy as kube-apiserver reads it, and its flags."""
+    from linter.baseline import PolicySpace
+    from linter.report.controls import Subject
+
+    verdict = _read_policy(policy_path, kube_version)
+    apiserver = _read_manifest(apiserver_manifest)
+    return Subject(
+        policy=verdict.policy, verdict=verdict, policy_path=display_path(policy_path), kube_version=kube_version,
+        spaces=PolicySpace(verdict.policy, kube_version), apiserver=apiserver,
+        apiserver_path=display_path(apiserver_manifest) if apiserver_manifest else "",
+    )
+
+
 def _read_policy(path: str, kube_version):
     from linter.policy.load import apiserver_read
     from linter.policy.validate import is_audit_policy_document
@@ -136,12 +144,12 @@ def _read_policy(path: str, kube_version):
 
 def _read_manifest(path: str | None):
     if not path:
-        return None, ""
+        return None
     from linter.apiserver_flags import read_apiserver_config
     from linter.policy.yamlnodes import InputError
 
     try:
-        return read_apiserver_config(path), _read_text(path)
+        return read_apiserver_config(path)
     except InputError as exc:
         raise ReportInputError(str(exc)) from None
 
