@@ -626,7 +626,7 @@ def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
     if len(cubes) > _CONTAINMENT_LIMIT:
         return cubes
     return [a for i, a in enumerate(cubes)
-            if not any(j != i and not b & ~a for j, b in enumerate(cubes))]
+            if not any(j != i and not a & ~b and (a != b or j < i) for j, b in enumerate(cubes))]
 
 
 _CONTAINMENT_LIMIT = 300  # the pairwise containment pass is quadratic; it only saves search time

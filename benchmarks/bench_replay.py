@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Replay throughput and memory: events/s for ``--format summary`` and ``--format jsonl`` (to a
+file), next to a decode-only baseline on the same file in the same run, the ``--jobs 2`` speed-up
+and peak memory.
+
+Every measurement runs the real command line in a fresh process (``python -m linter replay ...``)
+and reads the process's wall time, CPU time and peak resident memory (``wait4``); each is repeated
+and the median is reported. On a shared machine wall time varies with what else runs: CPU time
+shows the cost of our code, wall time what a user waits.
+
+    python benchmarks/bench_replay.py --events 2000000            # generates /tmp/kal-bench-2000000.jsonl
+    python benchmarks/bench_replay.py --log big.jsonl --repeat 5
+    python benchmarks/bench_replay.py --events 10000000 --memory-only --stream   # generator piped into replay
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+DEFAULT_POLICY = os.path.join(REPO, "examples", "audit-policy.yaml")
+
+DECODE_ONLY = """
+import sys, msgspec
+decode = msgspec.json.Decoder().decode
+events = 0
+with open(sys.argv[1], "rb", buffering=0) as f:
+    rest = b""
+    while True:
+        block = f.read(4 << 20)
+        if not block:
+            break
+        lines = (rest + block).split(b"\\n")
+        rest = lines.pop()
+        for line in lines:
+            if line:
+                decode(line)
+                events += 1
+    if rest.strip():
+        decode(rest)
+        events += 1
+print(events)
+"""
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+def run(command: list[str], stdin=None, stdout=subprocess.DEVNULL) -> Measure:
+    """Run a command to completion; its wall time, CPU time (with its children) and peak RSS."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=REPO)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode() if process.stderr else ""
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{error}")
+    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def median(measures: list[Measure]) -> Measure:
+    return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
+                   max(m.peak_mb for m in measures))
+
+
+def replay_command(policy: str, log: str, fmt: str, jobs: int, output: str | None = None) -> list[str]:
+    command = [sys.executable, "-m", "linter", "replay", policy, log, "--format", fmt, "--jobs", str(jobs),
+               "--no-progress"]
+    return command + (["--output", output] if output else [])
+
+
+def shown(command: list[str]) -> str:
+    return " ".join(os.path.relpath(c, REPO) if os.path.isabs(c) and c.startswith(REPO) else c
+                    for c in ["python" if c == sys.executable else c for c in command])
+
+
+def ensure_log(path: str | None, events: int, seed: int) -> str:
+    if path and os.path.exists(path):
+        return path
+    path = path or os.path.join(tempfile.gettempdir(), f"kal-bench-{events}.jsonl")
+    if not os.path.exists(path):
+        needed = events * 1000
+        free = shutil.disk_usage(os.path.dirname(path)).free
+        if free < needed * 1.2:
+            raise SystemExit(f"not enough disk for {events:,} events at {path} ({free >> 30} GiB free); use --stream")
+        print(f"generating {events:,} events into {path} ...", file=sys.stderr)
+        subprocess.run([sys.executable, os.path.join(HERE, "generate_log.py"), "--events", str(events),
+                        "--seed", str(seed), "-o", path], check=True)
+    return path
+
+
+def count_lines(path: str) -> int:
+    lines = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            lines += block.count(b"\n")
+    return lines
+
+
+def rate(events: int, seconds: float) -> str:
+    return f"{events / seconds:>12,.0f}"
+
+
+def row(name: str, events: int, m: Measure, command: str) -> dict:
+    print(f"  {name:<34} {rate(events, m.wall)} {rate(events, m.cpu)} {m.wall:>8.2f} {m.cpu:>8.2f} {m.peak_mb:>8.0f}")
+    return {"name": name, "events": events, "wall_s": round(m.wall, 3), "cpu_s": round(m.cpu, 3),
+            "events_per_s_wall": round(events / m.wall), "events_per_s_cpu": round(events / m.cpu),
+            "peak_rss_mb": round(m.peak_mb, 1), "command": command}
+
+
+def benchmark(args) -> dict:
+    log = ensure_log(args.log, args.events, args.seed)
+    events = count_lines(log)
+    size = os.path.getsize(log)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"log: {log}: {events:,} events, {size / 2**20:,.0f} MiB ({size / events:.0f} bytes/event); "
+          f"policy: {os.path.relpath(args.policy, REPO)}; cores: {os.cpu_count()}; load before: {load:.2f}; "
+          f"median of {args.repeat}")
+    print(f"  {'measure':<34} {'events/s wall':>12} {'events/s CPU':>12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+    results = []
+    out_dir = tempfile.mkdtemp(prefix="kal-bench-")
+    try:
+        cases = [("decode-only (msgspec, dicts)", [sys.executable, "-c", DECODE_ONLY, log])]
+        for jobs in args.jobs:
+            cases.append((f"replay summary --jobs {jobs}", replay_command(args.policy, log, "summary", jobs)))
+            cases.append((f"replay jsonl to file --jobs {jobs}",
+                          replay_command(args.policy, log, "jsonl", jobs, os.path.join(out_dir, "out.jsonl"))))
+        measures: dict[str, list[Measure]] = {name: [] for name, _ in cases}
+        for _ in range(args.repeat):  # interleaved, so that a busy spell hits every case alike
+            for name, command in cases:
+                measures[name].append(run(command))
+        for name, command in cases:
+            results.append(row(name, events, median(measures[name]), shown(command)))
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    by_name = {r["name"]: r for r in results}
+    base = by_name["decode-only (msgspec, dicts)"]
+    summary: dict = {"log": log, "events": events, "bytes": size, "repeat": args.repeat, "load_before": round(load, 2),
+                     "results": results}
+    print()
+    for fmt in ("summary", "jsonl to file"):
+        one = by_name.get(f"replay {fmt} --jobs 1")
+        if one is None:
+            continue
+        ratio_wall, ratio_cpu = one["wall_s"] / base["wall_s"], one["cpu_s"] / base["cpu_s"]
+        print(f"  replay {fmt} / decode-only time: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU")
+        summary[f"ratio_{fmt.split()[0]}_to_decode"] = {"wall": round(ratio_wall, 2), "cpu": round(ratio_cpu, 2)}
+        two = by_name.get(f"replay {fmt} --jobs 2")
+        if two is not None:
+            speedup = one["wall_s"] / two["wall_s"]
+            print(f"  replay {fmt} --jobs 2 speed-up: {speedup:.2f}x (wall)")
+            summary[f"speedup_{fmt.split()[0]}_jobs2"] = round(speedup, 2)
+    return summary
+
+
+def memory_only(args) -> dict:
+    """Peak memory of a summary replay of ``--events`` generated events, read from a file or piped
+    from the generator (``--stream``, when the log would not fit on disk)."""
+    if args.stream:
+        generator = subprocess.Popen([sys.executable, os.path.join(HERE, "generate_log.py"), "--events",
+                                      str(args.events), "--seed", str(args.seed)], stdout=subprocess.PIPE)
+        command = replay_command(args.policy, "-", "summary", 1)
+        measure = run(command, stdin=generator.stdout)
+        generator.wait()
+        shown_command = f"python benchmarks/generate_log.py --events {args.events} | {shown(command)}"
+    else:
+        log = ensure_log(args.log, args.events, args.seed)
+        command = replay_command(args.policy, log, "summary", 1)
+        measure = run(command)
+        shown_command = shown(command)
+    print(f"{args.events:,} events ({'piped from the generator' if args.stream else 'from a file'}): "
+          f"peak RSS {measure.peak_mb:.0f} MB, wall {measure.wall:.1f} s, CPU {measure.cpu:.1f} s")
+    print(f"  {shown_command}")
+    return {"events": args.events, "stream": args.stream, "peak_rss_mb": round(measure.peak_mb, 1),
+            "wall_s": round(measure.wall, 2), "cpu_s": round(measure.cpu, 2), "command": shown_command}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=2_000_000, help="events to generate (default 2,000,000)")
+    parser.add_argument("--log", help="an existing log to use (generated there if missing)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--policy", default=DEFAULT_POLICY, help="policy to replay (default examples/audit-policy.yaml)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="--jobs values to measure (default 1 2)")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak memory of one summary replay")
+    parser.add_argument("--stream", action="store_true", help="with --memory-only: pipe the generator into replay")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    args.policy = os.path.abspath(args.policy)
+    result = memory_only(args) if args.memory_only else benchmark(args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
