@@ -31,3 +31,4 @@ def test_a_broken_builtin_would_fail_here(tmp_path):
     (document,) = parse_documents("cis.yaml", text)
     with pytest.raises(baseline.BaselineError):
         baseline._validate(document, baseline.BASELINE_SCHEMA)
+

@@ -377,3 +377,63 @@ def test_strict_with_jobs_stops_at_the_first_bad_line(policy, tmp_path, small_pi
     result = replay(policy, str(path), "--strict", "--jobs", "2")
     assert result.exit_code == 2
     assert f"{path}:4321:" in result.stderr
+
+
+def test_jobs_2_on_stdin_without_shared_memory(policy, tmp_path, small_pieces, monkeypatch):
+    monkeypatch.setattr(runner.SharedBlocks, "room_for", staticmethod(lambda count, size: False))
+    path = tmp_path / "big.log"
+    ids = big_log(path, 5_000, bad_at=(2_500,))
+    result = replay(policy, "-", "--format", "jsonl", "--jobs", "2", input=path.read_bytes())
+    assert result.exit_code == 0
+    assert [json.loads(x)["auditID"] for x in result.stdout.splitlines()] == ids
+    assert "<stdin>:2500:" in result.stderr
+
+
+def test_jobs_2_compare_equals_jobs_1(policy, tmp_path, small_pieces):
+    path = tmp_path / "big.log"
+    big_log(path, 6_000)
+    old = tmp_path / "old.yaml"
+    old.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n")
+    one = json.loads(replay(policy, str(path), "--compare", str(old), "--format", "json", "--jobs", "1").stdout)
+    two = json.loads(replay(policy, str(path), "--compare", str(old), "--format", "json", "--jobs", "2").stdout)
+    assert one == two
+    assert one["events"] == 6_000 and one["changedEvents"] > 0
+
+
+def test_empty_log(policy, tmp_path):
+    path = tmp_path / "empty.log"
+    path.write_text("")
+    data = json.loads(replay(policy, str(path), "--format", "json").stdout)
+    assert data["events"] == 0 and data["files"] == [{"path": str(path), "events": 0, "badLines": 0}]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_jobs_2_over_many_files_keeps_order_and_line_numbers(policy, tmp_path, small_pieces, compress):
+    paths, ids = [], []
+    for i in range(4):
+        path = tmp_path / f"audit-{i}.log"
+        ids += big_log(path, 1_500, bad_at=(700 + i,))
+        if compress:
+            path.write_bytes(gzip.compress(path.read_bytes()))
+        paths.append(str(path))
+    two = replay(policy, *paths, "--format", "jsonl", "--jobs", "2")
+    assert two.exit_code == 0
+    assert [json.loads(x)["auditID"] for x in two.stdout.splitlines()] == ids
+    data = json.loads(replay(policy, *paths, "--format", "json", "--jobs", "2").stdout)
+    assert [(b["file"], b["line"]) for b in data["badLines"]] == [(p, 700 + i) for i, p in enumerate(paths)]
+    assert [f["events"] for f in data["files"]] == [1_499] * 4
+
+
+def test_a_broken_first_line_is_one_bad_line_not_a_broken_document(policy, tmp_path):
+    path = tmp_path / "audit.log"
+    path.write_text('{"kind":"Event","verb":\n' + lines(*SAMPLE))
+    data = json.loads(replay(policy, str(path), "--format", "json").stdout)
+    assert data["events"] == len(SAMPLE)
+    assert [(b["line"], b["message"][:8]) for b in data["badLines"]] == [(1, "not JSON")]
+
+
+def test_pretty_printed_but_broken_document_falls_back_to_lines(policy, tmp_path):
+    path = tmp_path / "audit.log"
+    path.write_text("{\n" + lines(*SAMPLE[:2]))
+    data = json.loads(replay(policy, str(path), "--format", "json").stdout)
+    assert data["events"] == 2 and [b["line"] for b in data["badLines"]] == [1]

@@ -100,6 +100,23 @@ def test_manifest_flags_are_evidence_with_lines(report):
     assert kal062 and kal062[0]["file"].endswith("kube-apiserver.yaml") and kal062[0]["line"] == 11
 
 
+def test_the_audit_flags_table(report):
+    flags = {f["flag"]: f for f in report["apiserverFlags"]["flags"]}
+    assert (flags["audit-log-maxage"]["value"], flags["audit-log-maxage"]["line"]) == ("7", 11)
+    assert [x["code"] for x in flags["audit-log-maxage"]["findings"]] == ["KAL062"]
+    assert (flags["audit-log-maxsize"]["value"], flags["audit-log-maxsize"]["origin"]) == ("100", "default")
+    assert flags["audit-log-format"]["value"] == "json" and flags["audit-log-format"]["note"] is None
+    assert flags["audit-webhook-config-file"]["origin"] == "unset"
+
+
+def test_a_legacy_log_format_is_noted(inputs, tmp_path):
+    manifest = tmp_path / "flags.txt"
+    manifest.write_text("--audit-policy-file=/p.yaml --audit-log-path=/a.log --audit-log-format=legacy\n")
+    flags = build_report(ReportOptions(policy=inputs["policy"], frameworks="cis", apiserver_manifest=str(manifest)))
+    (row,) = [f for f in flags["apiserverFlags"]["flags"] if f["flag"] == "audit-log-format"]
+    assert row["value"] == "legacy" and row["note"].startswith("expected json")
+
+
 def test_replay_evidence_is_counted(report):
     replay = report["replay"]
     assert replay["events"] == 219
@@ -160,6 +177,17 @@ def test_markdown_sections_and_tables(report):
             break
     else:
         pytest.fail("no 3.2.2 row")
+
+
+def test_a_policy_kube_apiserver_refuses_says_so_first(tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Loud\n")
+    refused = build_report(ReportOptions(policy=str(policy), frameworks="cis"))
+    ident = refused["identification"]["policy"]
+    assert ident["accepted"] is False and ident["refusedBecause"][0]["line"] == 4
+    assert "would refuse this policy" in render(refused, "md").split("## 1.")[0]
+    pytest.importorskip("jinja2")
+    assert "would refuse this policy" in render(refused, "html").split('<section id="identification"')[0]
 
 
 def test_without_events_the_replay_section_says_so(inputs):

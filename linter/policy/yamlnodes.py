@@ -306,13 +306,25 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
     never reaches it: the caller decides whether an error after the first document matters.
     An error in the first document (or in JSON input, which is read whole) is raised.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     is_json = looks_like_json(text)
     if is_json:
         _check_json(path, text)
-    yaml = _composer()
+    fast = _composer()
+    documents, error = _compose(path, text, fast, is_json)
+    if error is not None and not getattr(fast, "pure", True):
+        # libyaml refuses some plain scalars go-yaml reads (a ':' inside a flow item, as in
+        # `users: [system:kube-proxy]`); the pure parser reads them as go-yaml does
+        from ruamel.yaml import YAML
+
+        documents, error = _compose(path, text, YAML(typ="safe", pure=True), is_json)
+    if error is not None and not documents:
+        raise error
+    return documents, error
+
+
+def _compose(path: str, text: str, yaml, is_json: bool) -> tuple[list[Document], InputError | None]:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     documents: list[Document] = []
     try:
         for index, node in enumerate(yaml.compose_all(io.StringIO(text))):
@@ -326,20 +338,16 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
                 raise InputError(path, span.line, span.column, f"cannot read YAML: {exc}") from None
             documents.append(doc)
     except InputError as exc:
-        error = exc
+        return documents, exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        error = InputError(path, line, column, f"invalid YAML: {problem}")
+        return documents, InputError(path, line, column, f"invalid YAML: {problem}")
     except YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
-        error = InputError(path, 1, 1, f"invalid YAML: {first}")
-    else:
-        return documents, None
-    if not documents:
-        raise error
-    return documents, error
+        return documents, InputError(path, 1, 1, f"invalid YAML: {first}")
+    return documents, None
 
 
 def _check_json(path: str, text: str) -> None:

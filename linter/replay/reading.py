@@ -153,11 +153,11 @@ def line_count(data: Piece) -> int:
 
 def is_whole_document(head: bytes) -> bool:
     """True when the input is one JSON document spread over lines (a pretty-printed EventList or
-    event) rather than JSON lines: it starts with ``{`` or ``[`` and its first line is not JSON."""
-    stripped = head.lstrip()
-    if not stripped[:1] in (b"{", b"["):
+    event) rather than JSON lines: its first line opens an object or array and does not close it.
+    (A first line that is merely broken JSON is a bad line of a JSON-lines log.)"""
+    first_line = head.lstrip().split(b"\n", 1)[0].rstrip()
+    if not first_line.startswith((b"{", b"[")) or not first_line.endswith((b"{", b"[")):
         return False
-    first_line = stripped.split(b"\n", 1)[0]
     try:
         msgspec.json.decode(first_line)
     except msgspec.DecodeError:
@@ -247,15 +247,18 @@ class ChunkDecoder:
             out.sizes.append(size)
 
     def decode_document(self, data: bytes, source: str) -> Decoded:
-        """A whole JSON document: an EventList, or one event."""
+        """A whole JSON document: an EventList, or one event. Input that is not one JSON document
+        after all is read as JSON lines."""
         out = Decoded([], [], [] if self.sized else None)
         try:
             items = self._list_decoder.decode(data).items
-        except (msgspec.DecodeError, msgspec.ValidationError) as list_error:
+        except msgspec.ValidationError as list_error:
             try:
                 self._add(self._decoder.decode(data), len(data), 1, source, out)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 out.bad.append(BadLine(source, 1, f"not an audit event or EventList: {list_error}"))
             return out
+        except msgspec.DecodeError:
+            return self._line_by_line(data, 1, source)
         self.add_items(items, 1, source, out)
         return out

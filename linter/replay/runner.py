@@ -1,10 +1,18 @@
 """Driving a replay over the inputs: in this process, or spread over worker processes.
 
-Work is cut into tasks that keep the input order: a byte range of a large plain file (a worker
-reads it itself), or a chunk of lines read here (gzip and stdin, which cannot be split without
-reading them). Results come back in task order, so the jsonl output keeps the input order and
-line numbers are fixed up from the line counts of the tasks before. At most two tasks per worker
-are in flight, which keeps memory flat.
+The work is a sequence of tasks in input order:
+
+- a byte range of a large plain file, which a worker reads itself (several plain files that are
+  large together are spread the same way);
+- a whole compressed file, when there are several: a worker decompresses and replays it (its jsonl
+  output goes through a temporary file, so memory stays flat);
+- a block of lines this process read, from one compressed file or stdin, which cannot be split
+  without reading them. The block goes to a worker through shared memory (through a pipe where
+  there is none); this process keeps a core for the reading.
+
+Small inputs are replayed here, with no worker at all. Results are taken in task order, so the
+jsonl output keeps the input order and line numbers are fixed up from the line counts of the tasks
+before; only a few tasks are in flight at a time, which keeps memory flat.
 """
 
 from __future__ import annotations
@@ -12,9 +20,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import shutil
 import sys
+import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from linter.policy.model import Policy
 from linter.replay.reading import (
@@ -25,9 +37,10 @@ from linter.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTal
 
 SUMMARY, JSONL, COMPARE = "summary", "jsonl", "compare"
 RANGE_SIZE = 32 << 20  # bytes of a plain file per task
-TASK_SIZE = 16 << 20  # bytes of gzip or stdin input per task
+TASK_SIZE = 16 << 20  # bytes of read input per task
 PARALLEL_MIN_BYTES = 48 << 20  # below this, worker processes cost more than they save
 BAD_LINES_KEPT = 1000
+COPY_SIZE = 4 << 20
 
 
 class StrictError(Exception):
@@ -70,13 +83,14 @@ class TaskResult:
     events: int
     lines: int
     bad: list[BadLine]  # line numbers relative to the task's first line (1-based)
-    output: bytes | None
+    output: bytes | None  # jsonl lines, or
+    output_path: str | None  # a file holding them (whole-file tasks)
     counts: dict[tuple, tuple]
     examples: dict[tuple, dict]
 
 
 class Worker:
-    """Decodes chunks and counts them with the tally of the run's mode (also in worker processes)."""
+    """Decodes lines and counts them with the tally of the run's mode (also in worker processes)."""
 
     def __init__(self, mode: str, policies: list[Policy], kube_version: tuple[int, int] | None):
         self.mode = mode
@@ -98,36 +112,58 @@ class Worker:
             self.tally.count(decoded.events)
         return None
 
-    def run_pieces(self, pieces: Iterable[tuple[Piece, int]], source: str) -> TaskResult:
-        """The pieces (whole lines, line count) of one task; line numbers count from its start."""
+    def run_pieces(self, pieces: Iterable[tuple[Piece, int]], source: str, out: BinaryIO | None = None) -> TaskResult:
+        """The pieces (whole lines, line count) of one task; line numbers count from its start.
+        The jsonl output is returned, or written to ``out``."""
         events, lines, bad, output = 0, 0, [], []
         for piece, piece_lines in pieces:
             decoded = self.decoder.decode(piece, lines + 1, source)
             events += len(decoded.events)
             lines += piece_lines
             bad += decoded.bad
-            out = self.feed(decoded)
-            if out:
-                output.append(out)
+            written = self.feed(decoded)
+            if written:
+                if out is None:
+                    output.append(written)
+                else:
+                    out.write(written)
         return self._result(events, lines, bad, output)
 
     def run_document(self, data: bytes, source: str) -> TaskResult:
         decoded = self.decoder.decode_document(data, source)
-        out = self.feed(decoded)
-        return self._result(len(decoded.events), line_count(data), decoded.bad, [out] if out else [])
+        written = self.feed(decoded)
+        return self._result(len(decoded.events), line_count(data), decoded.bad, [written] if written else [])
+
+    def run_source(self, source: Source, out: BinaryIO | None = None) -> TaskResult:
+        """A whole input: JSON lines, or one JSON document."""
+        pieces = split_lines(source.read)
+        first = next(pieces, None)
+        if first is not None and is_whole_document(bytes(first[0])):
+            data = bytes(first[0]) + b"".join(bytes(piece) for piece, _ in pieces)
+            result = self.run_document(data, source.display)
+            if out is not None and result.output:
+                out.write(result.output)
+                result.output = None
+            return result
+        return self.run_pieces(itertools.chain((first,) if first else (), pieces), source.display, out)
 
     def _result(self, events, lines, bad, output) -> TaskResult:
         examples = self.tally.take_examples() if self.mode == COMPARE else {}
-        joined = b"".join(output) if self.mode == JSONL else None
-        return TaskResult(events, lines, bad, joined, self.tally.take_counts(), examples)
+        joined = b"".join(output) if output else None
+        return TaskResult(events, lines, bad, joined, None, self.tally.take_counts(), examples)
 
 
-# Worker processes keep one Worker for the whole run, so their caches stay warm across tasks.
-_process_worker: Worker | None = None
+# --- in worker processes ---------------------------------------------------------------------------
+
+_process_worker: Worker | None = None  # one per process, for the whole run: its caches stay warm
+_attached: dict = {}  # shared memory blocks by name
 
 
 def _init_process(mode: str, policies: list[Policy], kube_version) -> None:
     global _process_worker
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
     _process_worker = Worker(mode, policies, kube_version)
 
 
@@ -142,8 +178,37 @@ def _run_pieces(pieces: list[tuple[bytes, int]], source: str) -> TaskResult:
     return _process_worker.run_pieces(pieces, source)
 
 
-def line_aligned_ranges(path: str, size: int, range_size: int = RANGE_SIZE) -> list[tuple[int, int]]:
+def _run_shared(name: str, length: int, lines: int, source: str) -> TaskResult:
+    """Decode a block the parent filled. The parent owns the blocks and unlinks them."""
+    assert _process_worker is not None
+    block = _attached.get(name)
+    if block is None:
+        from multiprocessing import shared_memory
+
+        block = _attached[name] = shared_memory.SharedMemory(name=name)
+    view = block.buf[:length]
+    try:
+        return _process_worker.run_pieces([(view, lines)], source)
+    finally:
+        view.release()
+
+
+def _run_file(path: str, output_dir: str | None) -> TaskResult:
+    assert _process_worker is not None
+    with open_input(path) as source:
+        if output_dir is None:
+            return _process_worker.run_source(source)
+        with tempfile.NamedTemporaryFile(dir=output_dir, suffix=".jsonl", delete=False) as out:
+            result = _process_worker.run_source(source, out)
+        result.output_path = out.name
+        return result
+
+
+# --- in this process ---------------------------------------------------------------------------------
+
+def line_aligned_ranges(path: str, size: int, range_size: int | None = None) -> list[tuple[int, int]]:
     """Cut a file into ranges of about ``range_size`` bytes that start right after a newline."""
+    range_size = range_size or RANGE_SIZE
     bounds = [0]
     with open(path, "rb") as f:
         position = range_size
@@ -171,6 +236,58 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@dataclass
+class Task:
+    """One unit of work, in input order."""
+
+    source: Source
+    function: Callable[..., TaskResult]
+    args: tuple
+    in_pool: bool
+    progress: int  # stored bytes of all inputs read once this task was cut
+    limit: int = 1  # at most this many tasks in the pool while tasks like this one flow
+    release: Callable[[], None] | None = None  # once its result is handled (frees a shared block)
+
+
+class SharedBlocks:
+    """Blocks of shared memory that this process fills with whole lines of decompressed input and
+    workers decode in place, so that the input reaches them without pickling and pipe copies."""
+
+    def __init__(self, count: int, size: int):
+        from multiprocessing import shared_memory
+
+        self.size = size
+        self.blocks: list = []
+        try:
+            for _ in range(count):
+                self.blocks.append(shared_memory.SharedMemory(create=True, size=size))
+        except BaseException:
+            self.close()
+            raise
+        self.free = list(range(count))
+
+    @staticmethod
+    def room_for(count: int, size: int) -> bool:
+        """Writing to a full tmpfs kills the process (SIGBUS), so look before using /dev/shm."""
+        try:
+            stat = os.statvfs("/dev/shm")
+        except (OSError, AttributeError):
+            return True  # no /dev/shm: shared memory is not a size-limited tmpfs here
+        return stat.f_bavail * stat.f_frsize > 2 * count * size
+
+    def take(self) -> int:
+        return self.free.pop()
+
+    def give_back(self, index: int) -> None:
+        self.free.append(index)
+
+    def close(self) -> None:
+        for block in self.blocks:
+            block.close()
+            block.unlink()
+        self.blocks = []
+
+
 class Run:
     """One replay over several inputs. ``sink`` receives jsonl output in input order; ``progress``
     is called with (stored bytes done, stored bytes in total or None, events so far)."""
@@ -188,8 +305,10 @@ class Run:
         self.totals = Totals()
         self._local: Worker | None = None
         self._pool = None
-        self._done_bytes = 0
+        self._blocks: SharedBlocks | None = None
+        self._output_dir: str | None = None
         self._total_bytes: int | None = 0
+        self._lines_done: dict[Source, int] = {}  # lines of each input handled so far
 
     def replay(self, names: list[str]) -> Totals:
         sources: list[Source] = []
@@ -198,82 +317,143 @@ class Run:
                 sources.append(open_input(name))
             sizes = [s.size for s in sources]
             self._total_bytes = None if None in sizes else sum(s or 0 for s in sizes)
-            for source in sources:
-                self.totals.files.setdefault(source.display, [0, 0])
-                self._replay_source(source)
-                self._done_bytes += source.size or 0
+            self._ordered(self._tasks(sources))
         finally:
             for source in sources:
                 source.close()
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
+            if self._blocks is not None:
+                self._blocks.close()
+            if self._output_dir is not None:
+                shutil.rmtree(self._output_dir, ignore_errors=True)
         return self.totals
 
-    def _replay_source(self, source: Source) -> None:
-        if self._splittable(source):
-            self._ordered(self._range_tasks(source), source)
-            return
+    # --- cutting the inputs into tasks -----------------------------------------------------------------
+
+    def _tasks(self, sources: list[Source]) -> Iterator[Task]:
+        files = [s for s in sources if s.size is not None]
+        plain_bytes = sum(s.size or 0 for s in files if not s.compressed)
+        compressed_files = sum(1 for s in files if s.compressed)
+        before = 0
+        for source in sources:
+            self.totals.files.setdefault(source.display, [0, 0])
+            if self.jobs > 1 and source.compressed and source.size is not None and compressed_files > 1:
+                yield Task(source, _run_file, (source.name, self._jsonl_dir()), True, before + source.size,
+                           limit=2 * self.jobs)
+            elif self.jobs > 1 and not source.compressed and source.size and plain_bytes >= PARALLEL_MIN_BYTES \
+                    and self._lines_file(source):
+                for start, end in line_aligned_ranges(source.name, source.size):
+                    yield Task(source, _run_range, (source.name, start, end), True, before + end, limit=2 * self.jobs)
+            else:
+                yield from self._read_here(source, before)
+            before += source.size or 0
+
+    def _lines_file(self, source: Source) -> bool:
+        with open(source.name, "rb") as f:
+            return not is_whole_document(f.read(1 << 16))
+
+    def _jsonl_dir(self) -> str | None:
+        if self.mode != JSONL:
+            return None
+        if self._output_dir is None:
+            self._output_dir = tempfile.mkdtemp(prefix="kube-audit-lint-")
+        return self._output_dir
+
+    def _read_here(self, source: Source, before: int) -> Iterator[Task]:
+        """Read the input here: replay it here too while it is small, then hand blocks to workers
+        (keeping a core for the reading)."""
+        local = self._worker()
         pieces = split_lines(source.read)
         first = next(pieces, None)
         if first is None:
             return
         if is_whole_document(bytes(first[0])):
             data = bytes(first[0]) + b"".join(bytes(piece) for piece, _ in pieces)
-            self._handle(self._worker().run_document(data, source.display), source, 0)
+            yield Task(source, local.run_document, (data, source.display), False, before + source.position())
             return
-        self._ordered(self._piece_tasks(source, itertools.chain((first,), pieces)), source)
-
-    def _splittable(self, source: Source) -> bool:
-        if self.jobs < 2 or source.compressed or source.size is None or source.size < PARALLEL_MIN_BYTES:
-            return False
-        with open(source.name, "rb") as f:
-            head = f.read(1 << 16)
-        return not is_whole_document(head)
-
-    def _range_tasks(self, source: Source):
-        for start, end in line_aligned_ranges(source.name, source.size or 0):
-            yield _run_range, (source.name, start, end), end
-
-    def _piece_tasks(self, source: Source, pieces: Iterator[tuple[Piece, int]]):
-        """Pieces are handled here until the input proves large, then batched into pool tasks."""
-        read, batch, batch_bytes = 0, [], 0
+        read = 0
+        pieces = itertools.chain((first,), pieces)
         for piece, lines in pieces:
+            yield Task(source, local.run_pieces, ([(piece, lines)], source.display), False, before + source.position())
             read += len(piece)
-            if self.jobs < 2 or read <= PARALLEL_MIN_BYTES:
-                yield None, [(piece, lines)], source.position()
+            if self.jobs > 1 and read > PARALLEL_MIN_BYTES:
+                break
+        else:
+            return
+        feeding = max(1, self.jobs - 1)
+        blocks = self._shared_blocks(feeding + 1)
+        cut = self._piped_tasks if blocks is None else self._block_tasks
+        for task in cut(source, pieces, blocks):
+            task.progress += before
+            task.limit = feeding
+            yield task
+
+    def _shared_blocks(self, count: int) -> SharedBlocks | None:
+        if self._blocks is None and SharedBlocks.room_for(count, TASK_SIZE):
+            try:
+                self._blocks = SharedBlocks(count, TASK_SIZE)
+            except OSError:
+                return None
+        return self._blocks
+
+    def _block_tasks(self, source: Source, pieces, blocks: SharedBlocks) -> Iterator[Task]:
+        # at most count - 1 of these tasks are pending (their limit), so a block is free when taken
+        index, filled, lines_in = blocks.take(), 0, 0
+        for piece, lines in pieces:
+            if filled + len(piece) > blocks.size and filled:
+                yield self._block_task(source, blocks, index, filled, lines_in)
+                index, filled, lines_in = blocks.take(), 0, 0
+            if len(piece) > blocks.size:  # a line longer than a block
+                yield Task(source, self._worker().run_pieces, ([(piece, lines)], source.display), False,
+                           source.position())
                 continue
+            blocks.blocks[index].buf[filled:filled + len(piece)] = piece
+            filled += len(piece)
+            lines_in += lines
+        if filled:
+            yield self._block_task(source, blocks, index, filled, lines_in)
+        else:
+            blocks.give_back(index)
+
+    def _block_task(self, source: Source, blocks: SharedBlocks, index: int, filled: int, lines: int) -> Task:
+        return Task(source, _run_shared, (blocks.blocks[index].name, filled, lines, source.display), True,
+                    source.position(), release=lambda: blocks.give_back(index))
+
+    def _piped_tasks(self, source: Source, pieces, _blocks=None) -> Iterator[Task]:
+        batch, batch_bytes = [], 0
+        for piece, lines in pieces:
             batch.append((bytes(piece), lines))
             batch_bytes += len(piece)
             if batch_bytes >= TASK_SIZE:
-                yield _run_pieces, batch, source.position()
+                yield Task(source, _run_pieces, (batch, source.display), True, source.position())
                 batch, batch_bytes = [], 0
         if batch:
-            yield _run_pieces, batch, source.position()
+            yield Task(source, _run_pieces, (batch, source.display), True, source.position())
 
-    def _ordered(self, tasks, source: Source) -> None:
-        """Run tasks (here when the function is None, else in the pool) and handle results in order."""
-        from collections import deque
+    # --- running them in order ----------------------------------------------------------------------
 
+    def _ordered(self, tasks: Iterator[Task]) -> None:
+        """Run the tasks and handle their results in task order."""
         pending: deque = deque()
-        line_base = 0
-        for function, args, position in tasks:
-            if function is None:
+        for task in tasks:
+            if not task.in_pool:
                 while pending:
-                    line_base = self._finish(pending.popleft(), source, line_base)
-                result = self._worker().run_pieces(args, source.display)
-                line_base = self._handle(result, source, line_base, position)
+                    self._finish(*pending.popleft())
+                self._handle(task.function(*task.args), task)
                 continue
-            pending.append((self._submit(function, args, source), position))
-            while len(pending) > 2 * self.jobs:
-                line_base = self._finish(pending.popleft(), source, line_base)
+            pending.append((self._pool_for_run().submit(task.function, *task.args), task))
+            while len(pending) > task.limit:
+                self._finish(*pending.popleft())
         while pending:
-            line_base = self._finish(pending.popleft(), source, line_base)
+            self._finish(*pending.popleft())
 
-    def _finish(self, item, source: Source, line_base: int) -> int:
-        future, position = item
-        return self._handle(future.result(), source, line_base, position)
+    def _finish(self, future, task: Task) -> None:
+        self._handle(future.result(), task)
+        if task.release is not None:
+            task.release()
 
-    def _submit(self, function, args, source: Source):
+    def _pool_for_run(self):
         if self._pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -284,33 +464,40 @@ class Run:
                 initializer=_init_process,
                 initargs=(self.mode, [slim(p) for p in self.policies], self.kube_version),
             )
-        if function is _run_pieces:
-            return self._pool.submit(function, args, source.display)
-        return self._pool.submit(function, *args)
+        return self._pool
 
     def _worker(self) -> Worker:
         if self._local is None:
             self._local = Worker(self.mode, self.policies, self.kube_version)
         return self._local
 
-    def _handle(self, result: TaskResult, source: Source, line_base: int, position: int | None = None) -> int:
-        totals = self.totals
+    def _handle(self, result: TaskResult, task: Task) -> None:
+        totals, name = self.totals, task.source.display
+        line_base = self._lines_done.get(task.source, 0)
         totals.events += result.events
-        totals.files[source.display][0] += result.events
+        totals.files[name][0] += result.events
         for bad in result.bad:
             bad = dataclasses.replace(bad, line=bad.line + line_base)
             if self.strict:
                 raise StrictError(bad)
             totals.add_bad(bad)
+        self._lines_done[task.source] = line_base + result.lines
         totals.add_counts(result.counts)
         for group, example in result.examples.items():
             totals.examples.setdefault(group, example)
-        if result.output and self.sink is not None:
-            self.sink(result.output)
+        if self.sink is not None:
+            self._pass_output(result)
         if self.progress is not None:
-            self.progress(self._done_bytes + (position if position is not None else source.position()),
-                          self._total_bytes, totals.events)
-        return line_base + result.lines
+            self.progress(task.progress, self._total_bytes, totals.events)
+
+    def _pass_output(self, result: TaskResult) -> None:
+        if result.output:
+            self.sink(result.output)
+        if result.output_path:
+            with open(result.output_path, "rb") as f:
+                for block in iter(lambda: f.read(COPY_SIZE), b""):
+                    self.sink(block)
+            os.unlink(result.output_path)
 
 
 __all__ = ["Run", "Totals", "StrictError", "LogError", "SUMMARY", "JSONL", "COMPARE", "default_jobs"]

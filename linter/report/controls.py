@@ -277,12 +277,17 @@ def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Fra
     from linter.report.matrix import ordinary_selector
 
     evaluated = {framework.name for framework in frameworks}
+    known = {side.framework: _side_framework(side, frameworks) for side in conflict.sides}
+    labels = {name: (f.label(side.control) if f else f"{name} {side.control}")
+              for side in conflict.sides for name, f in [(side.framework, known[side.framework])]}
     outcomes = subject.spaces.outcomes(conflict.selector)
     ordinary = subject.spaces.outcomes(ordinary_selector(conflict.selector, subject.policy))
     sides = []
     for side in conflict.sides:
         sides.append({
-            "framework": side.framework, "control": side.control, "asks": side.asks, "expected": str(side.bound),
+            "framework": side.framework, "control": side.control, "label": labels[side.framework],
+            "frameworkTitle": known[side.framework].title if known[side.framework] else side.framework,
+            "asks": side.asks, "expected": str(side.bound),
             "evaluated": side.framework in evaluated,
             "satisfied": bool(outcomes) and all(side.bound.admits(o.level) for o in outcomes),
             "satisfiedForOrdinaryUsers": bool(ordinary) and all(side.bound.admits(o.level) for o in ordinary),
@@ -291,6 +296,7 @@ def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Fra
     for outcome in outcomes:
         item = outcome_evidence(outcome, subject)
         item["breaks"] = [f"{s.framework}:{s.control}" for s in conflict.sides if not s.bound.admits(outcome.level)]
+        item["breaksLabels"] = [labels[s.framework] for s in conflict.sides if not s.bound.admits(outcome.level)]
         evidence.append(item)
     return {
         "id": conflict.id,
@@ -306,9 +312,22 @@ def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Fra
     }
 
 
+def _side_framework(side, frameworks: list[Framework]) -> Framework | None:
+    """The framework of a conflict's side: among those evaluated, else the profile of that name."""
+    from linter.report.frameworks import FrameworkError, load_framework
+
+    framework = next((f for f in frameworks if f.name == side.framework), None)
+    if framework is None:
+        try:
+            framework = load_framework(side.framework)
+        except FrameworkError:
+            return None
+    return framework
+
+
 def _conflict_verdict(sides: list[dict], outcomes: list[Outcome], ordinary: list[Outcome]) -> str:
     def name(side: dict) -> str:
-        return f"{side['framework'].upper()} {side['control']}"
+        return side["label"]
 
     taken = [s for s in sides if s["satisfied"]]
     if len(taken) == 1:

@@ -147,6 +147,11 @@ class Framework:
     version: str = ""
     aliases: tuple[str, ...] = ()
     path: str = ""
+    short_title: str = ""
+
+    def label(self, control_id: str) -> str:
+        """How a control is named in running text: "CIS 3.2.2"."""
+        return f"{self.short_title or self.name} {control_id}"
 
     def control(self, control_id: str) -> Control | None:
         return next((c for c in self.controls if c.id == control_id), None)
@@ -346,6 +351,7 @@ def _framework(document: Document) -> Framework:
         version=str(data.get("version", "")),
         aliases=tuple(data.get("aliases") or ()),
         path=document.path,
+        short_title=data.get("shortTitle", ""),
     )
 
 
@@ -392,5 +398,5 @@ def _bound(data: dict) -> Bound:
 
 
 def _words(text: str) -> str:
-    """Folded YAML text as one line (without the fold marks ruamel.yaml leaves in folded scalars)."""
-    return " ".join(str(text).replace("\a", "").split())
+    """YAML text (folded or not) as one line."""
+    return " ".join(str(text).split())

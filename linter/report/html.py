@@ -50,6 +50,7 @@ def environment():
     env.filters["level_class"] = level_class
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["percent"] = percent
+    env.filters["plural"] = lambda n, noun: f"{n} {noun}" if n == 1 else f"{n} {noun}s"
     env.globals.update(STATUS_WORDS=STATUS_WORDS, TEST_WORDS=TEST_WORDS, SECTIONS=SECTIONS, LEVELS=LEVELS)
     return env
 
@@ -62,7 +63,6 @@ def render_html(report: dict[str, Any]) -> str:
         "link": links.href,
         "referenced": links.referenced,
         "charts_data": replay_charts(report["replay"]) if report["replay"] else None,
-        "framework_titles": {f["name"]: f["title"] for f in report["frameworks"]},
         "conflict_titles": {c["id"]: c["title"] for c in report["conflicts"]},
         "overall": overall(report),
     }

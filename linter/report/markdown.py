@@ -48,8 +48,13 @@ class _Links:
 
 def _title(report: dict) -> str:
     ident = report["identification"]
-    return (f"# Kubernetes audit policy compliance report\n\n"
-            f"`{ident['policy']['path']}` · generated {ident['generatedAt']} · Kubernetes {ident['kubeVersion']}")
+    title = (f"# Kubernetes audit policy compliance report\n\n"
+             f"`{ident['policy']['path']}` · generated {ident['generatedAt']} · Kubernetes {ident['kubeVersion']}")
+    if not ident["policy"]["accepted"]:
+        first = ident["policy"]["refusedBecause"][0]
+        title += (f"\n\n> **kube-apiserver {ident['kubeVersion']} would refuse this policy and not start**: "
+                  f"line {first['line']}: {cell(first['message'])}")
+    return title
 
 
 def _identification(report: dict) -> str:
@@ -63,11 +68,13 @@ def _identification(report: dict) -> str:
     rows = [
         ("Policy", f"`{cell(ident['policy']['path'])}` ({ident['policy']['lines']} lines)"),
         ("SHA-256", f"`{ident['policy']['sha256']}`"),
+        ("Loads in kube-apiserver", "yes" if ident["policy"]["accepted"] else "**no**: " + "<br>".join(
+            f"line {r['line']}: {cell(r['message'])}" for r in ident["policy"]["refusedBecause"])),
         ("Git commit", git_text),
         ("Generated at", ident["generatedAt"]),
         ("Tool", f"{ident['tool']['name']} {ident['tool']['version']}"),
         ("Kubernetes version assumed", ident["kubeVersion"]),
-        ("Frameworks evaluated", "<br>".join(cell(f"{f['title']} ({f['version']})" if f["version"] else f["title"])
+        ("Frameworks evaluated", "<br>".join(cell(f"{f['title']} · {f['version']}" if f["version"] else f["title"])
                                              for f in ident["frameworks"])),
         ("Baseline (for findings)", cell(ident["baseline"]["title"]) if ident["baseline"] else "none"),
         ("kube-apiserver flags from", f"`{cell(ident['apiserverManifest']['path'])}` (SHA-256 `{ident['apiserverManifest']['sha256']}`)"
@@ -119,9 +126,22 @@ def _controls(report: dict) -> str:
              "Each control with what the framework asks, its status, the evidence (the rules that decide the "
              "requests concerned, with an example request; the kube-apiserver flags) and the remediation. "
              "Rule numbers count from 0."]
+    flags = report["apiserverFlags"]
+    if flags:
+        lines.append("### kube-apiserver audit flags")
+        lines.append(_table(("Flag", "Value", "Where", "What it decides", "Findings"), [
+            (f"`--{f['flag']}`", "not set" if f["origin"] == "unset" else f"`{cell(f['value'])}`",
+             links.at(f["file"], f["line"]) if f["origin"] == "set" else f["origin"].replace("unset", ""),
+             cell(f["means"]),
+             "<br>".join(([cell(f["note"])] if f["note"] else []) + [f"{x['code']} {cell(x['message'])}" for x in f["findings"]]))
+            for f in flags["flags"]]))
+        lines += [f"{x['code']} {cell(x['message'])}" for x in flags["findings"]]
+    else:
+        lines.append("No kube-apiserver manifest was given (--apiserver-manifest): controls that depend on its "
+                     "audit flags are marked manual.")
     for framework in report["frameworks"]:
         words = STATUS_WORDS[framework["kind"]]
-        lines.append(f"### {framework['title']}" + (f" ({framework['version']})" if framework["version"] else ""))
+        lines.append(f"### {framework['title']}" + (f" · {framework['version']}" if framework["version"] else ""))
         lines.append(cell(framework["description"]) + f"<br>Source: {cell(framework['source']['title'])}")
         rows = []
         for control in framework["controls"]:
@@ -179,7 +199,7 @@ def _conflict(conflict: dict, links: _Links) -> str:
     for item in conflict["evidence"]:
         text = _evidence(dict(item, ok=True), links)
         if item["breaks"]:
-            text += f" (not what {' or '.join(b.replace(':', ' ').upper() for b in item['breaks'])} asks)"
+            text += f" (not what {' or '.join(item['breaksLabels'])} asks)"
         evidence.append(f"- {text}")
     return "\n\n".join([
         f"#### {conflict['title']}",

@@ -5,7 +5,8 @@ the framework profiles and, with ``--events``, the audit logs, and returns a dic
 prints it as is; its shape is ``linter/report/report.schema.json`` (``"format":
 "kube-audit-lint-report"``, ``"formatVersion": 1``; fields are only ever added within a version):
 
-- ``identification``: ``policy`` (``path``, ``sha256``, ``lines``), ``git`` (``commit``,
+- ``identification``: ``policy`` (``path``, ``sha256``, ``lines``, ``accepted`` by kube-apiserver of
+  the version assumed, ``refusedBecause``: its reasons with their lines), ``git`` (``commit``,
   ``dirty``, ``path`` in the repository; null outside a repository), ``generatedAt`` (UTC, ISO 8601;
   ``SOURCE_DATE_EPOCH`` is honoured), ``tool``, ``kubeVersion``, ``frameworks``, ``baseline``,
   ``apiserverManifest`` and ``events`` (path and SHA-256 of each input);
@@ -14,6 +15,9 @@ prints it as is; its shape is ``linter/report/report.schema.json`` (``"format":
   ``remediation``, ``status`` (pass | fail | manual | not-applicable), ``reason``, ``conflicts``
   (ids) and ``tests`` (``kind``, ``title``, ``expected``, ``selector``, ``status``, ``evidence``:
   see ``linter.report.controls``);
+- ``apiserverFlags``: null, or the audit flags of ``--apiserver-manifest``: each with its value
+  and line (or kube-apiserver's default), a note where the value is unexpected, and the findings
+  on its line (see ``linter.report.flags``);
 - ``conflicts``: where two frameworks ask opposite things, the levels the policy gives the
   requests and which side it satisfies (``took``);
 - ``matrix``: the effective-level matrix (see ``linter.report.matrix``);
@@ -63,6 +67,7 @@ class ReportOptions:
 
 def build_report(options: ReportOptions) -> dict[str, Any]:
     from linter.report import controls, frameworks as profiles
+    from linter.report.flags import flag_table
     from linter.report.matrix import build_matrix
 
     kube_version = options.kube_version or versions.DEFAULT
@@ -83,10 +88,11 @@ def build_report(options: ReportOptions) -> dict[str, Any]:
     report = {
         "format": FORMAT_NAME,
         "formatVersion": FORMAT_VERSION,
-        "identification": _identification(options, policy_path, policy_text, kube_version, chosen, baseline),
+        "identification": _identification(options, policy_path, policy_text, kube_version, chosen, baseline, verdict),
         "summary": {},
         "frameworks": framework_results,
         "conflicts": conflict_results,
+        "apiserverFlags": flag_table(subject, findings),
         "matrix": build_matrix(subject),
         "replay": replay,
         "findings": findings,
@@ -204,9 +210,12 @@ def generated_at(options: ReportOptions) -> str:
     return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _identification(options: ReportOptions, policy_path: str, policy_text: str, kube_version, chosen, baseline) -> dict:
+def _identification(options: ReportOptions, policy_path: str, policy_text: str, kube_version, chosen, baseline,
+                    verdict) -> dict:
+    refusals = [{"message": problem.render(), "line": problem.span.line} for problem in verdict.errors]
     return {
-        "policy": {"path": policy_path, "sha256": sha256_of(options.policy), "lines": len(policy_text.splitlines())},
+        "policy": {"path": policy_path, "sha256": sha256_of(options.policy), "lines": len(policy_text.splitlines()),
+                   "accepted": verdict.accepted, "refusedBecause": refusals},
         "git": git_info(options.policy),
         "generatedAt": generated_at(options),
         "tool": {"name": "kube-audit-lint", "version": __version__},
