@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -53,29 +54,111 @@ print(events)
 """
 
 
+# the floor: only the fields replay reads, into its own struct, one call per chunk
+DECODE_STRUCT = """
+import sys
+from linter.replay.reading import ChunkDecoder, open_input, split_lines
+decoder, events = ChunkDecoder(), 0
+with open_input(sys.argv[1]) as source:
+    for piece, lines in split_lines(source.read):
+        events += len(decoder.decode(piece, 1, "").events)
+print(events)
+"""
+
+
 @dataclass
 class Measure:
     wall: float
     cpu: float
-    peak_mb: float
+    peak_mb: float  # peak RSS of the command's process
+    peak_all_mb: float  # largest memory (PSS) sampled over it and its workers together
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (the workers' copy-on-write pages, shared memory) are
+    divided among the processes that share them, so PSS adds up across a process tree."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return _status_kb(pid, "VmRSS:")
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(child) for child in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+class MemorySampler(threading.Thread):
+    """Samples a process's own peak RSS (VmHWM: ``ru_maxrss`` would also count the RSS this
+    process had when it forked the command) and the memory of its whole tree (PSS), every 20 ms."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.peak_all_kb = pid, 0, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak_kb = max(self.peak_kb, _status_kb(self.pid, "VmHWM:"))
+            self.peak_all_kb = max(self.peak_all_kb, sum(_pss_kb(p) for p in _process_tree(self.pid)))
 
 
 def run(command: list[str], stdin=None, stdout=subprocess.DEVNULL) -> Measure:
-    """Run a command to completion; its wall time, CPU time (with its children) and peak RSS."""
+    """Run a command to completion: its wall time, CPU time (its workers included) and memory."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=REPO)
+    sampler = MemorySampler(process.pid)
+    sampler.start()
+    error = process.stderr.read().decode() if process.stderr else ""  # until it exits (and never fills the pipe)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{error}")
-    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    sampler.done.set()
+    sampler.join()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed ({os.waitstatus_to_exitcode(status)}): {' '.join(command)}\n{error}")
+    peak = sampler.peak_kb or usage.ru_maxrss  # no /proc: fall back to ru_maxrss (an upper bound)
+    return Measure(wall, usage.ru_utime + usage.ru_stime, peak / 1024, max(peak, sampler.peak_all_kb) / 1024)
+
+
+def run_pair(command: list[str]) -> Measure:
+    """Two copies of a command at once: how much parallel work the machine really allows now."""
+    started = time.perf_counter()
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+                 for _ in range(2)]
+    cpu = 0.0
+    for process in processes:
+        _, _, usage = os.wait4(process.pid, 0)
+        cpu += usage.ru_utime + usage.ru_stime
+    return Measure(time.perf_counter() - started, cpu, 0.0, 0.0)
 
 
 def median(measures: list[Measure]) -> Measure:
     return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
-                   max(m.peak_mb for m in measures))
+                   max(m.peak_mb for m in measures), max(m.peak_all_mb for m in measures))
 
 
 def replay_command(policy: str, log: str, fmt: str, jobs: int, output: str | None = None) -> list[str]:
@@ -128,10 +211,12 @@ def rate(events: int, seconds: float) -> str:
 
 
 def row(name: str, events: int, m: Measure, command: str) -> dict:
-    print(f"  {name:<34} {rate(events, m.wall)} {rate(events, m.cpu)} {m.wall:>8.2f} {m.cpu:>8.2f} {m.peak_mb:>8.0f}")
+    print(f"  {name:<36} {rate(events, m.wall)} {rate(events, m.cpu)} {m.wall:>8.2f} {m.cpu:>8.2f} "
+          f"{m.peak_mb:>8.0f} {m.peak_all_mb:>9.0f}")
     return {"name": name, "events": events, "wall_s": round(m.wall, 3), "cpu_s": round(m.cpu, 3),
             "events_per_s_wall": round(events / m.wall), "events_per_s_cpu": round(events / m.cpu),
-            "peak_rss_mb": round(m.peak_mb, 1), "command": command}
+            "peak_rss_mb": round(m.peak_mb, 1), "peak_rss_all_processes_mb": round(m.peak_all_mb, 1),
+            "command": command}
 
 
 def benchmark(args) -> dict:
@@ -142,11 +227,13 @@ def benchmark(args) -> dict:
     print(f"log: {log}: {events:,} events, {size / 2**20:,.0f} MiB ({size / events:.0f} bytes/event); "
           f"policy: {os.path.relpath(args.policy, REPO)}; cores: {os.cpu_count()}; load before: {load:.2f}; "
           f"median of {args.repeat}")
-    print(f"  {'measure':<34} {'events/s wall':>12} {'events/s CPU':>12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+    print(f"  {'measure':<36} {'events/s wall':>12} {'events/s CPU':>12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} "
+          f"{'with workers':>9}")
     results = []
     out_dir = tempfile.mkdtemp(prefix="kal-bench-")
     try:
-        cases = [("decode-only (msgspec, dicts)", [sys.executable, "-c", DECODE_ONLY, log])]
+        cases = [("decode-only (msgspec, dicts)", [sys.executable, "-c", DECODE_ONLY, log]),
+                 ("decode-only (replay's event struct)", [sys.executable, "-c", DECODE_STRUCT, log])]
         for jobs in args.jobs:
             cases.append((f"replay summary --jobs {jobs}", replay_command(args.policy, log, "summary", jobs)))
             cases.append((f"replay jsonl to file --jobs {jobs}",
@@ -155,12 +242,18 @@ def benchmark(args) -> dict:
             zipped = ensure_gzip(log)
             for jobs in args.jobs:
                 cases.append((f"replay summary gzip --jobs {jobs}", replay_command(args.policy, zipped, "summary", jobs)))
+        pair_name, pair_command = "two summary --jobs 1 at once", replay_command(args.policy, log, "summary", 1)
         measures: dict[str, list[Measure]] = {name: [] for name, _ in cases}
+        measures[pair_name] = []
         for _ in range(args.repeat):  # interleaved, so that a busy spell hits every case alike
             for name, command in cases:
                 measures[name].append(run(command))
+            if 2 in args.jobs:
+                measures[pair_name].append(run_pair(pair_command))
         for name, command in cases:
             results.append(row(name, events, median(measures[name]), shown(command)))
+        if measures[pair_name]:
+            results.append(row(pair_name, 2 * events, median(measures[pair_name]), "(two at once) " + shown(pair_command)))
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
     by_name = {r["name"]: r for r in results}
@@ -168,6 +261,11 @@ def benchmark(args) -> dict:
     summary: dict = {"log": log, "events": events, "bytes": size, "repeat": args.repeat, "load_before": round(load, 2),
                      "results": results}
     print()
+    pair = by_name.get("two summary --jobs 1 at once")
+    if pair is not None:
+        ceiling = 2 * by_name["replay summary --jobs 1"]["wall_s"] / pair["wall_s"]
+        print(f"  the machine's ceiling now (two independent replays at once vs one): {ceiling:.2f}x")
+        summary["parallel_ceiling"] = round(ceiling, 2)
     for fmt in ("summary", "jsonl to file", "summary gzip"):
         one = by_name.get(f"replay {fmt} --jobs 1")
         if one is None:
@@ -205,6 +303,7 @@ def memory_only(args) -> dict:
     print(f"  {shown_command}")
     return {"events": args.events, "stream": args.stream, "peak_rss_mb": round(measure.peak_mb, 1),
             "wall_s": round(measure.wall, 2), "cpu_s": round(measure.cpu, 2), "command": shown_command}
+
 
 
 def main(argv: list[str] | None = None) -> int:

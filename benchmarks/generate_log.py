@@ -2,11 +2,11 @@
 """Generate a realistic kube-apiserver audit log (JSON lines) for replay benchmarks.
 
 The traffic imitates a large cluster as the apiserver's log backend records it under a broad
-policy: kubelets renewing leases and watching their pods' configmaps and secrets, controllers and
+policy: kubelets renewing leases, reading pods and watching configmaps and secrets, controllers and
 the scheduler reconciling, kube-proxy and operators watching, monitoring scraping, health checks
 and discovery on non-resource URLs, people running kubectl (get, logs, exec, port-forward, apply,
-RBAC changes, impersonation) and the odd failed authentication. Writes carry request and response
-bodies, so an event averages about 800 bytes. Watches and exec/attach/port-forward/log streams get a
+RBAC changes, impersonation) and the odd failed authentication. About one event in nine (writes)
+carries request or response bodies; an event averages about 900 bytes. Watches and exec/attach/port-forward/log streams get a
 ``ResponseStarted`` event before ``ResponseComplete``; people's requests and a tenth of the rest
 also get ``RequestReceived``.
 

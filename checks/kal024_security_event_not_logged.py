@@ -98,11 +98,11 @@ def check(ctx):
 def finding(ctx, rule, drops):
     (first, outcome), others = drops[0], [c for c, _ in drops[1:]]
     witness = outcome.witness
-    message = f"{first.title} is not logged: {witness.describe()} is dropped by {rule_ref(ctx.policy, rule)}"
+    message = f"not logged: {first.title}: {witness.describe()} is dropped by {rule_ref(ctx.policy, rule)}"
     note = first.verb_notes.get(witness.verb)
     if note:
         message += f" ({note})"
-    message += f"; {first.why}" if not others else f"; so are {titles(others)}"
+    message += f"; {first.why}" if not others else f"; also not logged: {titles(others)}"
     return ctx.finding(
         level_path(rule),
         message,

@@ -20,7 +20,7 @@ import os
 import shlex
 from dataclasses import dataclass, field
 
-from linter.policy.yamlnodes import Document, InputError, Span, read_file
+from linter.policy.yamlnodes import Document, InputError, Span
 
 NEW_RETENTION_DEFAULTS_SINCE = (1, 36)
 
@@ -186,12 +186,25 @@ def _config_from(path: str, text: str, documents: list[Document]) -> ApiserverCo
 
 
 def _read(path: str) -> tuple[str, list[Document]]:
+    """The file's text and its YAML documents (none for a flags file, which is not YAML).
+
+    A missing, binary or non-UTF-8 file is an InputError with its position; an empty one holds
+    nothing, which the caller reports as not a manifest.
+    """
+    from linter.policy.yamlnodes import parse_documents, read_text
+
     try:
-        return read_file(path)
+        text = read_text(path)
     except InputError:
-        # a flags file is not YAML; read it as text
-        try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read(), []
-        except OSError as exc:
-            raise InputError(path, 1, 1, f"cannot read: {exc.strerror or exc}") from None
+        if os.path.isfile(path) and not _has_content(path):
+            return "", []
+        raise
+    try:
+        return text, parse_documents(path, text)
+    except InputError:
+        return text, []
+
+
+def _has_content(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return bool(handle.read().strip())

@@ -633,13 +633,12 @@ def run_baseline_diff(policy_path: str, baseline_name: str, kube_version: tuple[
 def _read_policy(path: str, kube_version: tuple[int, int]) -> Policy:
     """The policy as kube-apiserver reads the file; a refused policy is compared all the same,
     with a warning, since what it would log is still what the author wrote."""
-    from linter.policy.load import apiserver_read
-    from linter.policy.validate import is_audit_policy_document
+    from linter.policy.load import apiserver_read, first_document_not_policy
 
     reading = apiserver_read(path, kube_version)
-    document = reading.documents[0]
-    if not is_audit_policy_document(document.data):
-        raise BaselineError("not an audit policy (kind: Policy, apiVersion: audit.k8s.io/v1)", path, document.start)
+    not_policy = first_document_not_policy(reading)
+    if not_policy:
+        raise BaselineError(not_policy, path, reading.documents[0].start)
     verdict = reading.verdicts[0]
     for problem in verdict.errors[:1]:
         print(f"{path}:{problem.span.line}:{problem.span.column}: warning: kube-apiserver would refuse "

@@ -136,7 +136,7 @@ def lint(
         baseline=baseline,
         config=config,
         show_config=show_config,
-        kube_version=_kube_version(kube_version) if kube_version else None,
+        kube_version=_kube_version(kube_version) if kube_version is not None else None,
         accepted=accepted,
         write_accepted=write_accepted,
         diff_base=diff_base,
@@ -264,13 +264,19 @@ def report(
     options = ReportOptions(
         policy=policy, events=list(events or []), frameworks=framework, baseline=baseline,
         apiserver_manifest=apiserver_manifest, output_format=output_format.value, output=output,
-        kube_version=_kube_version(kube_version) if kube_version else None, accepted=accepted,
+        kube_version=_kube_version(kube_version) if kube_version is not None else None, accepted=accepted,
     )
     raise typer.Exit(run_report_command(options))
 
 
 def main() -> None:
     """Console entry point: never a traceback for bad input, exit 3 with a pointer for a bug."""
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        # `kube-audit-lint ... | head`: end quietly as other command-line tools do, rather than
+        # letting a broken pipe turn into an exit status that means something else here
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         code = app(standalone_mode=False)  # click returns the exit code instead of raising
         sys.exit(code if isinstance(code, int) else 0)

@@ -233,6 +233,8 @@ def _load_toml(path: str, text: str) -> dict:
         line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise ConfigError(f"{path}:{line}:{column}: invalid TOML: {message}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{path}:1:1: invalid TOML: nested too deeply to read") from None
 
 
 def _toml_table(path: str, text: str, table: tuple[str, ...]) -> dict | None:
@@ -480,7 +482,7 @@ def apply_file(settings: Settings, raw: RawConfig) -> None:
     validate_shape(raw)
     values: dict[str, Any] = {
         "select": lambda: _check_list(raw, "select", allow_all=True),
-        "ignore": lambda: _check_list(raw, "ignore"),
+        "ignore": lambda: _check_list(raw, "ignore", allow_all=True),
         "non-suppressible": lambda: _check_list(raw, "non-suppressible"),
         "severity": lambda: _check_mapping(raw, "severity"),
         "per-file-ignores": lambda: _per_file_ignores(raw),

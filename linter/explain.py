@@ -176,7 +176,7 @@ def json_report(policy, explanation, path: str, kube_version, accepted: bool) ->
 def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[int, int], output_format: str) -> int:
     """The explain command: print the explanation and return the exit code."""
     from linter.engine.explain import explain
-    from linter.policy.load import apiserver_read
+    from linter.policy.load import apiserver_read, first_document_not_policy
     from linter.policy.yamlnodes import InputError
 
     try:
@@ -185,6 +185,10 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
             raise UsageError(conflict)
         attributes = request_from_event(request.event) if request.event else request_from_options(request)
         reading = apiserver_read(policy_path, kube_version)
+        not_policy = first_document_not_policy(reading)
+        if not_policy:
+            start = reading.documents[0].start
+            raise UsageError(f"{policy_path}:{start.line}:{start.column}: {not_policy}")
     except (UsageError, InputError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -47,7 +47,11 @@ def collect_files(paths: list[str]) -> list[str]:
                 files += [os.path.join(directory, n) for n in sorted(names) if n.endswith(POLICY_SUFFIXES)]
         else:
             files.append(path)
-    return files
+    # a file named twice (or also found in a directory given) is linted once, as first named
+    unique: dict[str, str] = {}
+    for path in files:
+        unique.setdefault(path if path == "-" else os.path.normpath(os.path.abspath(path)), path)
+    return list(unique.values())
 
 
 def select_checks(settings, path: str | None = None):
@@ -197,7 +201,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             # mention an audit policy is not ours to complain about
             report.skipped.append(path)
             if verbose:
-                print(f"{exc} (skipped: not an audit policy)", file=sys.stderr)
+                print(f"{exc} (skipped: not an audit policy, or a template yet to be rendered)", file=sys.stderr)
             continue
         if not reading.is_policy_file:
             report.skipped.append(path)
@@ -257,8 +261,11 @@ def exit_code(report: Report, settings) -> int:
 
 def write_output(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise LintInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

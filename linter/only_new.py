@@ -56,9 +56,12 @@ def write_accepted(report: Report, path: str) -> int:
         for f in report.active
     ]
     entries.sort(key=lambda e: (e["file"], e["code"], e["fingerprint"]))
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump({"version": ACCEPTED_VERSION, "tool": "kube-audit-lint", "findings": entries}, handle, indent=2)
-        handle.write("\n")
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump({"version": ACCEPTED_VERSION, "tool": "kube-audit-lint", "findings": entries}, handle, indent=2)
+            handle.write("\n")
+    except OSError as exc:
+        raise OnlyNewError(f"{path}: cannot write: {exc.strerror or exc}") from None
     print(f"kube-audit-lint: recorded {len(entries)} accepted finding(s) in {path}", file=sys.stderr)
     return len(entries)
 
@@ -69,6 +72,10 @@ def read_accepted(path: str) -> list[dict]:
             data = json.load(handle)
     except FileNotFoundError:
         raise OnlyNewError(f"{path}:1:1: accepted-findings file not found (create it with --write-accepted)") from None
+    except OSError as exc:
+        raise OnlyNewError(f"{path}:1:1: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise OnlyNewError(f"{path}:1:1: not an accepted-findings file (not UTF-8 text)") from None
     except json.JSONDecodeError as exc:
         raise OnlyNewError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):

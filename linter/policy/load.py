@@ -81,9 +81,30 @@ def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> Fi
     return reading
 
 
+def first_document_not_policy(reading: FileReading) -> str | None:
+    """Why the document kube-apiserver reads (the first) is no audit policy at all, or None when
+    it is one (a policy it would refuse is still a policy)."""
+    data = reading.documents[0].data
+    if is_audit_policy_document(data):
+        return None
+    if isinstance(data, dict):
+        found = ", ".join(f"{key} {data[key]}" for key in ("kind", "apiVersion") if isinstance(data.get(key), str))
+    else:
+        found = {list: "a list", str: "a string", type(None): "nothing"}.get(type(data), "a single value")
+    message = f"not an audit policy ({found or 'no kind or apiVersion'}; expected kind Policy, apiVersion audit.k8s.io/v1)"
+    later = next((doc for doc in reading.skipped if is_audit_policy_document(doc.data)), None)
+    if later is not None:
+        message += (f"; document {later.index + 1} (line {later.start.line}) is one, but kube-apiserver reads "
+                    "only the first document of a policy file")
+    return message
+
+
 def mentions_audit_policy(path: str) -> bool:
     """Whether a file that cannot be read as a policy was meant to be one (its errors are ours to
-    report), judged from its raw text: it names the audit.k8s.io group or a ``kind: Policy``."""
+    report), judged from its raw text: it names the audit.k8s.io group or a ``kind: Policy``.
+
+    A template (Helm's or Jinja's ``{{ ... }}``, ``{% ... %}``) is no policy until it is rendered:
+    pre-commit hands over a chart's templates too, and their template syntax is not our error."""
     import re
 
     if path == "-":
@@ -93,6 +114,8 @@ def mentions_audit_policy(path: str) -> bool:
             raw = handle.read(1 << 20)
     except OSError:
         return True
+    if b"{{" in raw or b"{%" in raw:
+        return False
     return b"audit.k8s.io" in raw or re.search(rb"(?m)^\s*kind:\s*['\"]?Policy\b", raw) is not None
 
 

@@ -186,12 +186,60 @@ def _span(node) -> Span:
 
 _NODE_PROPERTIES = re.compile(r"(?:&\S+\s+)?(!\S*)")
 
+# Deeper nesting is refused as unreadable. go-yaml stops at 10000 levels; an audit policy nests
+# about six, and Python's recursion (ours and ruamel's pure composer) ends long before 10000.
+MAX_DEPTH = 100
+# Text whose nesting cannot exceed this is composed without a depth check first: libyaml's
+# composer recurses in C and crashes the interpreter some tens of thousands of levels down.
+_UNCHECKED_NESTING = 1000
+
+
+class _ContentError(InputError):
+    """The YAML parses, but its content cannot be read (recursive or excessive aliases, nesting too
+    deep, a tag its value does not fit): every parser gives the same answer."""
+
+
+def _allowed_alias_ratio(decodes: int) -> float:
+    """go-yaml's bound on the share of decoded nodes that come from alias expansion (its defence
+    against alias bombs): 99% up to 400,000 nodes, down to 10% at 4,000,000."""
+    low, high = 400_000, 4_000_000
+    if decodes <= low:
+        return 0.99
+    if decodes >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decodes - low) / (high - low)
+
 
 class _Builder:
     def __init__(self, doc: Document, text: str = ""):
         self.doc = doc
         self.text = text
         self._active: set[int] = set()
+        self._seen: set[int] = set()  # nodes built once: meeting one again is following an alias
+        self._alias_depth = 0
+        self._decodes = 0
+        self._alias_decodes = 0
+
+    def fail(self, node, message: str) -> None:
+        span = _span(node)
+        language = "JSON" if self.doc.is_json else "YAML"
+        raise _ContentError(self.doc.path, span.line, span.column, f"cannot read {language}: {message}")
+
+    def enter(self, node) -> bool:
+        """Count ``node`` as go-yaml counts decodes; True when it is reached through an alias
+        (the caller then calls ``leave``). Fails a document that is mostly alias expansion."""
+        aliased = id(node) in self._seen
+        self._seen.add(id(node))
+        self._alias_depth += aliased
+        self._decodes += 1
+        self._alias_decodes += self._alias_depth > 0
+        if (self._alias_decodes > 100 and self._decodes > 1000
+                and self._alias_decodes / self._decodes > _allowed_alias_ratio(self._decodes)):
+            self.fail(node, "document contains excessive aliasing")
+        return aliased
+
+    def leave(self, aliased: bool) -> None:
+        self._alias_depth -= aliased
 
     def explicit_tag(self, node) -> str | None:
         """The node's tag when the source spells one out (ruamel resolves implicit tags the YAML 1.2
@@ -204,6 +252,17 @@ class _Builder:
         return str(getattr(node.tag, "value", node.tag))
 
     def build(self, node, path: Path) -> Any:
+        if len(path) > MAX_DEPTH:
+            self.fail(node, f"nested more than {MAX_DEPTH} levels deep")
+        aliased = self.enter(node)
+        try:
+            return self._value(node, path)
+        except ValueError as exc:  # a tag its value does not fit, a merge of no mapping
+            self.fail(node, str(exc))
+        finally:
+            self.leave(aliased)
+
+    def _value(self, node, path: Path) -> Any:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
         self.doc.spans[path] = _span(node)
@@ -218,7 +277,7 @@ class _Builder:
                 return resolve_plain_scalar(node.value)
             return node.value
         if id(node) in self._active:  # a recursive alias; go-yaml refuses these too
-            raise ValueError("recursive alias")
+            self.fail(node, "recursive alias")
         self._active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -256,7 +315,14 @@ class _Builder:
         for source in sources:
             if not isinstance(source, MappingNode):
                 raise ValueError("map merge requires map or sequence of maps as the value")
-            for key, value in self._mapping(source, path).items():
+            if id(source) in self._active:
+                self.fail(source, "recursive alias")
+            aliased = self.enter(source)
+            try:
+                merged = self._mapping(source, path)
+            finally:
+                self.leave(aliased)
+            for key, value in merged.items():
                 if key in result:
                     self.doc.duplicate_keys.append((path + (key,), merge_span))
                 result[key] = value
@@ -307,11 +373,19 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
     An error in the first document (or in JSON input, which is read whole) is raised.
     """
     is_json = looks_like_json(text)
+    fast = _composer()
+    too_deep = _too_deep(path, text, fast, "JSON" if is_json else "YAML")
+    if too_deep is not None:
+        # only the documents before the one nested too deep are composed
+        first_line, error = too_deep
+        documents = _compose(path, "".join(text.splitlines(keepends=True)[:first_line]), fast, is_json)[0]
+        if not documents:
+            raise error
+        return documents, error
     if is_json:
         _check_json(path, text)
-    fast = _composer()
     documents, error = _compose(path, text, fast, is_json)
-    if error is not None and not getattr(fast, "pure", True):
+    if error is not None and not getattr(fast, "pure", True) and not isinstance(error, _ContentError):
         # libyaml refuses some plain scalars go-yaml reads (a ':' inside a flow item, as in
         # `users: [system:kube-proxy]`); the pure parser reads them as go-yaml does
         from ruamel.yaml import YAML
@@ -331,14 +405,12 @@ def _compose(path: str, text: str, yaml, is_json: bool) -> tuple[list[Document],
             if node is None:
                 continue
             doc = Document(path=path, index=index, data=None, start=_span(node), is_json=is_json)
-            try:
-                doc.data = _Builder(doc, text).build(node, ())
-            except ValueError as exc:
-                span = _span(node)
-                raise InputError(path, span.line, span.column, f"cannot read YAML: {exc}") from None
+            doc.data = _Builder(doc, text).build(node, ())
             documents.append(doc)
     except InputError as exc:
         return documents, exc
+    except RecursionError:  # the pure composer recurses once per level
+        return documents, _ContentError(path, 1, 1, f"cannot read YAML: nested more than {MAX_DEPTH} levels deep")
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -355,6 +427,48 @@ def _check_json(path: str, text: str) -> None:
         json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(path, 1, 1, f"invalid JSON: nested more than {MAX_DEPTH} levels deep") from None
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound of how deep ``text`` nests as written (aliases aside): every level opens with
+    a bracket, a sequence dash or a complex-key mark (each of which may also open a mapping on the
+    same line), or is indented deeper than the level around it."""
+    openers = text.count("[") + text.count("{") + text.count("-") + text.count("?")
+    indent = max((len(lead) for lead in re.findall(r"(?m)^[ \t]*", text)), default=0)
+    return 2 * openers + indent + 2
+
+
+def _too_deep(path: str, text: str, yaml, language: str) -> tuple[int, InputError] | None:
+    """The first document nested deeper than MAX_DEPTH, found before a composer recurses into it:
+    (the 0-based line where that document starts, the error), or None.
+
+    Walks the parser's events (no recursion); the text of real policies is bounded well below
+    the depth where composing is unsafe, and skips the walk. Syntax errors are left to the composer.
+    """
+    if _nesting_bound(text) <= _UNCHECKED_NESTING:
+        return None
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, DocumentStartEvent
+
+    depth, document_line = 0, 0
+    try:
+        for event in yaml.parse(io.StringIO(text)):
+            if isinstance(event, DocumentStartEvent):
+                document_line = event.start_mark.line
+            elif isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the root collection is level 0
+                    mark = event.start_mark
+                    return document_line, _ContentError(
+                        path, mark.line + 1, mark.column + 1,
+                        f"cannot read {language}: nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        pass
+    return None
 
 
 def read_text(path: str) -> str:

@@ -17,6 +17,7 @@ before; only a few tasks are in flight at a time, which keeps memory flat.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import os
@@ -37,7 +38,7 @@ from linter.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTal
 
 SUMMARY, JSONL, COMPARE = "summary", "jsonl", "compare"
 RANGE_SIZE = 32 << 20  # bytes of a plain file per task
-TASK_SIZE = 16 << 20  # bytes of read input per task
+TASK_SIZE = 8 << 20  # bytes of read input per task
 PARALLEL_MIN_BYTES = 48 << 20  # below this, worker processes cost more than they save
 BAD_LINES_KEPT = 1000
 COPY_SIZE = 4 << 20
@@ -167,10 +168,13 @@ def _init_process(mode: str, policies: list[Policy], kube_version) -> None:
     _process_worker = Worker(mode, policies, kube_version)
 
 
-def _run_range(path: str, start: int, end: int) -> TaskResult:
+def _run_range(path: str, start: int, end: int, output_dir: str | None) -> TaskResult:
     assert _process_worker is not None
-    with open(path, "rb") as f:
-        return _process_worker.run_pieces(split_lines(read_range(f, start, end)), path)
+    with open(path, "rb") as f, _output_file(output_dir) as out:
+        result = _process_worker.run_pieces(split_lines(read_range(f, start, end)), path, out)
+    if out is not None:
+        result.output_path = out.name
+    return result
 
 
 def _run_pieces(pieces: list[tuple[bytes, int]], source: str) -> TaskResult:
@@ -195,13 +199,19 @@ def _run_shared(name: str, length: int, lines: int, source: str) -> TaskResult:
 
 def _run_file(path: str, output_dir: str | None) -> TaskResult:
     assert _process_worker is not None
-    with open_input(path) as source:
-        if output_dir is None:
-            return _process_worker.run_source(source)
-        with tempfile.NamedTemporaryFile(dir=output_dir, suffix=".jsonl", delete=False) as out:
-            result = _process_worker.run_source(source, out)
+    with open_input(path) as source, _output_file(output_dir) as out:
+        result = _process_worker.run_source(source, out)
+    if out is not None:
         result.output_path = out.name
-        return result
+    return result
+
+
+def _output_file(output_dir: str | None):
+    """Where a worker writes its jsonl output: a file the parent copies in order (cheaper than
+    sending it back through a pipe), or nowhere when the mode has no per-event output."""
+    if output_dir is None:
+        return contextlib.nullcontext()
+    return tempfile.NamedTemporaryFile(dir=output_dir, suffix=".jsonl", delete=False)
 
 
 # --- in this process ---------------------------------------------------------------------------------
@@ -344,7 +354,8 @@ class Run:
             elif self.jobs > 1 and not source.compressed and source.size and plain_bytes >= PARALLEL_MIN_BYTES \
                     and self._lines_file(source):
                 for start, end in line_aligned_ranges(source.name, source.size):
-                    yield Task(source, _run_range, (source.name, start, end), True, before + end, limit=2 * self.jobs)
+                    yield Task(source, _run_range, (source.name, start, end, self._jsonl_dir()), True, before + end,
+                               limit=2 * self.jobs)
             else:
                 yield from self._read_here(source, before)
             before += source.size or 0
@@ -362,7 +373,7 @@ class Run:
 
     def _read_here(self, source: Source, before: int) -> Iterator[Task]:
         """Read the input here: replay it here too while it is small, then hand blocks to workers
-        (keeping a core for the reading)."""
+        (keeping a core for decompressing)."""
         local = self._worker()
         pieces = split_lines(source.read)
         first = next(pieces, None)
@@ -381,7 +392,7 @@ class Run:
                 break
         else:
             return
-        feeding = max(1, self.jobs - 1)
+        feeding = max(1, self.jobs - 1) if source.compressed else self.jobs  # decompressing takes a core
         blocks = self._shared_blocks(feeding + 1)
         cut = self._piped_tasks if blocks is None else self._block_tasks
         for task in cut(source, pieces, blocks):

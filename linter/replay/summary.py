@@ -74,7 +74,7 @@ class UnloggedRequest:
     def reason(self) -> str:
         if not self.omitted:
             return "no rule matches (level None)" if self.rule is None else f"rule {self.rule} sets level None"
-        return f"rule {self.rule} omits the stage"
+        return f"its stage is omitted (rule {self.rule})"
 
     def to_dict(self) -> dict:
         return {"category": self.category, "request": self.request.as_dict(), "events": self.events,

@@ -1,0 +1,197 @@
+"""Bad input on the command line: one line on stderr and exit code 2, never an internal error (3),
+a silent pass, or findings counted twice."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from linter.cli import main
+
+GOOD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n"
+DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+HELM_POLICY_TEMPLATE = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+{{- range .Values.audit.rules }}
+  - level: {{ .level }}
+{{- end }}
+"""
+HELM_CONFIGMAP_TEMPLATE = """\
+{{- if .Values.audit.enabled }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "chart.fullname" . }}-audit
+data:
+  policy.yaml: |
+    apiVersion: audit.k8s.io/v1
+    kind: Policy
+    rules:
+{{ toYaml .Values.audit.rules | indent 6 }}
+{{- end }}
+"""
+
+
+def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    """Run the console entry point as a user would: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["kube-audit-lint", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out, err = capsys.readouterr()
+    return exited.value.code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("kube-audit-lint: error: "), err
+    return lines[0]
+
+
+@pytest.fixture
+def policy(tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(GOOD)
+    return str(path)
+
+
+@pytest.mark.parametrize("flag", ["--output", "--write-accepted"])
+@pytest.mark.parametrize("where", ["directory", "missing-directory"])
+def test_an_output_file_that_cannot_be_written_exits_2(capsys, monkeypatch, tmp_path, policy, flag, where):
+    target = str(tmp_path) if where == "directory" else str(tmp_path / "nope" / "out.txt")
+    code, _, err = cli(capsys, monkeypatch, "lint", policy, flag, target)
+    assert code == 2
+    assert one_line_error(err).startswith(f"kube-audit-lint: error: {target}: cannot write: ")
+
+
+def test_a_binary_accepted_findings_file_exits_2_with_its_position(capsys, monkeypatch, tmp_path, policy):
+    accepted = tmp_path / "accepted.json"
+    accepted.write_bytes(b"\xba\xff\x00\x01")
+    code, _, err = cli(capsys, monkeypatch, "lint", policy, "--accepted", str(accepted))
+    assert code == 2
+    assert one_line_error(err).startswith(f"kube-audit-lint: error: {accepted}:1:1: ")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xba\xff\x00\x01binary", "1:1: binary file"),
+    (b"spec:\n  containers:\n  - command: [kube-apiserver, --audit-log-path=/var/log/caf\xe9]\n", "3:60: not UTF-8 text"),
+], ids=["binary", "latin-1"])
+def test_an_unreadable_apiserver_manifest_exits_2_with_its_position(capsys, monkeypatch, tmp_path, policy,
+                                                                    content, message):
+    manifest = tmp_path / "kube-apiserver.yaml"
+    manifest.write_bytes(content)
+    code, _, err = cli(capsys, monkeypatch, "lint", policy, "--apiserver-manifest", str(manifest))
+    assert code == 2
+    assert one_line_error(err).startswith(f"kube-audit-lint: error: {manifest}:{message}")
+
+
+def test_an_empty_apiserver_manifest_is_not_a_manifest(capsys, monkeypatch, tmp_path, policy):
+    manifest = tmp_path / "kube-apiserver.yaml"
+    manifest.write_text("\n")
+    code, _, err = cli(capsys, monkeypatch, "lint", policy, "--apiserver-manifest", str(manifest))
+    assert code == 2
+    assert "not a kube-apiserver manifest" in one_line_error(err)
+
+
+def finding_count(capsys, monkeypatch, *paths: str) -> int:
+    code, out, _ = cli(capsys, monkeypatch, "lint", "--format", "json", "--exit-zero", *paths)
+    assert code == 0
+    return len(json.loads(out)["findings"])
+
+
+def test_a_file_named_twice_is_linted_once(capsys, monkeypatch, tmp_path, policy):
+    once = finding_count(capsys, monkeypatch, policy)
+    assert once > 0
+    monkeypatch.chdir(tmp_path)
+    assert finding_count(capsys, monkeypatch, policy, policy) == once
+    assert finding_count(capsys, monkeypatch, "policy.yaml", "./policy.yaml", policy) == once
+    assert finding_count(capsys, monkeypatch, str(tmp_path), policy) == once
+
+
+@pytest.mark.parametrize("template", [HELM_POLICY_TEMPLATE, HELM_CONFIGMAP_TEMPLATE], ids=["policy", "configmap"])
+@pytest.mark.parametrize("command", [["lint"], ["validate", "--skip-non-policies"]])
+def test_a_helm_template_of_an_audit_policy_is_skipped(capsys, monkeypatch, tmp_path, template, command):
+    # pre-commit hands over a chart's templates; they are no policy until rendered
+    path = tmp_path / "audit-policy.yaml"
+    path.write_text(template)
+    code, _, err = cli(capsys, monkeypatch, *command, str(path))
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("command", [["lint"], ["validate", "--skip-non-policies"]])
+def test_a_broken_policy_that_is_no_template_is_still_an_error(capsys, monkeypatch, tmp_path, command):
+    path = tmp_path / "audit-policy.yaml"
+    path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: [Metadata\n")
+    code, _, err = cli(capsys, monkeypatch, *command, str(path))
+    assert code == 2
+    assert f"{path}:5:1: invalid YAML" in err
+
+
+@pytest.mark.parametrize("command", [
+    ["explain", "{path}", "--resource", "pods"],
+    ["baseline", "diff", "{path}"],
+])
+def test_explain_and_baseline_diff_refuse_a_file_that_is_no_policy(capsys, monkeypatch, tmp_path, command):
+    path = tmp_path / "deployment.yaml"
+    path.write_text(DEPLOYMENT)
+    code, out, err = cli(capsys, monkeypatch, *[arg.format(path=path) for arg in command])
+    assert (code, out) == (2, "")
+    assert one_line_error(err) == (f"kube-audit-lint: error: {path}:1:1: not an audit policy (kind Deployment, "
+                                   "apiVersion apps/v1; expected kind Policy, apiVersion audit.k8s.io/v1)")
+
+
+def test_explain_says_when_the_policy_is_not_the_first_document(capsys, monkeypatch, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(DEPLOYMENT + "---\n" + GOOD)
+    code, _, err = cli(capsys, monkeypatch, "explain", str(path), "--resource", "pods")
+    assert code == 2
+    assert one_line_error(err).endswith("document 2 (line 6) is one, but kube-apiserver reads only the first "
+                                        "document of a policy file")
+
+
+def test_explain_still_explains_a_policy_the_apiserver_would_refuse(capsys, monkeypatch, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: metadata\n")
+    code, out, err = cli(capsys, monkeypatch, "explain", str(path), "--resource", "pods")
+    assert code == 0
+    assert "would refuse this policy" in err and "decided by rule 0" in out
+
+
+@pytest.mark.parametrize("command", [
+    ["lint", "{path}"], ["validate", "{path}"], ["explain", "{path}", "--resource", "pods"],
+    ["baseline", "diff", "{path}"],
+])
+def test_an_alias_bomb_is_an_input_error_for_every_command(capsys, monkeypatch, tmp_path, command):
+    lines = ["l0: &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\n" + "\n".join(lines) + "\nrules:\n  - level: None\n")
+    code, _, err = cli(capsys, monkeypatch, *[arg.format(path=path) for arg in command])
+    assert code == 2
+    assert "document contains excessive aliasing" in err and "internal error" not in err
+
+
+def test_the_readme_example_finding_is_what_lint_prints(capsys, monkeypatch, repo_root):
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    example = next(line for line in readme.splitlines() if line.startswith("examples/insecure-policy.yaml:"))
+    monkeypatch.chdir(repo_root)
+    code, out, _ = cli(capsys, monkeypatch, "lint", "examples/insecure-policy.yaml")
+    assert code == 1
+    assert example in out.splitlines()
+
+
+@pytest.mark.parametrize("name, text", [
+    ("deep.toml", "[tool.kube-audit-lint]\nselect = " + "[" * 5000 + "]" * 5000 + "\n"),
+    ("deep.yaml", "select: " + "[" * 5000 + "]" * 5000 + "\n"),
+], ids=["toml", "yaml"])
+def test_a_configuration_nested_absurdly_deep_is_a_configuration_error(capsys, monkeypatch, tmp_path, policy,
+                                                                       name, text):
+    config = tmp_path / name
+    config.write_text(text)
+    code, _, err = cli(capsys, monkeypatch, "lint", "--config", str(config), policy)
+    assert code == 2
+    assert one_line_error(err).startswith(f"kube-audit-lint: error: {config}:1:")
