@@ -168,8 +168,11 @@ def replay_command(policy: str, log: str, fmt: str, jobs: int, output: str | Non
 
 
 def shown(command: list[str]) -> str:
-    return " ".join(os.path.relpath(c, REPO) if os.path.isabs(c) and c.startswith(REPO) else c
-                    for c in ["python" if c == sys.executable else c for c in command])
+    """The command as a reader would type it (scripts given with -c are named, not printed)."""
+    names = {DECODE_ONLY: "DECODE_ONLY", DECODE_STRUCT: "DECODE_STRUCT"}
+    words = ["python" if c == sys.executable else f"<{names[c]} in benchmarks/bench_replay.py>" if c in names else c
+             for c in command]
+    return " ".join(os.path.relpath(c, REPO) if os.path.isabs(c) and c.startswith(REPO) else c for c in words)
 
 
 def ensure_log(path: str | None, events: int, seed: int) -> str:
@@ -196,6 +199,24 @@ def ensure_gzip(log: str) -> str:
         with open(log, "rb") as src, gzip.open(zipped, "wb", compresslevel=1) as dst:
             shutil.copyfileobj(src, dst, 1 << 22)
     return zipped
+
+
+def ensure_gzip_parts(log: str, count: int) -> list[str]:
+    """The log cut into ``count`` gzip files at line ends, like rotated logs."""
+    import gzip
+
+    names = [f"{log}.part{i}.gz" for i in range(count)]
+    if all(os.path.exists(n) for n in names):
+        return names
+    print(f"cutting into {count} gzip files ...", file=sys.stderr)
+    size = os.path.getsize(log)
+    with open(log, "rb") as src:
+        for i, name in enumerate(names):
+            end = size if i == count - 1 else (i + 1) * size // count
+            with gzip.open(name, "wb", compresslevel=1) as dst:
+                while src.tell() < end:
+                    dst.write(src.readline() if end - src.tell() < (4 << 20) else src.read(4 << 20))
+    return names
 
 
 def count_lines(path: str) -> int:
@@ -238,10 +259,15 @@ def benchmark(args) -> dict:
             cases.append((f"replay summary --jobs {jobs}", replay_command(args.policy, log, "summary", jobs)))
             cases.append((f"replay jsonl to file --jobs {jobs}",
                           replay_command(args.policy, log, "jsonl", jobs, os.path.join(out_dir, "out.jsonl"))))
+            cases.append((f"replay jsonl to /dev/null --jobs {jobs}", replay_command(args.policy, log, "jsonl", jobs, os.devnull)))
         if args.gzip:
             zipped = ensure_gzip(log)
+            parts = ensure_gzip_parts(log, 4)
             for jobs in args.jobs:
                 cases.append((f"replay summary gzip --jobs {jobs}", replay_command(args.policy, zipped, "summary", jobs)))
+            for jobs in args.jobs:
+                command = replay_command(args.policy, parts[0], "summary", jobs)
+                cases.append((f"replay summary 4 gzip files --jobs {jobs}", command[:6] + parts[1:] + command[6:]))
         pair_name, pair_command = "two summary --jobs 1 at once", replay_command(args.policy, log, "summary", 1)
         measures: dict[str, list[Measure]] = {name: [] for name, _ in cases}
         measures[pair_name] = []
@@ -256,6 +282,9 @@ def benchmark(args) -> dict:
             results.append(row(pair_name, 2 * events, median(measures[pair_name]), "(two at once) " + shown(pair_command)))
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
+    print("\n  commands:")
+    for r in results:
+        print(f"    {r['name']}: {r['command']}")
     by_name = {r["name"]: r for r in results}
     base = by_name["decode-only (msgspec, dicts)"]
     summary: dict = {"log": log, "events": events, "bytes": size, "repeat": args.repeat, "load_before": round(load, 2),
@@ -266,11 +295,11 @@ def benchmark(args) -> dict:
         ceiling = 2 * by_name["replay summary --jobs 1"]["wall_s"] / pair["wall_s"]
         print(f"  the machine's ceiling now (two independent replays at once vs one): {ceiling:.2f}x")
         summary["parallel_ceiling"] = round(ceiling, 2)
-    for fmt in ("summary", "jsonl to file", "summary gzip"):
+    for fmt in ("summary", "jsonl to file", "jsonl to /dev/null", "summary gzip", "summary 4 gzip files"):
         one = by_name.get(f"replay {fmt} --jobs 1")
         if one is None:
             continue
-        key = fmt.replace(" to file", "").replace(" ", "_")
+        key = fmt.replace(" to file", "").replace(" to /dev/null", "_devnull").replace(" ", "_")
         if "gzip" not in fmt:  # the baseline reads the plain file
             ratio_wall, ratio_cpu = one["wall_s"] / base["wall_s"], one["cpu_s"] / base["cpu_s"]
             print(f"  replay {fmt} / decode-only time: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU")

@@ -195,3 +195,27 @@ def test_a_configuration_nested_absurdly_deep_is_a_configuration_error(capsys, m
     code, _, err = cli(capsys, monkeypatch, "lint", "--config", str(config), policy)
     assert code == 2
     assert one_line_error(err).startswith(f"kube-audit-lint: error: {config}:1:")
+
+
+def test_replay_reads_standard_input_once(capsys, monkeypatch, tmp_path):
+    code, _, err = cli(capsys, monkeypatch, "replay", "-", "-")
+    assert code == 2 and "standard input (-) can be read once" in err
+
+
+def test_an_event_nested_too_deeply_is_a_bad_line_not_a_crash(capsys, monkeypatch, tmp_path):
+    import json as _json
+
+    event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "a", "stage": "ResponseComplete",
+             "verb": "get", "requestURI": "/api/v1/pods", "user": {"username": "u"},
+             "objectRef": {"resource": "pods", "apiVersion": "v1"}}
+    deep = _json.dumps(event)[:-1] + ', "deep": ' + "[" * 100000 + "]" * 100000 + "}"
+    log = tmp_path / "deep.jsonl"
+    log.write_text(deep + "\n" + _json.dumps(event) + "\n")
+    policy = tmp_path / "p.yaml"
+    policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n")
+    code, out, _ = cli(capsys, monkeypatch, "replay", str(policy), str(log), "--format", "json")
+    assert code == 0
+    summary = _json.loads(out)
+    assert summary["events"] == 1 and summary["files"][0]["badLines"] == 1
+    code, _, err = cli(capsys, monkeypatch, "explain", str(policy), "--event", f"{log}:1")
+    assert code == 2 and "nested too deeply" in err

@@ -380,7 +380,7 @@ def test_strict_with_jobs_stops_at_the_first_bad_line(policy, tmp_path, small_pi
 
 
 def test_jobs_2_on_stdin_without_shared_memory(policy, tmp_path, small_pieces, monkeypatch):
-    monkeypatch.setattr(runner.SharedBlocks, "room_for", staticmethod(lambda count, size: False))
+    monkeypatch.setattr(runner.SharedBlocks, "usable", staticmethod(lambda method: False))
     path = tmp_path / "big.log"
     ids = big_log(path, 5_000, bad_at=(2_500,))
     result = replay(policy, "-", "--format", "jsonl", "--jobs", "2", input=path.read_bytes())
@@ -437,3 +437,12 @@ def test_pretty_printed_but_broken_document_falls_back_to_lines(policy, tmp_path
     path.write_text("{\n" + lines(*SAMPLE[:2]))
     data = json.loads(replay(policy, str(path), "--format", "json").stdout)
     assert data["events"] == 2 and [b["line"] for b in data["badLines"]] == [1]
+
+
+def test_jobs_2_jsonl_to_an_output_file(policy, tmp_path, small_pieces):
+    path = tmp_path / "big.log"
+    ids = big_log(path, 6_000)
+    out = tmp_path / "out.jsonl"
+    result = replay(policy, str(path), "--format", "jsonl", "--jobs", "2", "--output", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert [json.loads(x)["auditID"] for x in out.read_text().splitlines()] == ids

@@ -41,6 +41,10 @@ def run_replay_command(options: ReplayOptions) -> int:
         return _run(options)
     except ReplayUsageError as exc:
         return _fail(str(exc))
+    except BrokenPipeError:
+        raise  # the reader went away (| head): not an error
+    except OSError as exc:  # writing the output: a full disk, ...
+        return _fail(f"cannot write {options.output or 'to stdout'}: {exc.strerror or exc}")
 
 
 def _fail(message: str) -> int:
@@ -58,6 +62,9 @@ def _run(options: ReplayOptions) -> int:
         raise ReplayUsageError("--compare reports changes, not events: use --format summary, json or markdown")
     if options.jobs is not None and options.jobs < 1:
         raise ReplayUsageError("--jobs: expected a number of processes, 1 or more")
+    stdin_uses = [options.policy, options.compare, *options.logs].count("-")
+    if stdin_uses > 1:
+        raise ReplayUsageError("standard input (-) can be read once: give the policy or one log as -, not both")
     jobs = options.jobs or default_jobs()
     policy = load_policy(options.policy, options.kube_version)
     old = load_policy(options.compare, options.kube_version) if options.compare else None
@@ -112,7 +119,7 @@ def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", pro
     from linter.replay.runner import JSONL, Run
 
     run = Run(JSONL, [policy], options.kube_version, jobs=jobs, sink=out.write_bytes, strict=options.strict,
-              progress=progress)
+              progress=progress, sink_file=out.copy_file)
     totals = run.replay(options.logs)
     if totals.bad_line_count:
         first = totals.bad_lines[0].render()
@@ -154,6 +161,24 @@ class Output:
     def write_bytes(self, data: bytes) -> None:
         self._binary().write(data)
 
+    def copy_file(self, path: str) -> None:
+        """Append a file's bytes, in the kernel where it can (workers' jsonl output is large)."""
+        stream = self._binary()
+        stream.flush()
+        with open(path, "rb") as source:
+            size, sent = os.fstat(source.fileno()).st_size, 0
+            try:
+                while sent < size:
+                    done = os.sendfile(stream.fileno(), source.fileno(), sent, size - sent)
+                    if done == 0:
+                        break
+                    sent += done
+            except (AttributeError, OSError, ValueError):  # no sendfile here, or not to this stream
+                pass
+            source.seek(sent)
+            for block in iter(lambda: source.read(4 << 20), b""):
+                stream.write(block)
+
     def write_text(self, text: str) -> None:
         self._binary().write(text.encode("utf-8"))
 
@@ -167,13 +192,17 @@ class Output:
             self._binary()  # fail on an unwritable --output before the work, not after
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         if self._stream is None:
             return
-        if self._stream is sys.stdout.buffer:
-            self._stream.flush()
-        else:
-            self._stream.close()
+        try:
+            if self._stream is sys.stdout.buffer:
+                self._stream.flush()
+            else:
+                self._stream.close()
+        except OSError:
+            if exc_type is None:
+                raise  # otherwise the error on its way out says it already
 
 
 # --- policies -------------------------------------------------------------------------------------
@@ -197,6 +226,8 @@ def load_policy(spec: str, kube_version: tuple[int, int] | None) -> Policy:
         verdict = reading.verdicts[0]
         if path != spec:
             verdict.policy.document.path = spec
+    for note in reading.notes:  # e.g. the apiserver reads only the first YAML document
+        print(f"kube-audit-lint: warning: {spec}:{note.span.line}:{note.span.column}: {note.render()}", file=sys.stderr)
     if not verdict.accepted:
         reasons = "".join(f"\n  {spec}:{p.span.line}:{p.span.column}: {p.render()}" for p in verdict.errors)
         raise ReplayUsageError(f"{spec}: kube-apiserver would refuse this policy:{reasons}")

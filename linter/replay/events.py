@@ -129,6 +129,8 @@ def _event_object(path: str, line: int, text: bytes) -> dict:
         data = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise InputError(path, line, 1, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(path, line, 1, "not an audit event: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(path, line, 1, "not an audit event: expected a JSON object")
     try:

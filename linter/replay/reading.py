@@ -162,6 +162,8 @@ def is_whole_document(head: bytes) -> bool:
         msgspec.json.decode(first_line)
     except msgspec.DecodeError:
         return True
+    except RecursionError:  # nested too deeply to be an event: a bad line of a JSON-lines log
+        return False
     return False
 
 
@@ -199,7 +201,7 @@ class ChunkDecoder:
             else:
                 events = self._decoder.decode_lines(chunk)
                 sizes = None
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             return None
         if None in map(_kind_of, events):
             return None  # kind-less objects need a closer look
@@ -220,6 +222,9 @@ class ChunkDecoder:
             error = exc
         except msgspec.DecodeError as exc:
             out.bad.append(BadLine(source, number, f"not JSON: {exc}"))
+            return
+        except RecursionError:  # msgspec's answer to JSON nested deeper than Python's stack
+            out.bad.append(BadLine(source, number, "not an audit event: JSON nested too deeply"))
             return
         try:
             items = self._list_decoder.decode(line).items
@@ -258,7 +263,7 @@ class ChunkDecoder:
             except (msgspec.DecodeError, msgspec.ValidationError):
                 out.bad.append(BadLine(source, 1, f"not an audit event or EventList: {list_error}"))
             return out
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return self._line_by_line(data, 1, source)
         self.add_items(items, 1, source, out)
         return out

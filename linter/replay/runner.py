@@ -38,7 +38,7 @@ from linter.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTal
 
 SUMMARY, JSONL, COMPARE = "summary", "jsonl", "compare"
 RANGE_SIZE = 32 << 20  # bytes of a plain file per task
-TASK_SIZE = 8 << 20  # bytes of read input per task
+TASK_SIZE = 16 << 20  # bytes of read input per task
 PARALLEL_MIN_BYTES = 48 << 20  # below this, worker processes cost more than they save
 BAD_LINES_KEPT = 1000
 COPY_SIZE = 4 << 20
@@ -157,7 +157,8 @@ class Worker:
 # --- in worker processes ---------------------------------------------------------------------------
 
 _process_worker: Worker | None = None  # one per process, for the whole run: its caches stay warm
-_attached: dict = {}  # shared memory blocks by name
+_inherited_blocks: list | None = None  # the parent's SharedBlocks maps, inherited when it forked us
+_output_dirs: set[str] = set()  # where this worker wrote jsonl output for the parent to copy
 
 
 def _init_process(mode: str, policies: list[Policy], kube_version) -> None:
@@ -165,7 +166,25 @@ def _init_process(mode: str, policies: list[Policy], kube_version) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
+    _exit_with_parent(os.getppid())
     _process_worker = Worker(mode, policies, kube_version)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the replay that started it is gone (killed, or ended by SIGPIPE under
+    ``| head``): nothing else would, and it would wait for work forever. The parent can no longer
+    remove the jsonl output it had not copied yet, so the worker does."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        for directory in list(_output_dirs):
+            shutil.rmtree(directory, ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _run_range(path: str, start: int, end: int, output_dir: str | None) -> TaskResult:
@@ -182,15 +201,15 @@ def _run_pieces(pieces: list[tuple[bytes, int]], source: str) -> TaskResult:
     return _process_worker.run_pieces(pieces, source)
 
 
-def _run_shared(name: str, length: int, lines: int, source: str) -> TaskResult:
-    """Decode a block the parent filled. The parent owns the blocks and unlinks them."""
-    assert _process_worker is not None
-    block = _attached.get(name)
-    if block is None:
-        from multiprocessing import shared_memory
+def _share_blocks(maps: list | None) -> None:
+    global _inherited_blocks
+    _inherited_blocks = maps
 
-        block = _attached[name] = shared_memory.SharedMemory(name=name)
-    view = block.buf[:length]
+
+def _run_shared(index: int, length: int, lines: int, source: str) -> TaskResult:
+    """Decode a block the parent filled."""
+    assert _process_worker is not None and _inherited_blocks is not None
+    view = memoryview(_inherited_blocks[index])[:length]
     try:
         return _process_worker.run_pieces([(view, lines)], source)
     finally:
@@ -211,6 +230,7 @@ def _output_file(output_dir: str | None):
     sending it back through a pipe), or nowhere when the mode has no per-event output."""
     if output_dir is None:
         return contextlib.nullcontext()
+    _output_dirs.add(output_dir)
     return tempfile.NamedTemporaryFile(dir=output_dir, suffix=".jsonl", delete=False)
 
 
@@ -260,30 +280,21 @@ class Task:
 
 
 class SharedBlocks:
-    """Blocks of shared memory that this process fills with whole lines of decompressed input and
-    workers decode in place, so that the input reaches them without pickling and pipe copies."""
+    """Blocks of memory shared with the worker processes (an anonymous shared mapping, which forked
+    workers inherit): this process fills them with whole lines of decompressed input and workers
+    decode them in place, so that the input reaches them without pickling and pipe copies. Having
+    no name, the blocks need no cleanup, whatever way the processes end."""
 
     def __init__(self, count: int, size: int):
-        from multiprocessing import shared_memory
+        import mmap
 
         self.size = size
-        self.blocks: list = []
-        try:
-            for _ in range(count):
-                self.blocks.append(shared_memory.SharedMemory(create=True, size=size))
-        except BaseException:
-            self.close()
-            raise
+        self.maps = [mmap.mmap(-1, size) for _ in range(count)]
         self.free = list(range(count))
 
     @staticmethod
-    def room_for(count: int, size: int) -> bool:
-        """Writing to a full tmpfs kills the process (SIGBUS), so look before using /dev/shm."""
-        try:
-            stat = os.statvfs("/dev/shm")
-        except (OSError, AttributeError):
-            return True  # no /dev/shm: shared memory is not a size-limited tmpfs here
-        return stat.f_bavail * stat.f_frsize > 2 * count * size
+    def usable(method: str) -> bool:
+        return method == "fork"  # other start methods do not inherit the mapping
 
     def take(self) -> int:
         return self.free.pop()
@@ -292,24 +303,26 @@ class SharedBlocks:
         self.free.append(index)
 
     def close(self) -> None:
-        for block in self.blocks:
+        for block in self.maps:
             block.close()
-            block.unlink()
-        self.blocks = []
+        self.maps = []
 
 
 class Run:
-    """One replay over several inputs. ``sink`` receives jsonl output in input order; ``progress``
-    is called with (stored bytes done, stored bytes in total or None, events so far)."""
+    """One replay over several inputs. ``sink`` receives jsonl output in input order, and
+    ``sink_file`` (if given) whole files of it, which it may copy more cheaply than by reading them;
+    ``progress`` is called with (stored bytes done, stored bytes in total or None, events so far)."""
 
     def __init__(self, mode: str, policies: list[Policy], kube_version=None, jobs: int = 1,
                  sink: Callable[[bytes], None] | None = None, strict: bool = False,
-                 progress: Callable[[int, int | None, int], None] | None = None):
+                 progress: Callable[[int, int | None, int], None] | None = None,
+                 sink_file: Callable[[str], None] | None = None):
         self.mode = mode
         self.policies = policies
         self.kube_version = kube_version
         self.jobs = max(1, jobs)
         self.sink = sink
+        self.sink_file = sink_file
         self.strict = strict
         self.progress = progress
         self.totals = Totals()
@@ -319,6 +332,7 @@ class Run:
         self._output_dir: str | None = None
         self._total_bytes: int | None = 0
         self._lines_done: dict[Source, int] = {}  # lines of each input handled so far
+        self._reads_here = False  # some input is read by this process (gzip, stdin): blocks needed
 
     def replay(self, names: list[str]) -> Totals:
         sources: list[Source] = []
@@ -327,6 +341,7 @@ class Run:
                 sources.append(open_input(name))
             sizes = [s.size for s in sources]
             self._total_bytes = None if None in sizes else sum(s or 0 for s in sizes)
+            self._reads_here = any(s.compressed or s.size is None for s in sources)
             self._ordered(self._tasks(sources))
         finally:
             for source in sources:
@@ -334,6 +349,7 @@ class Run:
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
             if self._blocks is not None:
+                _share_blocks(None)
                 self._blocks.close()
             if self._output_dir is not None:
                 shutil.rmtree(self._output_dir, ignore_errors=True)
@@ -393,23 +409,16 @@ class Run:
         else:
             return
         feeding = max(1, self.jobs - 1) if source.compressed else self.jobs  # decompressing takes a core
-        blocks = self._shared_blocks(feeding + 1)
+        self._pool_for_run()
+        blocks = self._blocks
         cut = self._piped_tasks if blocks is None else self._block_tasks
         for task in cut(source, pieces, blocks):
             task.progress += before
             task.limit = feeding
             yield task
 
-    def _shared_blocks(self, count: int) -> SharedBlocks | None:
-        if self._blocks is None and SharedBlocks.room_for(count, TASK_SIZE):
-            try:
-                self._blocks = SharedBlocks(count, TASK_SIZE)
-            except OSError:
-                return None
-        return self._blocks
-
     def _block_tasks(self, source: Source, pieces, blocks: SharedBlocks) -> Iterator[Task]:
-        # at most count - 1 of these tasks are pending (their limit), so a block is free when taken
+        # there is a block more than the tasks that may be pending (their limit), so one is free
         index, filled, lines_in = blocks.take(), 0, 0
         for piece, lines in pieces:
             if filled + len(piece) > blocks.size and filled:
@@ -419,7 +428,7 @@ class Run:
                 yield Task(source, self._worker().run_pieces, ([(piece, lines)], source.display), False,
                            source.position())
                 continue
-            blocks.blocks[index].buf[filled:filled + len(piece)] = piece
+            blocks.maps[index][filled:filled + len(piece)] = piece
             filled += len(piece)
             lines_in += lines
         if filled:
@@ -428,8 +437,8 @@ class Run:
             blocks.give_back(index)
 
     def _block_task(self, source: Source, blocks: SharedBlocks, index: int, filled: int, lines: int) -> Task:
-        return Task(source, _run_shared, (blocks.blocks[index].name, filled, lines, source.display), True,
-                    source.position(), release=lambda: blocks.give_back(index))
+        return Task(source, _run_shared, (index, filled, lines, source.display), True, source.position(),
+                    release=lambda: blocks.give_back(index))
 
     def _piped_tasks(self, source: Source, pieces, _blocks=None) -> Iterator[Task]:
         batch, batch_bytes = [], 0
@@ -470,6 +479,10 @@ class Run:
             from concurrent.futures import ProcessPoolExecutor
 
             method = "fork" if sys.platform == "linux" else "spawn"
+            if self._reads_here and SharedBlocks.usable(method):
+                # made before any worker exists, so that every worker inherits them
+                self._blocks = SharedBlocks(self.jobs + 1, TASK_SIZE)
+                _share_blocks(self._blocks.maps)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
                 initializer=_init_process,
@@ -505,9 +518,12 @@ class Run:
         if result.output:
             self.sink(result.output)
         if result.output_path:
-            with open(result.output_path, "rb") as f:
-                for block in iter(lambda: f.read(COPY_SIZE), b""):
-                    self.sink(block)
+            if self.sink_file is not None:
+                self.sink_file(result.output_path)
+            else:
+                with open(result.output_path, "rb") as f:
+                    for block in iter(lambda: f.read(COPY_SIZE), b""):
+                        self.sink(block)
             os.unlink(result.output_path)
 
 
