@@ -21,7 +21,7 @@ import importlib
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from linter.engine.request import Request
 from linter.findings import Finding, Location, Severity
@@ -189,19 +189,14 @@ class CheckContext:
         )
 
 
-_SPACES: dict[int, Any] = {}
+_LAST_SPACE: list = []  # (policy, kube_version, space) of the policy being linted
 
 
 def shared_space(policy: Policy, kube_version: tuple[int, int]):
+    """One request-space analysis per policy, shared by all the checks that run on it (policies
+    are linted one after the other, so remembering the last one is enough)."""
     from linter.engine.space import RequestSpace
 
-    key = id(policy)
-    cached = _SPACES.get(key)
-    if cached is None or cached[0] is not policy:
-        cached = (policy, RequestSpace(policy, kube_version))
-        _SPACES[key] = cached
-    return cached[1]
-
-
-def run_check(spec: CheckSpec, ctx: CheckContext) -> Iterator[Finding]:
-    yield from spec.run(ctx)
+    if not _LAST_SPACE or _LAST_SPACE[0] is not policy or _LAST_SPACE[1] != kube_version:
+        _LAST_SPACE[:] = [policy, kube_version, RequestSpace(policy, kube_version)]
+    return _LAST_SPACE[2]

@@ -91,7 +91,6 @@ def _summary(report: dict) -> str:
     summary = report["summary"]
     rows = []
     for framework in summary["frameworks"]:
-        words = STATUS_WORDS[framework["kind"]]
         counts = framework["counts"]
         rows.append((cell(framework["title"]),) + tuple(str(counts[s]) for s in (PASS, FAIL, MANUAL, NOT_APPLICABLE)))
     header = ("Framework", "Pass / met", "Fail / not met", "Manual", "Not applicable")
