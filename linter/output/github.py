@@ -1,6 +1,6 @@
 """GitHub Actions workflow commands: one annotation per finding, shown inline on pull requests.
 
-    ::error file=policies/audit.yaml,line=12,col=5,endLine=12,endColumn=27,title=KAL001 sensitive-body-captured::message
+    ::error file=policies/audit.yaml,line=12,col=5,endLine=12,endColumn=27,title=KAL001::message (sensitive-body-captured)
 
 Errors become ``::error``, warnings ``::warning``, notes ``::notice``. Paths are relative to the
 report root (the workspace). Suppressed findings are not annotated. GitHub shows only the first few
@@ -34,8 +34,8 @@ def annotation(finding: Finding, root: str) -> str:
         properties.append(("endLine", location.end_line))
     if single_line and location.end_column is not None:
         properties.append(("endColumn", location.end_column))
-    properties.append(("title", f"{finding.code} {finding.name}"))
-    message = [finding.message]
+    properties.append(("title", finding.code))  # the form users' scripts and the docs show
+    message = [f"{finding.message} ({finding.name})"]
     if finding.witness:
         message.append(f"Example: {describe_witness(finding.witness)}")
     if finding.fix:
