@@ -66,12 +66,16 @@ def sent_by(ctx, selector: Selector, sender: str) -> list[Outcome]:
     if sender == NO_USER:
         return ctx.space.outcomes(replace(selector, users=(), user_groups=(), authenticated=False))
     if sender == AUTHENTICATED:
+        users = authenticated_users(selector.users)
+        if users is None:
+            return []
         groups = selector.user_groups
         if groups and AUTHENTICATED_GROUP not in groups:
             groups = tuple(g for g in groups if g != UNAUTHENTICATED_GROUP)
             if not groups:
                 return []
-        query = replace(selector, user_groups=() if AUTHENTICATED_GROUP in groups else groups, authenticated=True)
+        query = replace(selector, users=users, user_groups=() if AUTHENTICATED_GROUP in groups else groups,
+                        authenticated=True)
     else:
         if selector.users and ANONYMOUS_USER not in selector.users:
             return []
@@ -120,15 +124,28 @@ def for_sender(rule, sender: str):
     if sender == NO_USER:
         return never(rule) if rule.users or rule.user_groups else rule
     if sender == AUTHENTICATED:
+        users = authenticated_users(rule.users)
+        if users is None:
+            return never(rule)
         if AUTHENTICATED_GROUP in rule.user_groups:
-            return replace(rule, user_groups=())
+            return replace(rule, users=users, user_groups=())
         groups = tuple(g for g in rule.user_groups if g != UNAUTHENTICATED_GROUP)
         if rule.user_groups and not groups:
             return never(rule)
-        return replace(rule, user_groups=groups)
+        return replace(rule, users=users, user_groups=groups)
     met = ((not rule.users or ANONYMOUS_USER in rule.users)
            and (not rule.user_groups or UNAUTHENTICATED_GROUP in rule.user_groups))
     return replace(rule, users=(), user_groups=()) if met else never(rule)
+
+
+def authenticated_users(users: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``users`` as an authenticated user can meet them: never as system:anonymous, the name the
+    anonymous authenticator gives and the group adder leaves out of system:authenticated; None when
+    no name is left."""
+    if ANONYMOUS_USER not in users:
+        return users
+    left = tuple(u for u in users if u != ANONYMOUS_USER)
+    return left or None
 
 
 def never(rule):

@@ -108,13 +108,21 @@ def request_scope(rule) -> str:
 
 def field_findings(ctx, rule, field: str, values, judge):
     """One finding per value that can never match; the first says when the whole rule is dead."""
-    problems = [(i, judge(value)) for i, value in enumerate(values)]
+    mistyped = mistyped_paths(ctx)
+    problems = [(i, judge(value)) for i, value in enumerate(values)
+                if ("rules", rule.index, field, i) not in mistyped]
     problems = [(i, p) for i, p in problems if p is not None]
     dead = bool(values) and len(problems) == len(values)
     for n, (i, (reason, fix)) in enumerate(problems):
         suffix = f"; no {field} entry can match, so rule {rule.index} matches no request" if dead and n == 0 else ""
         yield ctx.finding(("rules", rule.index, field, i), f"rule {rule.index}: {reason}{suffix}", fix=fix,
                           subject=reason)
+
+
+def mistyped_paths(ctx) -> set:
+    """Values that are not strings at all (``users: [123]``): the model reads them as "", but they
+    are not empty, and invalid-policy already reports that kube-apiserver cannot decode them."""
+    return {issue.path for issue in ctx.policy.issues if issue.kind == "type"}
 
 
 def verb_problem(verb: str, scope: str):
@@ -215,9 +223,12 @@ def is_resource_path(url: str) -> bool:
 def resource_findings(ctx, rule, base):
     dead_entries = 0
     findings = []
+    mistyped = mistyped_paths(ctx)
     for k, entry in enumerate(rule.resources):
         dead_patterns = 0
         for j, pattern in enumerate(entry.resources):
+            if base + ("resources", k, "resources", j) in mistyped:
+                continue
             problem = (pattern_problem(pattern, entry.group, ctx.kube_version)
                        or scope_problem(pattern, entry.group, rule.namespaces))
             if problem is None:

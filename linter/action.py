@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 from linter.findings import Severity
+from linter.output.github import escape_data
 
 
 def _input(name: str, default: str = "") -> str:
@@ -89,7 +90,7 @@ def run() -> int:
         options = lint_options()
         report, settings = lint_report(options)
     except ValueError as exc:  # configuration or input the user must fix
-        print(f"::error title=kube-audit-lint::{exc}")
+        print(f"::error title=kube-audit-lint::{escape_data(str(exc))}")
         _set_outputs({"sarif-file": "", "findings": "0", "errors": "0", "status": "2"})
         return 0
     os.makedirs(os.path.dirname(os.path.abspath(sarif)), exist_ok=True)
@@ -113,7 +114,7 @@ def main() -> None:
     try:
         sys.exit(run())
     except Exception as exc:  # noqa: BLE001 - a bug must still fail the action, after outputs are set
-        print(f"::error title=kube-audit-lint internal error::{type(exc).__name__}: {exc}")
+        print(f"::error title=kube-audit-lint internal error::{escape_data(f'{type(exc).__name__}: {exc}')}")
         _set_outputs({"sarif-file": "", "findings": "0", "errors": "0", "status": "3"})
         sys.exit(0)
 

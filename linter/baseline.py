@@ -109,6 +109,9 @@ class RequestSelector:
         ``onlyGroups``, every other group the policy or the selector names (a group nobody names
         cannot change a decision)."""
         taken_out = list(self.exceptions)
+        if authenticated_only(population):
+            # the group adder leaves the user named system:anonymous out of system:authenticated
+            taken_out.append(Selector(users=(ANONYMOUS,)))
         if self.only_groups is not None:
             named = {g for rule in policy.rules for g in rule.user_groups}
             named |= set(population.user_groups) | {g for entry in self.exceptions for g in entry.user_groups}
@@ -116,7 +119,7 @@ class RequestSelector:
         return tuple(_dropping_rule(entry, i) for i, entry in enumerate(taken_out))
 
     def contains(self, request: Request) -> bool:
-        if not any(population.contains(request) for population in self.populations()):
+        if not any(admits(population, request) for population in self.populations()):
             return False
         if self.only_groups is not None and not set(request.groups) <= set(self.only_groups):
             return False
@@ -129,6 +132,16 @@ class RequestSelector:
         if self.exceptions:
             text += "; except " + " | ".join(describe_selector(entry) for entry in self.exceptions)
         return text
+
+
+def authenticated_only(population: Selector) -> bool:
+    """The population holds authenticated users only (none of them can be system:anonymous)."""
+    return (AUTHENTICATED in population.user_groups and UNAUTHENTICATED not in population.user_groups
+            and ANONYMOUS not in population.users)
+
+
+def admits(population: Selector, request: Request) -> bool:
+    return population.contains(request) and not (authenticated_only(population) and request.user == ANONYMOUS)
 
 
 def _dropping_rule(selector: Selector, index: int) -> Rule:

@@ -14,7 +14,7 @@ import typer
 
 from linter import __version__
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INPUT, EXIT_INTERNAL = 2, 3  # 0 clean and 1 findings come from the commands
 ISSUES_URL = "https://github.com/kube-audit-lint/kube-audit-lint/issues"
 
 app = typer.Typer(
@@ -27,10 +27,6 @@ app = typer.Typer(
 )
 baseline_app = typer.Typer(help="Compare a policy with a baseline.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
-
-
-class UsageError(Exception):
-    """Bad input or configuration: reported in one line, exit code 2."""
 
 
 def fail_input(message: str) -> None:

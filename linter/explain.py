@@ -71,9 +71,15 @@ def option_conflict(options: ExplainRequest) -> str | None:
         return "--unauthenticated means no user at all: drop --user and --group"
     if options.path is not None and not options.path.startswith("/"):
         return f"--path must be a URL path starting with '/', got {options.path!r}"
-    if options.resource is not None and (not options.resource.split("/")[0] or options.resource.count("/") > 1):
+    if options.resource is not None and not is_resource_form(options.resource):
         return f"--resource must be RESOURCE or RESOURCE/SUBRESOURCE (e.g. pods/exec), got {options.resource!r}"
     return None
+
+
+def is_resource_form(text: str) -> bool:
+    """RESOURCE or RESOURCE/SUBRESOURCE, neither part empty."""
+    parts = text.split("/")
+    return len(parts) <= 2 and all(parts)
 
 
 def request_from_options(options: ExplainRequest):

@@ -213,7 +213,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                 print(f"{path}:{doc.start.line}:{doc.start.column}: skipped document {doc.index + 1}: "
                       "not an audit.k8s.io Policy", file=sys.stderr)
         report.files.append(path)
-        report.sources[path] = _source_text(path)
+        report.sources[path] = reading.text
         specs = select_checks(settings, path)
         for verdict in reading.verdicts:
             report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver)

@@ -21,6 +21,7 @@ class FileReading:
     verdicts: list[Verdict] = field(default_factory=list)  # one per policy document read
     notes: list[Problem] = field(default_factory=list)  # how the apiserver reads the file differently
     skipped: list[Document] = field(default_factory=list)  # documents that are not policies
+    text: str = ""  # the text read (stdin can be read only once: excerpts and suppressions need it)
 
     @property
     def is_policy_file(self) -> bool:
@@ -66,8 +67,8 @@ def apiserver_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) 
 
 def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
     """Every policy document in the file; non-policy documents are kept aside as skipped."""
-    _, documents = read_file(path)
-    reading = FileReading(path, documents)
+    text, documents = read_file(path)
+    reading = FileReading(path, documents, text=text)
     policy_indexes = [i for i, doc in enumerate(documents) if is_audit_policy_document(doc.data)]
     for i, doc in enumerate(documents):
         if i in policy_indexes:
