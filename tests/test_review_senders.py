@@ -75,3 +75,17 @@ def test_a_baseline_selector_of_authenticated_users_does_not_contain_system_anon
     assert selector.contains(Request(user="alice", groups=("system:authenticated",), verb="get", resource="pods"))
     assert not selector.contains(Request(user="system:anonymous", groups=("system:authenticated",), verb="get",
                                          resource="pods"))
+
+
+def test_a_policy_omitting_every_request_stage_logs_nothing():
+    """Every request goes through RequestReceived and ResponseComplete (long-running ones also
+    ResponseStarted): with all of them omitted nothing is written, whatever the level."""
+    from linter.lint import lint_text
+
+    text = ("apiVersion: audit.k8s.io/v1\nkind: Policy\n"
+            "omitStages: [RequestReceived, ResponseStarted, ResponseComplete]\nrules:\n- level: RequestResponse\n")
+    codes = {f.code for f in lint_text(text)}
+    assert "KAL030" in codes  # policy-logs-nothing
+    assert not codes & {"KAL020", "KAL021", "KAL026", "KAL027", "KAL028"}  # nothing is logged to complain about
+    kept = text.replace("ResponseStarted, ", "")
+    assert "KAL030" not in {f.code for f in lint_text(kept)}  # watches and exec still log ResponseStarted

@@ -27,6 +27,16 @@ class Decision:
         """Whether an event of ``stage`` is written for this request."""
         return self.level is not Level.NONE and stage not in self.omit_stages
 
+    @property
+    def effective_level(self) -> Level:
+        """The level, or None when every stage a request can reach is omitted (only a panic would
+        still be written): the policy then records nothing for the request, whatever its level."""
+        return Level.NONE if self.omit_stages >= REQUEST_STAGES else self.level
+
+
+# RequestReceived and ResponseComplete for every request, ResponseStarted for long-running ones
+REQUEST_STAGES = frozenset(("RequestReceived", "ResponseStarted", "ResponseComplete"))
+
 
 def path_matches(path: str, spec: str) -> bool:
     """A non-resource URL spec: ``*``, an exact path, or a prefix ending in ``*``.

@@ -154,7 +154,7 @@ class Outcome:
     """One way the policy decides requests of a selector: the rule, its decision, an example."""
 
     rule: int | None  # the first matching rule, None when no rule matches (level None)
-    level: Level
+    level: Level  # the decision's effective level: None too when every request stage is omitted
     decision: Decision
     witness: Request
 
@@ -807,7 +807,7 @@ class RequestSpace:
             if found is not None:
                 witness = self._checked(universe.witness(found), rule, selector)
                 decision = decide(self.policy, rule)
-                results.append(Outcome(rule, decision.level, decision, witness))
+                results.append(Outcome(rule, decision.effective_level, decision, witness))
             blockers += [_Blocker(c, index) for c in targets]
         return results
 
