@@ -153,7 +153,7 @@ def _split(values: Optional[List[str]]) -> list[str]:
 def explain(
     policy: str = typer.Argument(..., help="Policy file."),
     user: Optional[str] = typer.Option(None, "--user", help="User name (omit with --unauthenticated)."),
-    group: Optional[List[str]] = typer.Option(None, "--group", help="User group (repeat for several)."),
+    group: Optional[List[str]] = typer.Option(None, "--group", help="User group (repeat for several). kube-apiserver gives every authenticated user system:authenticated: add it to see what the apiserver sees."),
     verb: str = typer.Option("get", "--verb", help="Request verb (get, list, watch, create, update, patch, delete, ...)."),
     resource: Optional[str] = typer.Option(None, "--resource", help="Resource, pods or pods/exec style."),
     api_group: str = typer.Option("", "--api-group", help="API group of the resource (\"\" for core)."),
