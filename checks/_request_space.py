@@ -20,15 +20,12 @@ from typing import Iterable
 
 from linter.engine.evaluate import evaluate
 from linter.engine.space import Outcome, RequestSpace, Selector
+from linter.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from linter.policy.model import GroupResources, Level
 
 # kube-apiserver's own loopback client: its token is made at start-up and never leaves the process,
 # so dropping its requests hides nothing an outsider can do.
 INTERNAL_USERS = frozenset({"system:apiserver"})
-
-AUTHENTICATED_GROUP = "system:authenticated"
-UNAUTHENTICATED_GROUP = "system:unauthenticated"
-ANONYMOUS_USER = "system:anonymous"
 
 # Who sends a request.
 AUTHENTICATED = "an authenticated user"

@@ -27,6 +27,7 @@ from linter.engine.evaluate import decide
 from linter.engine.request import Request
 from linter.engine.space import Outcome, RequestSpace, Selector
 from linter.findings import Severity
+from linter.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from linter.policy.model import Level, Policy, Rule, format_path
 from linter.policy.yamlnodes import Document, InputError, Path, Span
 
@@ -36,9 +37,6 @@ BASELINE_SCHEMA = "baseline.schema.json"
 REQUEST_CLASSES = "request-classes.yaml"
 REQUEST_CLASSES_SCHEMA = "request-classes.schema.json"
 
-AUTHENTICATED = "system:authenticated"
-UNAUTHENTICATED = "system:unauthenticated"
-ANONYMOUS = "system:anonymous"
 
 BOUND_WORDS = {"atLeast": "at least", "atMost": "at most", "exactly": "exactly"}
 
@@ -93,13 +91,13 @@ class RequestSelector:
         if core.authenticated is False or core.user_groups:
             return (core,)
         if core.users:
-            users = tuple(u for u in core.users if u != ANONYMOUS)
-            named = (replace(core, users=users, user_groups=(AUTHENTICATED,), authenticated=None),) if users else ()
-            if ANONYMOUS in core.users:
-                named += (replace(core, users=(ANONYMOUS,), user_groups=(UNAUTHENTICATED,), authenticated=None),)
+            users = tuple(u for u in core.users if u != ANONYMOUS_USER)
+            named = (replace(core, users=users, user_groups=(AUTHENTICATED_GROUP,), authenticated=None),) if users else ()
+            if ANONYMOUS_USER in core.users:
+                named += (replace(core, users=(ANONYMOUS_USER,), user_groups=(UNAUTHENTICATED_GROUP,), authenticated=None),)
             return named
-        people = (replace(core, user_groups=(AUTHENTICATED,), authenticated=None),
-                  replace(core, users=(ANONYMOUS,), user_groups=(UNAUTHENTICATED,), authenticated=None))
+        people = (replace(core, user_groups=(AUTHENTICATED_GROUP,), authenticated=None),
+                  replace(core, users=(ANONYMOUS_USER,), user_groups=(UNAUTHENTICATED_GROUP,), authenticated=None))
         if core.authenticated is True:
             return people
         return people + (replace(core, authenticated=False),)
@@ -111,7 +109,7 @@ class RequestSelector:
         taken_out = list(self.exceptions)
         if authenticated_only(population):
             # the group adder leaves the user named system:anonymous out of system:authenticated
-            taken_out.append(Selector(users=(ANONYMOUS,)))
+            taken_out.append(Selector(users=(ANONYMOUS_USER,)))
         if self.only_groups is not None:
             named = {g for rule in policy.rules for g in rule.user_groups}
             named |= set(population.user_groups) | {g for entry in self.exceptions for g in entry.user_groups}
@@ -136,12 +134,12 @@ class RequestSelector:
 
 def authenticated_only(population: Selector) -> bool:
     """The population holds authenticated users only (none of them can be system:anonymous)."""
-    return (AUTHENTICATED in population.user_groups and UNAUTHENTICATED not in population.user_groups
-            and ANONYMOUS not in population.users)
+    return (AUTHENTICATED_GROUP in population.user_groups and UNAUTHENTICATED_GROUP not in population.user_groups
+            and ANONYMOUS_USER not in population.users)
 
 
 def admits(population: Selector, request: Request) -> bool:
-    return population.contains(request) and not (authenticated_only(population) and request.user == ANONYMOUS)
+    return population.contains(request) and not (authenticated_only(population) and request.user == ANONYMOUS_USER)
 
 
 def _dropping_rule(selector: Selector, index: int) -> Rule:
@@ -529,7 +527,7 @@ def violation_fix(violation: Violation, policy: Policy) -> str:
         return f"add a rule at {bound.level.wire} for {requests} (or a catch-all rule)"
     rule = policy.rules[violation.rule]
     if violation.witness.user is None and violation.level is Level.NONE and not (rule.users or rule.user_groups):
-        return (f'scope rule {violation.rule} to userGroups ["{AUTHENTICATED}", "{UNAUTHENTICATED}"]: '
+        return (f'scope rule {violation.rule} to userGroups ["{AUTHENTICATED_GROUP}", "{UNAUTHENTICATED_GROUP}"]: '
                 "a rule without users or userGroups also drops requests that failed authentication")
     change = {"atLeast": "raise", "atMost": "lower"}.get(bound.relation, "change")
     return f"add a rule at {bound.level.wire} for {requests} before rule {violation.rule}, or {change} its level"

@@ -37,6 +37,12 @@ AUTHORIZATION_VERBS = {
     "attest": "'attest' is checked by the node restriction of ClusterTrustBundles, never sent as a request",
 }
 
+# The groups kube-apiserver's authenticators give: every authenticated user is in
+# system:authenticated; the anonymous user (system:anonymous) is only in system:unauthenticated.
+AUTHENTICATED_GROUP = "system:authenticated"
+UNAUTHENTICATED_GROUP = "system:unauthenticated"
+ANONYMOUS_USER = "system:anonymous"
+
 # Well-known identities: a user name in userGroups (or a group in users) matches nothing.
 SYSTEM_GROUPS = frozenset({
     "system:authenticated", "system:unauthenticated", "system:masters", "system:nodes",

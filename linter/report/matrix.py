@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from linter.baseline import AUTHENTICATED, RequestSelector
+from linter.baseline import RequestSelector
+from linter.kubeapi import AUTHENTICATED_GROUP
 from linter.report.controls import Subject, outcome_evidence
 
 MATRIX_FILE = "matrix.yaml"
@@ -41,7 +42,7 @@ class Row:
             data["resources"] = [dict(entry) for entry in self.resources]
         if user is not None:
             data["users"] = [user]
-            data["onlyGroups"] = [AUTHENTICATED]
+            data["onlyGroups"] = [AUTHENTICATED_GROUP]
         return RequestSelector.from_mapping(data)
 
 
@@ -72,7 +73,7 @@ def ordinary_selector(selector: RequestSelector, policy) -> RequestSelector:
     """``selector`` narrowed to the requests of an ordinary user."""
     data = dict(selector.source)
     data["users"] = [ordinary_user(policy)]
-    data["onlyGroups"] = [AUTHENTICATED]
+    data["onlyGroups"] = [AUTHENTICATED_GROUP]
     data.pop("userGroups", None)
     data.pop("authenticated", None)
     return RequestSelector.from_mapping(data)
@@ -113,7 +114,7 @@ def build_matrix(subject: Subject) -> dict:
                 _add_exception(exceptions, outcome, subject, f"{row.title}: {row.http_verb(verb)}", _levels(ordinary))
         matrix_rows.append({"id": row.id, "title": row.title, "detail": row.detail, "cells": cells})
     return {
-        "ordinaryUser": {"user": user, "groups": [AUTHENTICATED]},
+        "ordinaryUser": {"user": user, "groups": [AUTHENTICATED_GROUP]},
         "verbs": list(columns),
         "rows": matrix_rows,
         "exceptions": sorted(exceptions.values(), key=lambda e: (e["rule"] is None, e["rule"] or 0)),
@@ -154,5 +155,5 @@ def _who(outcome, policy) -> str:
     request = outcome.witness
     if request.user is None:
         return "requests that fail authentication (no user)"
-    groups = [g for g in request.groups if g != AUTHENTICATED]
+    groups = [g for g in request.groups if g != AUTHENTICATED_GROUP]
     return request.user + (f" (groups {', '.join(groups)})" if groups else "")
