@@ -3,7 +3,7 @@
 file), next to a decode-only baseline on the same file in the same run, the ``--jobs 2`` speed-up
 and peak memory.
 
-Every measurement runs the real command line in a fresh process (``python -m linter replay ...``)
+Every measurement runs the real command line in a fresh process (``python -m kube_audit_lint replay ...``)
 and reads the process's wall time, CPU time and peak resident memory (``wait4``); each is repeated
 and the median is reported. On a shared machine wall time varies with what else runs: CPU time
 shows the cost of our code, wall time what a user waits.
@@ -57,7 +57,7 @@ print(events)
 # the floor: only the fields replay reads, into its own struct, one call per chunk
 DECODE_STRUCT = """
 import sys
-from linter.replay.reading import ChunkDecoder, open_input, split_lines
+from kube_audit_lint.replay.reading import ChunkDecoder, open_input, split_lines
 decoder, events = ChunkDecoder(), 0
 with open_input(sys.argv[1]) as source:
     for piece, lines in split_lines(source.read):
@@ -162,7 +162,7 @@ def median(measures: list[Measure]) -> Measure:
 
 
 def replay_command(policy: str, log: str, fmt: str, jobs: int, output: str | None = None) -> list[str]:
-    command = [sys.executable, "-m", "linter", "replay", policy, log, "--format", fmt, "--jobs", str(jobs),
+    command = [sys.executable, "-m", "kube_audit_lint", "replay", policy, log, "--format", fmt, "--jobs", str(jobs),
                "--no-progress"]
     return command + (["--output", output] if output else [])
 

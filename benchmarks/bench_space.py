@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from linter.engine.space import RequestSpace, Selector  # noqa: E402
-from linter.policy.load import lint_read  # noqa: E402
+from kube_audit_lint.engine.space import RequestSpace, Selector  # noqa: E402
+from kube_audit_lint.policy.load import lint_read  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "policies"
 

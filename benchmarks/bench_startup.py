@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     executable = shutil.which("kube-audit-lint")
-    lint = [executable] if executable else [sys.executable, "-m", "linter"]
+    lint = [executable] if executable else [sys.executable, "-m", "kube_audit_lint"]
     policy = str(REPO / "examples" / "audit-policy.yaml")
     baseline = median_seconds([sys.executable, "-c", "pass"], args.runs)
     version = median_seconds(lint + ["--version"], args.runs)

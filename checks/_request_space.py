@@ -18,10 +18,10 @@ import functools
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from linter.engine.evaluate import evaluate
-from linter.engine.space import Outcome, RequestSpace, Selector
-from linter.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
-from linter.policy.model import GroupResources, Level
+from kube_audit_lint.engine.evaluate import evaluate
+from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
+from kube_audit_lint.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+from kube_audit_lint.policy.model import GroupResources, Level
 
 # kube-apiserver's own loopback client: its token is made at start-up and never leaves the process,
 # so dropping its requests hides nothing an outsider can do.
@@ -235,7 +235,7 @@ def request_classes(filename: str) -> tuple[RequestClass, ...]:
 
     from ruamel.yaml import YAML
 
-    text = resources.files("linter").joinpath(f"data/{filename}").read_text("utf-8")
+    text = resources.files("kube_audit_lint").joinpath(f"data/{filename}").read_text("utf-8")
     data = YAML(typ="safe", pure=False).load(text)
     return tuple(_request_class(item, f"{filename}: classes[{i}]") for i, item in enumerate(data["classes"]))
 

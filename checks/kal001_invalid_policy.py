@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from linter.findings import Location, Severity
+from kube_audit_lint.findings import Location, Severity
 
 CODE = "KAL001"
 NAME = "invalid-policy"

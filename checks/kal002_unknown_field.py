@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import difflib
 
-from linter.policy.model import GROUP_RESOURCES_FIELDS, OBJECT_META_FIELDS, POLICY_FIELDS, RULE_FIELDS
+from kube_audit_lint.policy.model import GROUP_RESOURCES_FIELDS, OBJECT_META_FIELDS, POLICY_FIELDS, RULE_FIELDS
 
 CODE = "KAL002"
 NAME = "unknown-field"

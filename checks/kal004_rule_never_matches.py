@@ -74,7 +74,7 @@ import difflib
 import re
 from functools import partial
 
-from linter import kubeapi
+from kube_audit_lint import kubeapi
 
 CODE = "KAL004"
 NAME = "rule-never-matches"

@@ -48,7 +48,7 @@ each rule that logs.
 
 from __future__ import annotations
 
-from linter.policy.model import Level
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL006"
 NAME = "missing-omit-stages"

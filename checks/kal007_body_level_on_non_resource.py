@@ -44,7 +44,7 @@ Write `level: Metadata` on non-resource rules.
 
 from __future__ import annotations
 
-from linter.policy.model import Level
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL007"
 NAME = "body-level-on-non-resource"

@@ -56,8 +56,8 @@ Add `omitManagedFields: true` at the policy level (or on each rule that logs bod
 
 from __future__ import annotations
 
-from linter.policy import versions
-from linter.policy.model import Level
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL008"
 NAME = "managed-fields-not-omitted"

@@ -79,7 +79,7 @@ def at_key(finding, span):
     """Point at this occurrence: a key written three times has two findings, one per repeat."""
     from dataclasses import replace
 
-    from linter.findings import Location
+    from kube_audit_lint.findings import Location
 
     loc = finding.location
     return replace(finding, location=Location(loc.path, span.line, span.column, span.end_line, span.end_column))

@@ -57,9 +57,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from linter.engine.evaluate import WILDCARD_GROUP_SINCE, rule_matches
-from linter.engine.request import Request
-from linter.policy.model import Level
+from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, rule_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL010"
 NAME = "response-started-omitted"

@@ -55,7 +55,7 @@ which says so.
 
 from __future__ import annotations
 
-from linter.policy.model import Level
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL011"
 NAME = "response-complete-omitted"

@@ -50,7 +50,7 @@ wildcard (`["pods", "pods/*"]`) so that readers see it.
 
 from __future__ import annotations
 
-from linter.policy.model import Level
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL012"
 NAME = "subresource-wildcard-includes-resource"

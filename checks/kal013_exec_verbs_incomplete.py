@@ -54,8 +54,8 @@ List both `create` and `get`, or leave `verbs` out (no other verb reaches these 
 
 from __future__ import annotations
 
-from linter.findings import Severity
-from linter.policy.model import Level
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL013"
 NAME = "exec-verbs-incomplete"

@@ -55,7 +55,7 @@ counts requests per rule), so that the rule drops those requests and nothing els
 
 from __future__ import annotations
 
-from linter.policy.model import Level
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL014"
 NAME = "blanket-drop"

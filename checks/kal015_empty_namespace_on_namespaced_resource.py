@@ -54,8 +54,8 @@ the all-namespaces reads, say so in a comment.
 
 from __future__ import annotations
 
-from linter import kubeapi
-from linter.policy.model import Level
+from kube_audit_lint import kubeapi
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL015"
 NAME = "empty-namespace-on-namespaced-resource"

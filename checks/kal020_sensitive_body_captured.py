@@ -75,11 +75,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks._request_space import (
+from kube_audit_lint.checks._request_space import (
     BODY_VERBS, RESOURCE_VERBS, level_path, outcomes, rule_ref, rule_subject,
 )
-from linter.engine.space import Outcome, Selector
-from linter.policy.model import GroupResources, Level
+from kube_audit_lint.engine.space import Outcome, Selector
+from kube_audit_lint.policy.model import GroupResources, Level
 
 CODE = "KAL020"
 NAME = "sensitive-body-captured"

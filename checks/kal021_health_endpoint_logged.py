@@ -52,10 +52,10 @@ Drop the probes first: `- level: None` with
 
 from __future__ import annotations
 
-from checks._request_space import ANY_USER, level_path, outcomes, rule_ref, rule_subject
-from linter.engine.evaluate import path_matches
-from linter.engine.space import Selector
-from linter.policy.model import Level
+from kube_audit_lint.checks._request_space import ANY_USER, level_path, outcomes, rule_ref, rule_subject
+from kube_audit_lint.engine.evaluate import path_matches
+from kube_audit_lint.engine.space import Selector
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL021"
 NAME = "health-endpoint-logged"

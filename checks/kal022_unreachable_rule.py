@@ -60,8 +60,8 @@ its requests are meant to get the earlier rules' level.
 
 from __future__ import annotations
 
-from checks._request_space import SENDERS, as_sent_by, rule_ref, rule_refs, rule_subject, sender_space
-from linter.engine.evaluate import evaluate
+from kube_audit_lint.checks._request_space import SENDERS, as_sent_by, rule_ref, rule_refs, rule_subject, sender_space
+from kube_audit_lint.engine.evaluate import evaluate
 
 CODE = "KAL022"
 NAME = "unreachable-rule"

@@ -54,10 +54,10 @@ End the policy with a catch-all rule without `users` or `userGroups`, e.g. `- le
 
 from __future__ import annotations
 
-from checks._request_space import (
+from kube_audit_lint.checks._request_space import (
     ANONYMOUS, AUTHENTICATED, NO_USER, logs_nothing, outcomes, security_drops, titles,
 )
-from linter.engine.space import Selector
+from kube_audit_lint.engine.space import Selector
 
 CODE = "KAL023"
 NAME = "no-catch-all"

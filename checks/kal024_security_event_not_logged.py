@@ -75,7 +75,7 @@ does, or log the classes at least at `Metadata` in a rule placed before it.
 
 from __future__ import annotations
 
-from checks._request_space import level_path, logs_nothing, rule_ref, rule_subject, security_drops, titles
+from kube_audit_lint.checks._request_space import level_path, logs_nothing, rule_ref, rule_subject, security_drops, titles
 
 CODE = "KAL024"
 NAME = "security-event-not-logged"

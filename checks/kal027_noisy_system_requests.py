@@ -92,10 +92,10 @@ the verbs and the resources, placed before the reported rule. Keep the scope: a 
 
 from __future__ import annotations
 
-from checks._request_space import (
+from kube_audit_lint.checks._request_space import (
     level_path, outcomes, request_classes, rule_ref, rule_subject, titles,
 )
-from linter.policy.model import Level
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL027"
 NAME = "noisy-system-requests"

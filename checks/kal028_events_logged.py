@@ -51,9 +51,9 @@ Add a `None` rule for `verbs: ["create", "update", "patch"]` on core `events` an
 
 from __future__ import annotations
 
-from checks._request_space import level_path, outcomes, rule_ref, rule_subject
-from linter.engine.space import Selector
-from linter.policy.model import GroupResources, Level
+from kube_audit_lint.checks._request_space import level_path, outcomes, rule_ref, rule_subject
+from kube_audit_lint.engine.space import Selector
+from kube_audit_lint.policy.model import GroupResources, Level
 
 CODE = "KAL028"
 NAME = "events-logged"

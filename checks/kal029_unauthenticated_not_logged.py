@@ -53,11 +53,11 @@ End the policy with a catch-all that logs, without `users` or `userGroups`: `- l
 
 from __future__ import annotations
 
-from checks._request_space import (
+from kube_audit_lint.checks._request_space import (
     ANONYMOUS, NO_USER, level_path, logs_nothing, outcomes, rule_ref, rule_subject,
 )
-from linter.engine.space import Selector
-from linter.policy.model import Level
+from kube_audit_lint.engine.space import Selector
+from kube_audit_lint.policy.model import Level
 
 CODE = "KAL029"
 NAME = "unauthenticated-not-logged"

@@ -44,8 +44,8 @@ documentation, or the GKE or EKS policy.
 
 from __future__ import annotations
 
-from checks._request_space import logs_nothing, rule_ref
-from linter.engine.space import Selector
+from kube_audit_lint.checks._request_space import logs_nothing, rule_ref
+from kube_audit_lint.engine.space import Selector
 
 CODE = "KAL030"
 NAME = "policy-logs-nothing"

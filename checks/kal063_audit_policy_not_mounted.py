@@ -53,7 +53,7 @@ policy you ship.
 
 import os
 
-from linter.findings import Severity
+from kube_audit_lint.findings import Severity
 
 CODE = "KAL063"
 NAME = "audit-policy-not-mounted"

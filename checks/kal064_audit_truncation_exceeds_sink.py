@@ -52,7 +52,7 @@ below the sink's limit.
 - EKS best practices, Auditing and logging (CloudWatch 256 KB entry limit)
 """
 
-from linter.findings import Severity
+from kube_audit_lint.findings import Severity
 
 CODE = "KAL064"
 NAME = "audit-truncation-exceeds-sink"

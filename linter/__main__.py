@@ -1,3 +1,3 @@
-from linter.cli import main
+from kube_audit_lint.cli import main
 
 main()

@@ -14,8 +14,8 @@ import shlex
 import sys
 import tempfile
 
-from linter.findings import Severity
-from linter.output.github import escape_data
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.output.github import escape_data
 
 
 def _input(name: str, default: str = "") -> str:
@@ -49,8 +49,8 @@ def _append_summary(markdown: str) -> None:
 
 def lint_options():
     """LintOptions built from the action inputs."""
-    from linter.lint import LintOptions
-    from linter.policy import versions
+    from kube_audit_lint.lint import LintOptions
+    from kube_audit_lint.policy import versions
 
     only_new = _input("ONLY_NEW", "false")
     options = LintOptions(
@@ -82,8 +82,8 @@ def sarif_path() -> str:
 
 
 def run() -> int:
-    from linter.lint import exit_code, lint_report
-    from linter.output import render
+    from kube_audit_lint.lint import exit_code, lint_report
+    from kube_audit_lint.output import render
 
     sarif = sarif_path()
     try:

@@ -20,7 +20,7 @@ import os
 import shlex
 from dataclasses import dataclass, field
 
-from linter.policy.yamlnodes import Document, InputError, Span
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Span
 
 NEW_RETENTION_DEFAULTS_SINCE = (1, 36)
 
@@ -164,7 +164,7 @@ def read_apiserver_config(path: str) -> ApiserverConfig:
 
 
 def apiserver_config_from_text(path: str, text: str) -> ApiserverConfig:
-    from linter.policy.yamlnodes import parse_documents
+    from kube_audit_lint.policy.yamlnodes import parse_documents
 
     try:
         documents = parse_documents(path, text)
@@ -191,7 +191,7 @@ def _read(path: str) -> tuple[str, list[Document]]:
     A missing, binary or non-UTF-8 file is an InputError with its position; an empty one holds
     nothing, which the caller reports as not a manifest.
     """
-    from linter.policy.yamlnodes import parse_documents, read_text
+    from kube_audit_lint.policy.yamlnodes import parse_documents, read_text
 
     try:
         text = read_text(path)

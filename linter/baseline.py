@@ -23,15 +23,16 @@ import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter.engine.evaluate import decide
-from linter.engine.request import Request
-from linter.engine.space import Outcome, RequestSpace, Selector
-from linter.findings import Severity
-from linter.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
-from linter.policy.model import Level, Policy, Rule, format_path
-from linter.policy.yamlnodes import Document, InputError, Path, Span
+from kube_audit_lint.engine.evaluate import decide
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+from kube_audit_lint.policy.model import Level, Policy, Rule, format_path
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Path, Span
 
-BUILTIN_PACKAGE = "baselines"
+BUILTIN_PACKAGE = "kube_audit_lint.baselines"
+BUILTIN_FOLDER = "baselines"  # where the built-in baselines stand in the repository
 DEFAULT_BASELINE = "recommended"
 BASELINE_SCHEMA = "baseline.schema.json"
 REQUEST_CLASSES = "request-classes.yaml"
@@ -241,7 +242,7 @@ class Baseline:
 
     @property
     def display_path(self) -> str:
-        return f"{BUILTIN_PACKAGE}/{os.path.basename(self.path)}" if self.builtin else self.path
+        return f"{BUILTIN_FOLDER}/{os.path.basename(self.path)}" if self.builtin else self.path
 
     def expectation(self, expectation_id: str) -> Expectation | None:
         return next((e for e in self.expectations if e.id == expectation_id), None)
@@ -320,7 +321,7 @@ def _load(resolved: tuple[str, bool], chain: tuple[str, ...]) -> Baseline:
 
 
 def _read_document(path: str, builtin: bool) -> Document:
-    from linter.policy.yamlnodes import parse_documents, read_file
+    from kube_audit_lint.policy.yamlnodes import parse_documents, read_file
 
     try:
         if builtin:
@@ -446,8 +447,8 @@ def _sub_document(document: Document, key: str) -> Document:
 
 def _reference_policy(document: Document) -> Policy:
     """The embedded policy, which must load in kube-apiserver without a single complaint."""
-    from linter.policy import versions
-    from linter.policy.validate import apiserver_verdict
+    from kube_audit_lint.policy import versions
+    from kube_audit_lint.policy.validate import apiserver_verdict
 
     verdict = apiserver_verdict(_sub_document(document, "policy"), versions.DEFAULT)
     if verdict.problems:
@@ -644,7 +645,7 @@ def run_baseline_diff(policy_path: str, baseline_name: str, kube_version: tuple[
 def _read_policy(path: str, kube_version: tuple[int, int]) -> Policy:
     """The policy as kube-apiserver reads the file; a refused policy is compared all the same,
     with a warning, since what it would log is still what the author wrote."""
-    from linter.policy.load import apiserver_read, first_document_not_policy
+    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
 
     reading = apiserver_read(path, kube_version)
     not_policy = first_document_not_policy(reading)
@@ -667,7 +668,7 @@ def _outcome_json(outcome: Outcome, policy: Policy) -> dict[str, Any]:
 
 
 def diff_json(diffs: list[ClassDiff], policy: Policy, baseline: Baseline, kube_version) -> dict[str, Any]:
-    from linter.policy import versions
+    from kube_audit_lint.policy import versions
 
     summary = {mark: 0 for mark in ("same", "less", "more", "mixed")}
     for diff in diffs:

@@ -26,7 +26,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 def run_checks_command(output_format: str, check: str | None, full: bool = False) -> int:
     """``kube-audit-lint checks [CHECK] [--format text|markdown|json] [--full]``."""
-    from linter.registry import all_checks, find_check
+    from kube_audit_lint.registry import all_checks, find_check
 
     try:
         specs = all_checks()
@@ -78,7 +78,7 @@ def docs_anchor(spec) -> str:
 
 
 def docs_url(spec) -> str:
-    from linter import INFORMATION_URI
+    from kube_audit_lint import INFORMATION_URI
 
     return f"{INFORMATION_URI}/blob/main/{DOCS_PAGE}#{docs_anchor(spec)}"
 
@@ -93,7 +93,7 @@ def github_slug(text: str) -> str:
 
 def ordered_sections(spec) -> list[tuple[str, str]]:
     """The docstring's sections (title, body): the standard ones in their order, then any others."""
-    from linter.registry import doc_sections
+    from kube_audit_lint.registry import doc_sections
 
     sections = doc_sections(spec.doc)
     standard = {title.lower(): title for title in SECTION_ORDER}
@@ -116,7 +116,7 @@ def _title(key: str, doc: str) -> str:
 
 
 def summary_paragraph(spec) -> str:
-    from linter.registry import doc_sections
+    from kube_audit_lint.registry import doc_sections
 
     return doc_sections(spec.doc).get("summary", "") or spec.summary
 
@@ -208,7 +208,7 @@ def checks_table(specs: Iterable, link_to: str | None = None) -> str:
 def checks_markdown_doc(specs: Sequence | None = None) -> str:
     """The whole docs/checks.md page: the table, then one section per check."""
     if specs is None:
-        from linter.registry import all_checks
+        from kube_audit_lint.registry import all_checks
 
         specs = all_checks()
     parts = [DOCS_HEADER, checks_table(specs, link_to="")]

@@ -191,7 +191,7 @@ def read_config(source: ConfigSource) -> RawConfig:
 
 
 def _read_yaml(source: ConfigSource) -> RawConfig:
-    from linter.policy.yamlnodes import InputError, parse_documents
+    from kube_audit_lint.policy.yamlnodes import InputError, parse_documents
 
     try:
         documents = parse_documents(source.path, source.text)
@@ -376,7 +376,7 @@ def _did_you_mean(name: str, candidates) -> str:
 
 def resolve_check(raw: RawConfig, path: tuple, name: str, key: bool = False, allow_all: bool = False):
     """The CheckSpec named ``name`` at ``path``; ConfigError pointing there when there is none."""
-    from linter.registry import all_checks, find_check
+    from kube_audit_lint.registry import all_checks, find_check
 
     if allow_all and name.upper() == "ALL":
         return None
@@ -413,7 +413,7 @@ def _check_mapping(raw: RawConfig, key: str) -> dict[str, Any]:
 
 
 def _check_options(raw: RawConfig) -> dict[str, dict[str, Any]]:
-    from linter.registry import find_check
+    from kube_audit_lint.registry import find_check
 
     options = _check_mapping(raw, "checks")
     written = {find_check(name).code: name for name in raw.data.get("checks", {})}
@@ -469,7 +469,7 @@ def _baseline(raw: RawConfig) -> str:
 
 
 def _kube_version(raw: RawConfig) -> str:
-    from linter.policy import versions
+    from kube_audit_lint.policy import versions
 
     try:
         return versions.format(versions.parse(raw.data["kube-version"]))
@@ -535,7 +535,7 @@ def apply_command_line(settings: Settings, options) -> None:
         settings.exit_zero = True
         settings.origins["exit_zero"] = COMMAND_LINE
     if getattr(options, "kube_version", None):
-        from linter.policy import versions
+        from kube_audit_lint.policy import versions
 
         settings.kube_version = versions.format(options.kube_version)
         settings.origins["kube_version"] = COMMAND_LINE
@@ -547,7 +547,7 @@ def _joined(earlier: str | None, later: str) -> str:
 
 def _codes(names) -> set[str]:
     """Check codes for ``names``; unknown names are left for the lint run to report."""
-    from linter.registry import all_checks, find_check
+    from kube_audit_lint.registry import all_checks, find_check
 
     codes = set()
     for name in names:
@@ -578,7 +578,7 @@ SHOWN = (
 
 def show_settings(settings: Settings) -> str:
     """The effective settings, one per line, each with where it came from."""
-    from linter.policy import versions
+    from kube_audit_lint.policy import versions
 
     lines = [f"# configuration file: {settings.config_file or 'none found (defaults)'}"]
     lines += [f"# {note}" for note in settings.config_notes]

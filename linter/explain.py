@@ -24,7 +24,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-from linter.policy import versions
+from kube_audit_lint.policy import versions
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -84,7 +84,7 @@ def is_resource_form(text: str) -> bool:
 
 def request_from_options(options: ExplainRequest):
     """The Request the options describe (they must have passed ``option_conflict``)."""
-    from linter.engine.request import Request, parse_resource
+    from kube_audit_lint.engine.request import Request, parse_resource
 
     user = None if options.unauthenticated else (options.user or "")
     groups = tuple(options.groups)
@@ -105,9 +105,9 @@ def parse_event_reference(text: str) -> tuple[str, int]:
 
 def request_from_event(reference: str):
     """The request of the event at FILE:LINE; UsageError with a one-line reason otherwise."""
-    from linter.policy.yamlnodes import InputError
-    from linter.replay.events import event_to_request, read_event_at
-    from linter.replay.reading import LogError
+    from kube_audit_lint.policy.yamlnodes import InputError
+    from kube_audit_lint.replay.events import event_to_request, read_event_at
+    from kube_audit_lint.replay.reading import LogError
 
     path, line = parse_event_reference(reference)
     try:
@@ -181,9 +181,9 @@ def json_report(policy, explanation, path: str, kube_version, accepted: bool) ->
 
 def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[int, int], output_format: str) -> int:
     """The explain command: print the explanation and return the exit code."""
-    from linter.engine.explain import explain
-    from linter.policy.load import apiserver_read, first_document_not_policy
-    from linter.policy.yamlnodes import InputError
+    from kube_audit_lint.engine.explain import explain
+    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
+    from kube_audit_lint.policy.yamlnodes import InputError
 
     try:
         conflict = option_conflict(request)

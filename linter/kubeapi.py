@@ -89,7 +89,7 @@ def _data() -> dict:
 
     from ruamel.yaml import YAML
 
-    text = resources.files("linter").joinpath("data/kubernetes-resources.yaml").read_text("utf-8")
+    text = resources.files("kube_audit_lint").joinpath("data/kubernetes-resources.yaml").read_text("utf-8")
     return YAML(typ="safe", pure=False).load(text)
 
 

@@ -6,8 +6,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from linter.findings import Finding, Report, Severity
-from linter.policy import versions
+from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.policy import versions
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
@@ -56,7 +56,7 @@ def collect_files(paths: list[str]) -> list[str]:
 
 def select_checks(settings, path: str | None = None):
     """The checks to run on ``path``: select/ignore (codes or names), per-file ignores."""
-    from linter.registry import all_checks, find_check
+    from kube_audit_lint.registry import all_checks, find_check
 
     def keys(names):
         resolved = set()
@@ -113,7 +113,7 @@ def severity_for(settings, spec, finding: Finding) -> Finding:
 def lint_verdict(verdict, specs, settings, kube_version, display_path: str | None = None,
                  apiserver=None) -> list[Finding]:
     """Run ``specs`` on one policy document; findings in source order."""
-    from linter.registry import CheckContext
+    from kube_audit_lint.registry import CheckContext
 
     findings: list[Finding] = []
     for spec in specs:
@@ -135,10 +135,10 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     about suppressions (linter.suppressions.PASS_CODES) runs every check, since judging a suppression
     needs the findings it would suppress; only the selected checks' findings are returned.
     """
-    from linter import suppressions
-    from linter.config import Settings
-    from linter.policy.validate import apiserver_verdict, is_audit_policy_document
-    from linter.policy.yamlnodes import parse_documents
+    from kube_audit_lint import suppressions
+    from kube_audit_lint.config import Settings
+    from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
+    from kube_audit_lint.policy.yamlnodes import parse_documents
 
     settings = Settings(select=list(select or []))
     if options:
@@ -149,7 +149,7 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     specs = select_checks(settings)
     apiserver = None
     if apiserver_manifest_text is not None:
-        from linter.apiserver_flags import apiserver_config_from_text
+        from kube_audit_lint.apiserver_flags import apiserver_config_from_text
 
         apiserver = apiserver_config_from_text("<apiserver-manifest>", apiserver_manifest_text)
     findings: list[Finding] = []
@@ -171,20 +171,20 @@ def _sort_key(finding: Finding):
 
 def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                apiserver_manifest: str | None = None) -> Report:
-    from linter.policy.load import lint_read, mentions_audit_policy
-    from linter.policy.yamlnodes import InputError
+    from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
+    from kube_audit_lint.policy.yamlnodes import InputError
 
     report = Report(findings=[], root=os.getcwd())
     apiserver = None
     if apiserver_manifest:
-        from linter.apiserver_flags import read_apiserver_config
+        from kube_audit_lint.apiserver_flags import read_apiserver_config
 
         try:
             apiserver = read_apiserver_config(apiserver_manifest)
         except InputError as exc:
             raise LintInputError(str(exc)) from None
         report.sources[apiserver_manifest] = _source_text(apiserver_manifest)
-    from linter.config import is_excluded
+    from kube_audit_lint.config import is_excluded
 
     for path in collect_files(paths):
         if is_excluded(settings, path):
@@ -235,7 +235,7 @@ def _source_text(path: str) -> str:
 
 def _file_note_findings(reading, specs) -> list[Finding]:
     """How the apiserver reads this file differently (several documents): reported by invalid-policy."""
-    from linter.findings import Location
+    from kube_audit_lint.findings import Location
 
     invalid = next((s for s in specs if s.name == "invalid-policy"), None)
     if invalid is None:
@@ -276,7 +276,7 @@ def lint_report(options: LintOptions):
 
     Raises ConfigError, LintInputError or another ValueError for input the user must fix.
     """
-    from linter.config import load_settings
+    from kube_audit_lint.config import load_settings
 
     settings = load_settings(options)
     kube_version = options.kube_version or (
@@ -284,7 +284,7 @@ def lint_report(options: LintOptions):
     )
     from dataclasses import replace
 
-    from linter import suppressions
+    from kube_audit_lint import suppressions
 
     selected = {spec.code for spec in select_checks(settings)}
     judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
@@ -300,7 +300,7 @@ def lint_report(options: LintOptions):
 
 
 def run_lint_command(options: LintOptions) -> int:
-    from linter.config import ConfigError, load_settings, show_settings
+    from kube_audit_lint.config import ConfigError, load_settings, show_settings
 
     try:
         if options.show_config:
@@ -309,7 +309,7 @@ def run_lint_command(options: LintOptions) -> int:
         report, settings = lint_report(options)
         if options.write_accepted:
             return 0
-        from linter.output import render
+        from kube_audit_lint.output import render
 
         color = (options.output is None and options.output_format == "text" and sys.stdout.isatty()
                  and "NO_COLOR" not in os.environ)
@@ -322,7 +322,7 @@ def run_lint_command(options: LintOptions) -> int:
 
 def apply_suppressions(report: Report, settings) -> Report:
     """Inline suppressions (``# kube-audit-lint: disable=...``): see linter.suppressions."""
-    from linter import suppressions
+    from kube_audit_lint import suppressions
 
     return suppressions.apply_to_report(report, settings)
 
@@ -331,6 +331,6 @@ def apply_only_new(report: Report, options: LintOptions) -> Report:
     """``--accepted`` / ``--write-accepted`` / ``--diff-base``: see linter.only_new."""
     if not (options.accepted or options.write_accepted or options.diff_base):
         return report
-    from linter import only_new
+    from kube_audit_lint import only_new
 
     return only_new.apply(report, options)

@@ -22,7 +22,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
-from linter.findings import Finding, Report, Suppression
+from kube_audit_lint.findings import Finding, Report, Suppression
 
 ACCEPTED_VERSION = 1
 
@@ -32,7 +32,7 @@ class OnlyNewError(ValueError):
 
 
 def finding_fingerprint(finding: Finding, report: Report) -> str:
-    from linter.output.fingerprint import fingerprint
+    from kube_audit_lint.output.fingerprint import fingerprint
 
     return fingerprint(finding, report.sources.get(finding.location.path, ""), root=report.root)
 
@@ -157,7 +157,7 @@ def _rule_lines(finding: Finding, report: Report, policy_rules: dict[str, list[t
 
 def _rule_spans(path: str) -> list[tuple[int, int]]:
     """(first, last) line of every rule of every policy in ``path``."""
-    from linter.policy.load import lint_read
+    from kube_audit_lint.policy.load import lint_read
 
     spans = []
     try:

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
-from linter.engine.request import Request
-from linter.findings import Finding, Location, Severity
-from linter.policy.model import Policy
-from linter.policy.validate import Verdict
-from linter.policy.yamlnodes import Path
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.findings import Finding, Location, Severity
+from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.policy.validate import Verdict
+from kube_audit_lint.policy.yamlnodes import Path
 
 ENTRY_POINT_GROUP = "kube_audit_lint.checks"
 CODE_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3,4}$")
@@ -94,9 +94,9 @@ def _entry_point_modules() -> list[str]:
 def _builtin_modules() -> list[str]:
     import pkgutil
 
-    import checks
+    import kube_audit_lint.checks as checks
 
-    return [f"checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")]
+    return [f"kube_audit_lint.checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")]
 
 
 @functools.lru_cache(maxsize=1)
@@ -195,7 +195,7 @@ _LAST_SPACE: list = []  # (policy, kube_version, space) of the policy being lint
 def shared_space(policy: Policy, kube_version: tuple[int, int]):
     """One request-space analysis per policy, shared by all the checks that run on it (policies
     are linted one after the other, so remembering the last one is enough)."""
-    from linter.engine.space import RequestSpace
+    from kube_audit_lint.engine.space import RequestSpace
 
     if not _LAST_SPACE or _LAST_SPACE[0] is not policy or _LAST_SPACE[1] != kube_version:
         _LAST_SPACE[:] = [policy, kube_version, RequestSpace(policy, kube_version)]

@@ -27,7 +27,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from linter.findings import Finding, Location, Report, Severity, Suppression
+from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
 
 # The checks this pass reports as (documented in checks/kal09x_*.py).
 UNUSED = ("KAL090", "unused-suppression")
@@ -172,7 +172,7 @@ class Directive:
 
 def parse_directives(path: str, text: str) -> list[Directive]:
     """Every ``kube-audit-lint:`` comment in ``text``, valid or not (``problem`` says why not)."""
-    from linter.policy.yamlnodes import looks_like_json
+    from kube_audit_lint.policy.yamlnodes import looks_like_json
 
     if looks_like_json(text) or "kube-audit-lint" not in text.lower():
         return []  # JSON has no comments; most files have no directive at all
@@ -257,7 +257,7 @@ def _parse_body(directive: Directive, line: str, start: int) -> None:
 
 
 def _entries(line: str, token_start: int, token: str) -> list[Entry]:
-    from linter.registry import find_check
+    from kube_audit_lint.registry import find_check
 
     _, equals, value = token.partition("=")
     if not equals:
@@ -312,7 +312,7 @@ def apply_to_report(report: Report, settings, today: datetime.date | None = None
 
 
 def _non_suppressible_codes(settings) -> set[str]:
-    from linter.registry import find_check
+    from kube_audit_lint.registry import find_check
 
     codes = set(PASS_CODES)
     for name in settings.non_suppressible:
@@ -359,7 +359,7 @@ def judge(path: str, directives: list[Directive], settings, today: datetime.date
     """The findings about ``path``'s suppressions, for the pass checks that run on ``path``."""
     if not directives:
         return []
-    from linter.lint import select_checks
+    from kube_audit_lint.lint import select_checks
 
     ran = {spec.code: spec for spec in select_checks(settings, path)}
     reporter = _Reporter(ran, settings)

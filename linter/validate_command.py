@@ -36,7 +36,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 
-from linter.policy import versions
+from kube_audit_lint.policy import versions
 
 EXIT_LOADS, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -56,8 +56,8 @@ class FileResult:
 
 def validate_file(path: str, kube_version: tuple[int, int]) -> FileResult:
     """Read ``path`` the apiserver's way and collect its verdict; never raises for bad input."""
-    from linter.policy.load import apiserver_read
-    from linter.policy.yamlnodes import InputError
+    from kube_audit_lint.policy.load import apiserver_read
+    from kube_audit_lint.policy.yamlnodes import InputError
 
     try:
         reading = apiserver_read(path, kube_version)
@@ -73,7 +73,7 @@ def validate_file(path: str, kube_version: tuple[int, int]) -> FileResult:
 
 def _policy_later_in_file(reading) -> list:
     """A refused first document with a policy further down: say why the policy is not read."""
-    from linter.policy.validate import Problem, is_audit_policy_document
+    from kube_audit_lint.policy.validate import Problem, is_audit_policy_document
 
     for doc in reading.skipped:
         if is_audit_policy_document(doc.data):
@@ -90,7 +90,7 @@ def run_validate(files: list[str], kube_version: tuple[int, int], output_format:
     ``skip_non_policies`` (the pre-commit hook) passes over files that hold no audit policy.
     """
     if skip_non_policies:
-        from linter.policy.load import holds_audit_policy
+        from kube_audit_lint.policy.load import holds_audit_policy
 
         kept = [path for path in files if holds_audit_policy(path)]
         if verbose:

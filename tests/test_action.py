@@ -108,7 +108,7 @@ def test_fail_on_never_and_no_annotations(tmp_path, action_python):
 def test_only_new_with_accepted_file(tmp_path, action_python):
     workspace = make_workspace(tmp_path)
     accepted = workspace / "accepted.json"
-    subprocess.run([sys.executable, "-m", "linter", "lint", "policies", "--write-accepted", str(accepted)],
+    subprocess.run([sys.executable, "-m", "kube_audit_lint", "lint", "policies", "--write-accepted", str(accepted)],
                    cwd=workspace, check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PATH"] = f"{action_python}{os.pathsep}{env['PATH']}"

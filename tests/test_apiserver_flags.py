@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from linter.apiserver_flags import apiserver_config_from_text, read_apiserver_config
-from linter.lint import lint_text
+from kube_audit_lint.apiserver_flags import apiserver_config_from_text, read_apiserver_config
+from kube_audit_lint.lint import lint_text
 
 POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n"
 
@@ -114,7 +114,7 @@ def test_no_policy_file_and_no_backend():
 def test_lint_with_a_manifest_points_into_the_manifest(tmp_path):
     (tmp_path / "audit-policy.yaml").write_text(POLICY)
     (tmp_path / "kube-apiserver.yaml").write_text(POD)
-    result = subprocess.run([sys.executable, "-m", "linter", "lint", "audit-policy.yaml",
+    result = subprocess.run([sys.executable, "-m", "kube_audit_lint", "lint", "audit-policy.yaml",
                              "--apiserver-manifest", "kube-apiserver.yaml", "--select", "KAL062,KAL065"],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
@@ -124,7 +124,7 @@ def test_lint_with_a_manifest_points_into_the_manifest(tmp_path):
 
 def test_a_file_that_is_no_manifest_is_an_input_error(tmp_path):
     (tmp_path / "x.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n")
-    from linter.policy.yamlnodes import InputError
+    from kube_audit_lint.policy.yamlnodes import InputError
 
     with pytest.raises(InputError):
         read_apiserver_config(str(tmp_path / "x.yaml"))

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from linter.baseline import (
+from kube_audit_lint.baseline import (
     BaselineError,
     PolicySpace,
     RequestSelector,
@@ -16,12 +16,12 @@ from linter.baseline import (
     violation_fix,
     violation_message,
 )
-from linter.engine.evaluate import evaluate
-from linter.lint import lint_text
-from linter.policy import versions
-from linter.policy.load import lint_read
-from linter.policy.model import Level, decode_policy
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.engine.evaluate import evaluate
+from kube_audit_lint.lint import lint_text
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.load import lint_read
+from kube_audit_lint.policy.model import Level, decode_policy
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 BUILTIN = ("cis", "eks", "gke", "recommended")
 KUBE = versions.DEFAULT

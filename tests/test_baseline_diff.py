@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from linter.baseline import compare_levels, diff_classes, load_baseline, request_classes, run_baseline_diff
-from linter.cli import app
-from linter.policy import versions
-from linter.policy.model import Level
+from kube_audit_lint.baseline import compare_levels, diff_classes, load_baseline, request_classes, run_baseline_diff
+from kube_audit_lint.cli import app
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.model import Level
 
 KUBE = versions.DEFAULT
 N, M, R, RR = Level.NONE, Level.METADATA, Level.REQUEST, Level.REQUEST_RESPONSE

@@ -12,11 +12,11 @@ import re
 
 import pytest
 
-from linter.findings import Severity
-from linter.lint import lint_text
-from linter.policy.validate import apiserver_verdict, is_audit_policy_document
-from linter.policy.yamlnodes import parse_documents
-from linter.registry import all_checks, doc_sections
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.lint import lint_text
+from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import parse_documents
+from kube_audit_lint.registry import all_checks, doc_sections
 
 REQUIRED_SECTIONS = ("what it does", "why is this bad?", "example", "use instead", "fix", "references")
 BUILTIN_CODE = re.compile(r"^KAL\d{3}$")
@@ -69,7 +69,7 @@ def test_codes_and_names_are_unique():
 def test_code_name_and_severity(spec):
     if spec.module.startswith("checks."):
         assert BUILTIN_CODE.match(spec.code), spec.code
-        assert spec.module.startswith(f"checks.{spec.code.lower()}_"), f"{spec.module} should be named for {spec.code}"
+        assert spec.module.startswith(f"kube_audit_lint.checks.{spec.code.lower()}_"), f"{spec.module} should be named for {spec.code}"
     assert NAME.match(spec.name), f"{spec.name!r} is not a kebab-case name"
     assert spec.severity in tuple(Severity)
 

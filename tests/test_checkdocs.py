@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from linter import INFORMATION_URI, checkdocs, registry
-from linter.cli import app
-from linter.findings import Severity
+from kube_audit_lint import INFORMATION_URI, checkdocs, registry
+from kube_audit_lint.cli import app
+from kube_audit_lint.findings import Severity
 from test_output_support import SPECS, spec
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from linter.engine.evaluate import evaluate, rule_matches
-from linter.engine.request import Request
-from linter.findings import Severity
-from linter.lint import lint_text
-from linter.policy.model import Level, decode_policy
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.engine.evaluate import evaluate, rule_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.lint import lint_text
+from kube_audit_lint.policy.model import Level, decode_policy
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 HEAD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n"  # the first rule is on line 4
 SPACE_CHECKS = [f"KAL{n:03d}" for n in range(20, 31)]
@@ -604,8 +604,8 @@ def test_system_noise_at_the_catch_all():
 
 
 def test_scoped_drops_for_each_noise_class():
-    from checks import kal027_noisy_system_requests as module
-    from linter.registry import doc_sections
+    from kube_audit_lint.checks import kal027_noisy_system_requests as module
+    from kube_audit_lint.registry import doc_sections
 
     use_instead = doc_sections(module.__doc__)["use instead"].split("```yaml\n")[1].split("```")[0]
     assert lint(use_instead, "KAL027") == []

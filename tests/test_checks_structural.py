@@ -6,9 +6,9 @@ from textwrap import dedent
 
 import pytest
 
-from linter.config import Settings
-from linter.findings import Severity
-from linter.lint import lint_paths, lint_text
+from kube_audit_lint.config import Settings
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.lint import lint_paths, lint_text
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 

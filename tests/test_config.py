@@ -8,12 +8,12 @@ import textwrap
 
 import pytest
 
-from linter import config as config_module
-from linter import registry
-from linter.config import ConfigError, Settings, discover, load_settings, show_settings
-from linter.findings import Severity
-from linter.lint import LintOptions
-from linter.registry import CheckSpec
+from kube_audit_lint import config as config_module
+from kube_audit_lint import registry
+from kube_audit_lint.config import ConfigError, Settings, discover, load_settings, show_settings
+from kube_audit_lint.findings import Severity
+from kube_audit_lint.lint import LintOptions
+from kube_audit_lint.registry import CheckSpec
 
 
 def _nothing(ctx):

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from linter.cli import app
-from linter.engine.evaluate import evaluate
-from linter.engine.explain import explain
-from linter.engine.request import Request
-from linter.policy.load import apiserver_read, lint_read
-from linter.policy.validate import apiserver_verdict
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.cli import app
+from kube_audit_lint.engine.evaluate import evaluate
+from kube_audit_lint.engine.explain import explain
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.load import apiserver_read, lint_read
+from kube_audit_lint.policy.validate import apiserver_verdict
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 V1BETA1 = {"eks-anywhere.yaml", "eks-best-practices-v1beta1.yaml", "falco-examples-v1beta1.yaml",
            "k8s-audit-log-inspector-all.yaml", "k8s-audit-log-inspector-gke.yaml"}
@@ -133,7 +133,7 @@ def test_every_policy_evaluates_and_explains_consistently(corpus, name):
 
 
 def test_corpus_events_evaluate_against_every_loadable_policy(shared_dir, corpus):
-    from linter.replay.events import event_to_request
+    from kube_audit_lint.replay.events import event_to_request
 
     events_dir = shared_dir / "corpus" / "events"
     requests = []

@@ -11,11 +11,11 @@ import textwrap
 
 import pytest
 
-from linter.engine.evaluate import evaluate, path_matches, resource_matches
-from linter.engine.request import Request
-from linter.policy.model import Level
-from linter.policy.validate import apiserver_verdict
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.engine.evaluate import evaluate, path_matches, resource_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import Level
+from kube_audit_lint.policy.validate import apiserver_verdict
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from linter.cli import app
-from linter.engine.evaluate import evaluate, rule_matches
-from linter.engine.explain import explain, first_mismatch
-from linter.engine.request import Request
-from linter.explain import ExplainRequest, option_conflict, parse_event_reference, UsageError
-from linter.policy.model import GroupResources, Rule
-from linter.policy.validate import apiserver_verdict
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.cli import app
+from kube_audit_lint.engine.evaluate import evaluate, rule_matches
+from kube_audit_lint.engine.explain import explain, first_mismatch
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.explain import ExplainRequest, option_conflict, parse_event_reference, UsageError
+from kube_audit_lint.policy.model import GroupResources, Rule
+from kube_audit_lint.policy.validate import apiserver_verdict
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linter.only_new import changed_lines
+from kube_audit_lint.only_new import changed_lines
 
 POLICY = """\
 apiVersion: audit.k8s.io/v1
@@ -31,7 +31,7 @@ rules:
 
 
 def lint(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "linter", "lint", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "kube_audit_lint", "lint", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def codes(result: subprocess.CompletedProcess) -> list[str]:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from linter.findings import Finding, Location, Report, Severity
-from linter.output.fingerprint import fingerprint, normalised_line, report_fingerprints, strip_comment
+from kube_audit_lint.findings import Finding, Location, Report, Severity
+from kube_audit_lint.output.fingerprint import fingerprint, normalised_line, report_fingerprints, strip_comment
 from test_output_support import sample_report
 
 

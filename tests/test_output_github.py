@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from linter.findings import Finding, Location, Report, Severity
-from linter.output import github
+from kube_audit_lint.findings import Finding, Location, Report, Severity
+from kube_audit_lint.output import github
 from test_output_support import sample_report
 
 def test_annotations_for_the_sample(tmp_path):

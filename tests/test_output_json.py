@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import json
 
-from linter import INFORMATION_URI, __version__
-from linter.findings import Report
-from linter.output import json as json_output
-from linter.output.fingerprint import fingerprint
+from kube_audit_lint import INFORMATION_URI, __version__
+from kube_audit_lint.findings import Report
+from kube_audit_lint.output import json as json_output
+from kube_audit_lint.output.fingerprint import fingerprint
 from test_output_support import SOURCE, WITNESS, sample_report
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import re
 
-from linter.findings import Finding, Location, Report, Severity
-from linter.output import markdown
+from kube_audit_lint.findings import Finding, Location, Report, Severity
+from kube_audit_lint.output import markdown
 from test_output_support import sample_report
 
 GITHUB_ENV = {
@@ -95,7 +95,7 @@ def test_clean_report(tmp_path):
 
 
 def test_suppression_without_justification_is_marked(tmp_path):
-    from linter.findings import Suppression
+    from kube_audit_lint.findings import Suppression
 
     finding = Finding(
         "KAL002", "some-check", Severity.NOTE, "m", Location(str(tmp_path / "a.yaml"), 2, 1),

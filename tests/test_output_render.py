@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from linter.findings import Report
-from linter.output import FORMATS, render
+from kube_audit_lint.findings import Report
+from kube_audit_lint.output import FORMATS, render
 from test_output_support import sample_report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +41,8 @@ def test_unknown_format():
 def test_sarif_om_imported_only_for_sarif():
     code = (
         "import sys\n"
-        "from linter.findings import Report\n"
-        "from linter.output import render\n"
+        "from kube_audit_lint.findings import Report\n"
+        "from kube_audit_lint.output import render\n"
         "for fmt in ('text', 'json', 'github', 'markdown'): render(Report(findings=[]), fmt)\n"
         "before = 'sarif_om' in sys.modules\n"
         "render(Report(findings=[]), 'sarif')\n"

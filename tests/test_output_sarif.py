@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from linter import INFORMATION_URI, __version__
-from linter.findings import Finding, Location, Report, Severity, Suppression
-from linter.output import sarif
+from kube_audit_lint import INFORMATION_URI, __version__
+from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
+from kube_audit_lint.output import sarif
 from test_output_support import SPECS, sample_report, spec, validate_sarif
 
 

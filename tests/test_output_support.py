@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from linter.findings import Finding, Location, Report, Severity, Suppression
-from linter.registry import CheckSpec
+from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
+from kube_audit_lint.registry import CheckSpec
 
 SOURCE = """\
 apiVersion: audit.k8s.io/v1

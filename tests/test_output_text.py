@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import re
 
-from linter.findings import Finding, Location, Report, Severity, Suppression
-from linter.output import text
+from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
+from kube_audit_lint.output import text
 from test_output_support import sample_report
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

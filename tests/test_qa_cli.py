@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from linter.cli import main
+from kube_audit_lint.cli import main
 
 GOOD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n"
 DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"

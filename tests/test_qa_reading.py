@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from linter.policy.yamlnodes import MAX_DEPTH, InputError, parse_documents, parse_leading_documents
+from kube_audit_lint.policy.yamlnodes import MAX_DEPTH, InputError, parse_documents, parse_leading_documents
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 RULES = "rules:\n  - level: Metadata\n"
@@ -123,7 +123,7 @@ def test_nesting_deep_enough_to_crash_the_c_composer_exits_2(tmp_path, command):
     # libyaml's composer recursed until the interpreter died (SIGSEGV) some 50,000 levels down
     policy = tmp_path / "deep.yaml"
     policy.write_text(HEADER + "x: " + "[" * 200_000 + "]" * 200_000 + "\n" + RULES)
-    result = subprocess.run([sys.executable, "-m", "linter", *command, str(policy)],
+    result = subprocess.run([sys.executable, "-m", "kube_audit_lint", *command, str(policy)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().count("\n") == 0

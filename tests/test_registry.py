@@ -6,8 +6,8 @@ import pkgutil
 import sys
 from pathlib import Path
 
-import checks
-from linter.registry import ENTRY_POINT_GROUP, all_checks, find_check
+import kube_audit_lint.checks as checks
+from kube_audit_lint.registry import ENTRY_POINT_GROUP, all_checks, find_check
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +23,7 @@ def declared_entry_points() -> dict[str, str]:
 
 
 def test_every_builtin_check_module_is_an_entry_point():
-    modules = {f"checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")}
+    modules = {f"kube_audit_lint.checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")}
     assert set(declared_entry_points().values()) == modules
 
 
@@ -48,7 +48,7 @@ def test_codes_and_names_are_unique():
 
 
 def test_readme_checks_table_is_the_generated_one():
-    from linter.checkdocs import DOCS_PAGE, checks_table
+    from kube_audit_lint.checkdocs import DOCS_PAGE, checks_table
 
     readme = (REPO / "README.md").read_text()
     start = readme.index("<!-- checks-table:start")

@@ -9,12 +9,12 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import linter.replay.tally as tally
-from linter.engine.evaluate import evaluate
-from linter.policy.model import GroupResources, Policy, Rule
-from linter.replay.events import Event, event_to_request
-from linter.replay.sensitive import sensitive_category
-from linter.replay.tally import JsonlTally, PolicyView, SummaryTally
+import kube_audit_lint.replay.tally as tally
+from kube_audit_lint.engine.evaluate import evaluate
+from kube_audit_lint.policy.model import GroupResources, Policy, Rule
+from kube_audit_lint.replay.events import Event, event_to_request
+from kube_audit_lint.replay.sensitive import sensitive_category
+from kube_audit_lint.replay.tally import JsonlTally, PolicyView, SummaryTally
 
 USERS = ["alice", "bob", "system:node:n1", "system:node:n2", ""]
 GROUPS = ["devs", "system:nodes", "system:authenticated"]

@@ -11,9 +11,9 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-import linter.replay.reading as reading
-import linter.replay.runner as runner
-from linter.cli import app
+import kube_audit_lint.replay.reading as reading
+import kube_audit_lint.replay.runner as runner
+from kube_audit_lint.cli import app
 
 POLICY = """\
 apiVersion: audit.k8s.io/v1
@@ -185,7 +185,7 @@ def test_stdin_and_several_logs(policy, log):
 
 def test_gzip_on_stdin_through_a_pipe(policy, repo_root):
     data = gzip.compress(lines(*SAMPLE).encode())
-    done = subprocess.run([sys.executable, "-m", "linter", "replay", policy, "-", "--format", "jsonl"],
+    done = subprocess.run([sys.executable, "-m", "kube_audit_lint", "replay", policy, "-", "--format", "jsonl"],
                           input=data, capture_output=True, cwd=repo_root, timeout=60)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == len(SAMPLE)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from linter.cli import app
-from linter.policy.load import lint_read
-from linter.replay.compare import compare_files
-from linter.replay.runner import JSONL, Run
-from linter.replay.summary import replay_files
+from kube_audit_lint.cli import app
+from kube_audit_lint.policy.load import lint_read
+from kube_audit_lint.replay.compare import compare_files
+from kube_audit_lint.replay.runner import JSONL, Run
+from kube_audit_lint.replay.summary import replay_files
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from linter.engine.evaluate import evaluate
-from linter.policy.load import lint_read
-from linter.replay.events import event_to_request
-from linter.replay.runner import JSONL, Run
-from linter.replay.summary import replay_files
+from kube_audit_lint.engine.evaluate import evaluate
+from kube_audit_lint.policy.load import lint_read
+from kube_audit_lint.replay.events import event_to_request
+from kube_audit_lint.replay.runner import JSONL, Run
+from kube_audit_lint.replay.summary import replay_files
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

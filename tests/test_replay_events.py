@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from linter.engine.request import Request
-from linter.policy.yamlnodes import InputError
-from linter.replay.events import event_to_request, read_event_at
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.yamlnodes import InputError
+from kube_audit_lint.replay.events import event_to_request, read_event_at
 
 
 def event(**fields):

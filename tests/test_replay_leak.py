@@ -9,7 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from linter.cli import app
+from kube_audit_lint.cli import app
 
 SECRET = "s3cr3t-V4LUE-do-not-print"
 

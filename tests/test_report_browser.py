@@ -20,9 +20,9 @@ import pytest
 
 pytest.importorskip("jinja2", reason="the report extra (Jinja2) is not installed")
 
-from linter.report import render  # noqa: E402
-from linter.report.model import ReportOptions, build_report  # noqa: E402
-from linter.report.pdf import chromium_command, find_chromium  # noqa: E402
+from kube_audit_lint.report import render  # noqa: E402
+from kube_audit_lint.report.model import ReportOptions, build_report  # noqa: E402
+from kube_audit_lint.report.pdf import chromium_command, find_chromium  # noqa: E402
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")

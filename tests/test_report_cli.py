@@ -8,7 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from linter.cli import app
+from kube_audit_lint.cli import app
 
 POLICY = """\
 apiVersion: audit.k8s.io/v1

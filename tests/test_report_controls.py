@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from linter.report import controls, frameworks as profiles
-from linter.report.matrix import build_matrix
-from linter.report.model import read_subject
+from kube_audit_lint.report import controls, frameworks as profiles
+from kube_audit_lint.report.matrix import build_matrix
+from kube_audit_lint.report.model import read_subject
 
 METADATA_ONLY = """\
 apiVersion: audit.k8s.io/v1

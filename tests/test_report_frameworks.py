@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from linter.report import frameworks as profiles
+from kube_audit_lint.report import frameworks as profiles
 
 
 def test_every_builtin_profile_loads_with_controls_of_every_kind():
@@ -48,7 +48,7 @@ def test_conflicts_name_existing_controls_and_disagree():
     for conflict in conflicts:
         for side in conflict.sides:
             assert profiles.load_builtin(side.framework).control(side.control) is not None, side
-        from linter.policy.model import Level
+        from kube_audit_lint.policy.model import Level
 
         # no level satisfies every side: that is what makes it a conflict
         assert not any(all(side.bound.admits(level) for side in conflict.sides) for level in Level)

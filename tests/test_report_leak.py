@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from linter.report import render
-from linter.report.model import ReportOptions, build_report
+from kube_audit_lint.report import render
+from kube_audit_lint.report.model import ReportOptions, build_report
 
 SECRET = "pl4nted-s3cret-d0-not-print"
 
@@ -83,7 +83,7 @@ def test_no_format_carries_the_secret(report, fmt):
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 def test_the_pdf_does_not_carry_it_either(report, tmp_path):
     pytest.importorskip("jinja2", reason="the report extra (Jinja2) is not installed")
-    from linter.report.pdf import find_chromium
+    from kube_audit_lint.report.pdf import find_chromium
 
     if find_chromium() is None:
         pytest.skip("Chromium is not installed")

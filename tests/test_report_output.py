@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from linter.report import render
-from linter.report.model import ReportOptions, build_report
+from kube_audit_lint.report import render
+from kube_audit_lint.report.model import ReportOptions, build_report
 
 MANIFEST = """\
 apiVersion: v1

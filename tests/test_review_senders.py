@@ -4,7 +4,7 @@ kube-apiserver's group adder never puts the user named system:anonymous in syste
 so an authenticated user can never meet ``users: [system:anonymous]``.
 """
 
-from linter.lint import lint_text
+from kube_audit_lint.lint import lint_text
 
 HEAD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
 
@@ -54,9 +54,9 @@ def test_baseline_examples_never_put_system_anonymous_in_system_authenticated():
 
 
 def test_baseline_diff_examples_never_put_system_anonymous_in_system_authenticated():
-    from linter.baseline import PolicySpace, load_baseline
-    from linter.policy.validate import apiserver_verdict
-    from linter.policy.yamlnodes import parse_documents
+    from kube_audit_lint.baseline import PolicySpace, load_baseline
+    from kube_audit_lint.policy.validate import apiserver_verdict
+    from kube_audit_lint.policy.yamlnodes import parse_documents
 
     text = HEAD + 'rules:\n  - level: None\n    users: ["system:anonymous"]\n  - level: Metadata\n'
     policy = apiserver_verdict(parse_documents("<p>", text)[0], (1, 36)).policy
@@ -68,8 +68,8 @@ def test_baseline_diff_examples_never_put_system_anonymous_in_system_authenticat
 
 
 def test_a_baseline_selector_of_authenticated_users_does_not_contain_system_anonymous():
-    from linter.baseline import RequestSelector
-    from linter.engine.request import Request
+    from kube_audit_lint.baseline import RequestSelector
+    from kube_audit_lint.engine.request import Request
 
     selector = RequestSelector.from_mapping({"userGroups": ["system:authenticated"], "verbs": ["get"]})
     assert selector.contains(Request(user="alice", groups=("system:authenticated",), verb="get", resource="pods"))
@@ -80,7 +80,7 @@ def test_a_baseline_selector_of_authenticated_users_does_not_contain_system_anon
 def test_a_policy_omitting_every_request_stage_logs_nothing():
     """Every request goes through RequestReceived and ResponseComplete (long-running ones also
     ResponseStarted): with all of them omitted nothing is written, whatever the level."""
-    from linter.lint import lint_text
+    from kube_audit_lint.lint import lint_text
 
     text = ("apiVersion: audit.k8s.io/v1\nkind: Policy\n"
             "omitStages: [RequestReceived, ResponseStarted, ResponseComplete]\nrules:\n- level: RequestResponse\n")

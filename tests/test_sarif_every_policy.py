@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from linter.findings import Report
-from linter.lint import LintOptions, lint_report, lint_text
-from linter.output import render
-from linter.registry import all_checks, doc_sections
+from kube_audit_lint.findings import Report
+from kube_audit_lint.lint import LintOptions, lint_report, lint_text
+from kube_audit_lint.output import render
+from kube_audit_lint.registry import all_checks, doc_sections
 
 REPO_EXAMPLES = ["examples/audit-policy.yaml", "examples/insecure-policy.yaml"]
 

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from linter.engine.evaluate import evaluate, rule_matches
-from linter.engine.request import Request
-from linter.engine.space import Outcome, RequestSpace, Selector
-from linter.policy.model import GroupResources, Level, decode_policy
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.engine.evaluate import evaluate, rule_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
+from kube_audit_lint.policy.model import GroupResources, Level, decode_policy
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 
 def policy(rules_yaml: str):

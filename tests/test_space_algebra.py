@@ -7,7 +7,7 @@ import itertools
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from linter.engine.space import _Blocker, _escape, _Layout, _merge, _split
+from kube_audit_lint.engine.space import _Blocker, _escape, _Layout, _merge, _split
 
 WIDTHS = [3, 2, 3, 1, 2]
 LAYOUT = _Layout(WIDTHS)

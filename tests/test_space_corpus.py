@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from linter.engine.evaluate import evaluate, rule_matches
-from linter.engine.space import RequestSpace, Selector
-from linter.policy.load import lint_read
-from linter.policy.model import Level
+from kube_audit_lint.engine.evaluate import evaluate, rule_matches
+from kube_audit_lint.engine.space import RequestSpace, Selector
+from kube_audit_lint.policy.load import lint_read
+from kube_audit_lint.policy.model import Level
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "policies"
 CORPUS_FILES = sorted(CORPUS.glob("*.y*ml")) if CORPUS.is_dir() else []

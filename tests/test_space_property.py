@@ -8,10 +8,10 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linter.engine.evaluate import evaluate, rule_matches
-from linter.engine.request import Request
-from linter.engine.space import RequestSpace, Selector, _Constants, _RuleFields, _Universe
-from linter.policy.model import GroupResources, Policy, Rule
+from kube_audit_lint.engine.evaluate import evaluate, rule_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.engine.space import RequestSpace, Selector, _Constants, _RuleFields, _Universe
+from kube_audit_lint.policy.model import GroupResources, Policy, Rule
 
 USERS = ("u1", "u2")
 GROUPS = ("g1", "g2")

@@ -8,15 +8,15 @@ import textwrap
 
 import pytest
 
-from linter import registry, suppressions
-from linter.config import Settings
-from linter.findings import Report, Severity
-from linter.lint import lint_verdict, select_checks
-from linter.policy import versions
-from linter.policy.validate import apiserver_verdict, is_audit_policy_document
-from linter.policy.yamlnodes import parse_documents
-from linter.registry import CheckSpec, spec_from_module
-from linter.suppressions import parse_directives, yaml_comments
+from kube_audit_lint import registry, suppressions
+from kube_audit_lint.config import Settings
+from kube_audit_lint.findings import Report, Severity
+from kube_audit_lint.lint import lint_verdict, select_checks
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import parse_documents
+from kube_audit_lint.registry import CheckSpec, spec_from_module
+from kube_audit_lint.suppressions import parse_directives, yaml_comments
 
 TODAY = datetime.date(2026, 6, 15)
 PATH = "policy.yaml"
@@ -37,7 +37,7 @@ def _nothing(ctx):
     yield from ()
 
 
-PASS_MODULES = [f"checks.{name}" for name in (
+PASS_MODULES = [f"kube_audit_lint.checks.{name}" for name in (
     "kal090_unused_suppression", "kal091_suppression_without_reason", "kal092_expired_suppression",
     "kal093_suppression_not_allowed", "kal094_invalid_suppression",
 )]

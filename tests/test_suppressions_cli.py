@@ -8,8 +8,8 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from linter.cli import app
-from linter.lint import lint_text
+from kube_audit_lint.cli import app
+from kube_audit_lint.lint import lint_text
 
 POLICY = """\
 apiVersion: audit.k8s.io/v1

@@ -16,11 +16,11 @@ import textwrap
 
 import pytest
 
-from linter.engine.evaluate import evaluate
-from linter.engine.request import Request
-from linter.policy import versions
-from linter.policy.validate import apiserver_verdict, shape_problems
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.engine.evaluate import evaluate
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.validate import apiserver_verdict, shape_problems
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 DNS_MESSAGE = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "

@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from linter.cli import app
+from kube_audit_lint.cli import app
 
 GOOD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n"
 BAD_LEVEL = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: metadata\n"
@@ -147,13 +147,13 @@ def test_json_output_for_a_refused_version(write_policy):
 
 
 def test_module_entry_point_exit_codes(tmp_path, write_policy):
-    """The real console path: python -m linter, no traceback on bad input."""
+    """The real console path: python -m kube_audit_lint, no traceback on bad input."""
     good, bad = write_policy(GOOD, "good.yaml"), write_policy(BAD_LEVEL, "bad.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_bytes(b"\x00binary")
     codes = {}
     for name, path in (("good", good), ("bad", bad), ("broken", str(broken))):
-        proc = subprocess.run([sys.executable, "-m", "linter", "validate", path], capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-m", "kube_audit_lint", "validate", path], capture_output=True, text=True)
         assert "Traceback" not in proc.stderr
         codes[name] = proc.returncode
     assert codes == {"good": 0, "bad": 1, "broken": 2}

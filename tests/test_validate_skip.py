@@ -7,7 +7,7 @@ import sys
 
 
 def validate(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "linter", "validate", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "kube_audit_lint", "validate", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def test_unrelated_yaml_and_templates_are_skipped(tmp_path):

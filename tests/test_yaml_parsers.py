@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linter.policy import yamlnodes
-from linter.policy.yamlnodes import parse_documents
+from kube_audit_lint.policy import yamlnodes
+from kube_audit_lint.policy.yamlnodes import parse_documents
 
 
 def test_colon_inside_a_flow_item_is_read_as_go_yaml_reads_it():

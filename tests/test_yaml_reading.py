@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from linter.policy.load import apiserver_read
-from linter.policy.yamlnodes import (
+from kube_audit_lint.policy.load import apiserver_read
+from kube_audit_lint.policy.yamlnodes import (
     InputError,
     looks_like_json,
     parse_documents,

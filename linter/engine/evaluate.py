@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.engine.request import Request
-from linter.policy.model import Level, Policy, Rule
-from linter.policy.versions import WILDCARD_GROUP as WILDCARD_GROUP_SINCE
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import Level, Policy, Rule
+from kube_audit_lint.policy.versions import WILDCARD_GROUP as WILDCARD_GROUP_SINCE
 
 
 @dataclass(frozen=True, slots=True)

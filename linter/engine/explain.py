@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.engine.evaluate import (
+from kube_audit_lint.engine.evaluate import (
     WILDCARD_GROUP_SINCE,
     Decision,
     decide,
@@ -19,9 +19,9 @@ from linter.engine.evaluate import (
     rule_matches_non_resource,
     rule_matches_resource,
 )
-from linter.engine.request import Request
-from linter.policy.model import GroupResources, Policy, Rule
-from linter.policy.yamlnodes import Path
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import GroupResources, Policy, Rule
+from kube_audit_lint.policy.yamlnodes import Path
 
 
 @dataclass(frozen=True)

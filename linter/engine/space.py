@@ -29,9 +29,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from linter.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, decide, evaluate, rule_matches
-from linter.engine.request import Request
-from linter.policy.model import GroupResources, Level, Policy, Rule
+from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, decide, evaluate, rule_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import GroupResources, Level, Policy, Rule
 
 __all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError"]
 

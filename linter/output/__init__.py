@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from linter.findings import Report
+from kube_audit_lint.findings import Report
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -17,7 +17,7 @@ def render(report: Report, fmt: str, *, color: bool = False) -> str:
     """``report`` in format ``fmt``; ``color`` (ANSI) applies to text only."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    module = importlib.import_module(f"linter.output.{fmt}")
+    module = importlib.import_module(f"kube_audit_lint.output.{fmt}")
     if fmt == "text":
         return module.render(report, color=color)
     return module.render(report)

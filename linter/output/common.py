@@ -7,7 +7,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from linter.findings import Finding, Report, Severity
+from kube_audit_lint.findings import Finding, Report, Severity
 
 STDIN_NAMES = ("-", "<stdin>")
 
@@ -116,7 +116,7 @@ def source_line(report: Report, path: str, line: int) -> str | None:
 
 def describe_witness(witness: dict[str, Any]) -> str:
     """A witness request (``Request.as_dict()``) in kubectl-like words; JSON for anything else."""
-    from linter.engine.request import Request
+    from kube_audit_lint.engine.request import Request
 
     try:
         if "path" in witness and "resource" not in witness:

@@ -9,20 +9,20 @@ annotations of each kind per step: the Markdown summary (``--format markdown``) 
 
 from __future__ import annotations
 
-from linter.findings import Finding, Report, Severity
+from kube_audit_lint.findings import Finding, Report, Severity
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def render(report: Report) -> str:
-    from linter.output.common import ordered
+    from kube_audit_lint.output.common import ordered
 
     lines = [annotation(finding, report.root) for finding in ordered(report) if not finding.suppressed]
     return "".join(line + "\n" for line in lines)
 
 
 def annotation(finding: Finding, root: str) -> str:
-    from linter.output.common import describe_witness, display_path
+    from kube_audit_lint.output.common import describe_witness, display_path
 
     location = finding.location
     properties = [("file", display_path(location.path, root)), ("line", location.line)]

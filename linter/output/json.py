@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from linter.findings import Finding, Report
+from kube_audit_lint.findings import Finding, Report
 
 SCHEMA_VERSION = 1
 
@@ -50,9 +50,9 @@ def render(report: Report) -> str:
 
 
 def document(report: Report) -> dict[str, Any]:
-    from linter import INFORMATION_URI, __version__
-    from linter.output.common import counts, order_key
-    from linter.output.fingerprint import report_fingerprints
+    from kube_audit_lint import INFORMATION_URI, __version__
+    from kube_audit_lint.output.common import counts, order_key
+    from kube_audit_lint.output.fingerprint import report_fingerprints
 
     key = order_key(report)
     pairs = sorted(zip(report.findings, report_fingerprints(report)), key=lambda pair: key(pair[0]))

@@ -13,13 +13,13 @@ import os
 from typing import Mapping
 from urllib.parse import quote
 
-from linter.findings import Finding, Report
+from kube_audit_lint.findings import Finding, Report
 
 TITLE = "## kube-audit-lint"
 
 
 def render(report: Report, *, env: Mapping[str, str] | None = None) -> str:
-    from linter.output.common import counts, ordered
+    from kube_audit_lint.output.common import counts, ordered
 
     env = os.environ if env is None else env
     findings = ordered(report)
@@ -39,7 +39,7 @@ def render(report: Report, *, env: Mapping[str, str] | None = None) -> str:
 
 
 def headline(tally, file_count: int) -> str:
-    from linter.output.common import plural, severity_breakdown
+    from kube_audit_lint.output.common import plural, severity_breakdown
 
     where = f" in {plural(file_count, 'policy file')}" if file_count else ""
     if not tally.active:
@@ -58,7 +58,7 @@ def findings_table(findings: list[Finding], root: str, env: Mapping[str, str]) -
 
 
 def suppressed_details(findings: list[Finding], root: str, env: Mapping[str, str]) -> str:
-    from linter.output.common import plural
+    from kube_audit_lint.output.common import plural
 
     rows = ["| Check | Location | Message | Suppressed by | Justification |", "| --- | --- | --- | --- | --- |"]
     for finding in findings:
@@ -76,7 +76,7 @@ def check_cell(finding: Finding) -> str:
 
 
 def message_cell(finding: Finding) -> str:
-    from linter.output.common import describe_witness
+    from kube_audit_lint.output.common import describe_witness
 
     text = cell(finding.message)
     if finding.witness:
@@ -87,7 +87,7 @@ def message_cell(finding: Finding) -> str:
 
 
 def location_link(finding: Finding, root: str, env: Mapping[str, str]) -> str:
-    from linter.output.common import display_path, relative_path
+    from kube_audit_lint.output.common import display_path, relative_path
 
     location = finding.location
     shown = display_path(location.path, root)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from linter.findings import Finding, Location, Report, Severity
+from kube_audit_lint.findings import Finding, Location, Report, Severity
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -49,9 +49,9 @@ def sarif_log(report: Report):
     """The whole log as sarif-om objects."""
     import sarif_om as om
 
-    from linter import INFORMATION_URI, __version__
-    from linter.output.common import order_key
-    from linter.output.fingerprint import FINGERPRINT_KEY, report_fingerprints
+    from kube_audit_lint import INFORMATION_URI, __version__
+    from kube_audit_lint.output.common import order_key
+    from kube_audit_lint.output.fingerprint import FINGERPRINT_KEY, report_fingerprints
 
     specs = rule_specs(report)
     rule_index = {spec.code: index for index, spec in enumerate(specs)}
@@ -80,7 +80,7 @@ def sarif_log(report: Report):
 
 def rule_specs(report: Report) -> list:
     """The checks that ran, plus a stand-in for any code a finding carries that no check declared."""
-    from linter.registry import CheckSpec
+    from kube_audit_lint.registry import CheckSpec
 
     specs = list(dict((spec.code, spec) for spec in report.checks).values())
     known = {spec.code for spec in specs}
@@ -99,7 +99,7 @@ def rule_specs(report: Report) -> list:
 def rule(spec):
     import sarif_om as om
 
-    from linter.checkdocs import check_help_markdown, check_help_text, docs_url
+    from kube_audit_lint.checkdocs import check_help_markdown, check_help_text, docs_url
 
     return om.ReportingDescriptor(
         id=spec.code,
@@ -144,7 +144,7 @@ def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root
 
 def message_text(finding: Finding) -> str:
     """The message, then the example request and the fix: GitHub shows only this text inline."""
-    from linter.output.common import describe_witness
+    from kube_audit_lint.output.common import describe_witness
 
     lines = [finding.message]
     if finding.witness:
@@ -179,7 +179,7 @@ def artifact_location(path: str, root: str):
     """A URI relative to %SRCROOT% when the file is under the root, else an absolute file URI."""
     import sarif_om as om
 
-    from linter.output.common import relative_path
+    from kube_audit_lint.output.common import relative_path
 
     relative = relative_path(path, root)
     if relative is not None:

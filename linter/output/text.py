@@ -13,8 +13,8 @@ Suppressed findings are counted, not shown. Colour (ANSI) only when the caller a
 
 from __future__ import annotations
 
-from linter.findings import Finding, Report, Severity
-from linter.output.common import counts, describe_witness, group_by_file, ordered, plural, severity_breakdown, source_line
+from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.output.common import counts, describe_witness, group_by_file, ordered, plural, severity_breakdown, source_line
 
 _RESET = "\033[0m"
 _BOLD = "\033[1m"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from linter.policy import versions
-from linter.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
-from linter.policy.yamlnodes import Document, InputError, Span, parse_leading_documents, read_file, read_text
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Span, parse_leading_documents, read_file, read_text
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from linter.policy.yamlnodes import Document, Path, Span
+from kube_audit_lint.policy.yamlnodes import Document, Path, Span
 
 
 class Level(enum.IntEnum):

@@ -14,9 +14,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from linter.policy import versions
-from linter.policy.model import LEVEL_NAMES, STAGE_NAMES, Policy, decode_policy, format_path, go_value_kind
-from linter.policy.yamlnodes import Document, Path, Span
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.model import LEVEL_NAMES, STAGE_NAMES, Policy, decode_policy, format_path, go_value_kind
+from kube_audit_lint.policy.yamlnodes import Document, Path, Span
 
 AUDIT_GROUP = "audit.k8s.io"
 # \Z, not $: Go's $ does not match before a trailing newline, Python's does
@@ -118,7 +118,7 @@ def _schema_validator():
     import jsonschema
 
     schema = json.loads(
-        resources.files("linter.policy").joinpath("schema/audit-policy-v1.schema.json").read_text("utf-8")
+        resources.files("kube_audit_lint.policy").joinpath("schema/audit-policy-v1.schema.json").read_text("utf-8")
     )
     return jsonschema.Draft202012Validator(schema)
 

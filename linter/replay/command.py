@@ -13,7 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from linter.policy.model import Policy
+from kube_audit_lint.policy.model import Policy
 
 EXIT_OK, EXIT_INPUT = 0, 2
 FORMATS = ("summary", "json", "jsonl", "markdown")
@@ -53,8 +53,8 @@ def _fail(message: str) -> int:
 
 
 def _run(options: ReplayOptions) -> int:
-    from linter.replay.reading import LogError
-    from linter.replay.runner import StrictError, default_jobs
+    from kube_audit_lint.replay.reading import LogError
+    from kube_audit_lint.replay.runner import StrictError, default_jobs
 
     if options.output_format not in FORMATS:
         raise ReplayUsageError(f"--format: expected one of {', '.join(FORMATS)}")
@@ -88,8 +88,8 @@ def _run(options: ReplayOptions) -> int:
 
 
 def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:
-    from linter.replay import render
-    from linter.replay.summary import replay_files
+    from kube_audit_lint.replay import render
+    from kube_audit_lint.replay.summary import replay_files
 
     summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
                            progress=progress)
@@ -102,8 +102,8 @@ def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", p
 
 
 def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out: "Output", progress) -> None:
-    from linter.replay import render
-    from linter.replay.compare import compare_files
+    from kube_audit_lint.replay import render
+    from kube_audit_lint.replay.compare import compare_files
 
     result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
                            progress=progress)
@@ -116,7 +116,7 @@ def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out
 
 
 def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:
-    from linter.replay.runner import JSONL, Run
+    from kube_audit_lint.replay.runner import JSONL, Run
 
     run = Run(JSONL, [policy], options.kube_version, jobs=jobs, sink=out.write_bytes, strict=options.strict,
               progress=progress, sink_file=out.copy_file)
@@ -128,7 +128,7 @@ def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", pro
 
 
 def _progress(options: ReplayOptions):
-    from linter.replay import progress
+    from kube_audit_lint.replay import progress
 
     sizes = []
     for name in options.logs:
@@ -211,9 +211,9 @@ def load_policy(spec: str, kube_version: tuple[int, int] | None) -> Policy:
     """The first policy of a file (or ``git:REF:path``), as the apiserver would accept it.
 
     ReplayUsageError when there is none or the apiserver would refuse it (with its reasons)."""
-    from linter.policy import versions
-    from linter.policy.load import lint_read
-    from linter.policy.yamlnodes import InputError
+    from kube_audit_lint.policy import versions
+    from kube_audit_lint.policy.load import lint_read
+    from kube_audit_lint.policy.yamlnodes import InputError
 
     version = kube_version or versions.DEFAULT
     with _policy_file(spec) as path:

@@ -28,12 +28,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from linter.engine.evaluate import Decision
-from linter.policy.model import Level, Policy, Rule
-from linter.replay.reading import BadLine
-from linter.replay.runner import COMPARE, Run, Totals
-from linter.replay.sensitive import CATEGORIES
-from linter.replay.summary import rule_line, version_label
+from kube_audit_lint.engine.evaluate import Decision
+from kube_audit_lint.policy.model import Level, Policy, Rule
+from kube_audit_lint.replay.reading import BadLine
+from kube_audit_lint.replay.runner import COMPARE, Run, Totals
+from kube_audit_lint.replay.sensitive import CATEGORIES
+from kube_audit_lint.replay.summary import rule_line, version_label
 
 VOLUME_NOTE = ("bytes of the recorded events; bodies count only at Request/RequestResponse, and bodies the "
                "recorded log does not hold are not counted")
@@ -76,7 +76,7 @@ class RuleChange:
     new: dict | None
 
     def to_dict(self) -> dict:
-        from linter.replay.render import describe_rule
+        from kube_audit_lint.replay.render import describe_rule
 
         return {"level": self.rule.level, "rule": describe_rule(self.rule), "old": self.old, "new": self.new}
 

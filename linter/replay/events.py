@@ -22,8 +22,8 @@ from typing import Literal, Optional
 
 import msgspec
 
-from linter.engine.request import Request
-from linter.policy.yamlnodes import InputError
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.yamlnodes import InputError
 
 
 class User(msgspec.Struct, frozen=True, gc=False):
@@ -105,7 +105,7 @@ def read_event_at(path: str, line: int) -> dict:
     Raises InputError with a one-line reason when the file cannot be read, has fewer lines, or the
     line is not an audit event.
     """
-    from linter.replay.reading import LogError, describe_error, open_input
+    from kube_audit_lint.replay.reading import LogError, describe_error, open_input
 
     if line < 1:
         raise InputError(path, line, 1, "line numbers start at 1")

@@ -17,7 +17,7 @@ from typing import BinaryIO, Callable, Iterator, Union
 
 import msgspec
 
-from linter.replay.events import Event, EventList, SizedEvent
+from kube_audit_lint.replay.events import Event, EventList, SizedEvent
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_SIZE = 4 << 20

@@ -6,10 +6,10 @@ an event's bodies or annotations can reach them.
 
 from __future__ import annotations
 
-from linter.engine.request import Request
-from linter.policy.model import LEVEL_NAMES, Rule
-from linter.replay.compare import ChangeGroup, Comparison, RuleChange
-from linter.replay.summary import ReplaySummary
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import LEVEL_NAMES, Rule
+from kube_audit_lint.replay.compare import ChangeGroup, Comparison, RuleChange
+from kube_audit_lint.replay.summary import ReplaySummary
 
 LIST_LIMIT = 20  # rows of long lists in text and Markdown (the JSON has them all)
 

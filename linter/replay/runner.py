@@ -29,12 +29,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from linter.policy.model import Policy
-from linter.replay.reading import (
+from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.replay.reading import (
     BadLine, ChunkDecoder, Decoded, LogError, Piece, Source, is_whole_document, line_count, open_input,
     read_range, split_lines,
 )
-from linter.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTally
+from kube_audit_lint.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTally
 
 SUMMARY, JSONL, COMPARE = "summary", "jsonl", "compare"
 RANGE_SIZE = 32 << 20  # bytes of a plain file per task

@@ -7,7 +7,7 @@ access, RBAC changes, token and certificate issuance, admission webhook changes.
 
 from __future__ import annotations
 
-from linter.engine.request import Request
+from kube_audit_lint.engine.request import Request
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 RESOURCE_ITSELF = frozenset({""})

@@ -34,13 +34,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from linter.engine.evaluate import Decision
-from linter.engine.request import Request
-from linter.policy.model import LEVEL_NAMES, Level, Policy
-from linter.replay.reading import BadLine
-from linter.replay.runner import SUMMARY, Run, Totals
-from linter.replay.sensitive import CATEGORIES, sensitive_category
-from linter.replay.tally import OTHER_REQUESTS
+from kube_audit_lint.engine.evaluate import Decision
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import LEVEL_NAMES, Level, Policy
+from kube_audit_lint.replay.reading import BadLine
+from kube_audit_lint.replay.runner import SUMMARY, Run, Totals
+from kube_audit_lint.replay.sensitive import CATEGORIES, sensitive_category
+from kube_audit_lint.replay.tally import OTHER_REQUESTS
 
 
 @dataclass
@@ -136,7 +136,7 @@ def rule_line(policy: Policy, index: int) -> int | None:
 
 
 def version_label(kube_version: tuple[int, int] | None) -> str:
-    from linter.policy import versions
+    from kube_audit_lint.policy import versions
 
     major, minor = kube_version or versions.DEFAULT
     return f"{major}.{minor}"

@@ -25,11 +25,11 @@ from typing import Iterable
 
 import msgspec
 
-from linter.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, evaluate, group_matches, resource_matches
-from linter.engine.request import Request
-from linter.policy.model import Level, Policy
-from linter.replay.events import User, request_of
-from linter.replay.sensitive import resource_label, sensitive_category, user_class
+from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, evaluate, group_matches, resource_matches
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy.model import Level, Policy
+from kube_audit_lint.replay.events import User, request_of
+from kube_audit_lint.replay.sensitive import resource_label, sensitive_category, user_class
 
 KEY_CACHE_LIMIT = 200_000
 DECISION_CACHE_LIMIT = 100_000

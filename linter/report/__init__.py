@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from linter.report.model import ReportInputError, ReportOptions
+from kube_audit_lint.report.model import ReportInputError, ReportOptions
 
 FORMATS = ("html", "pdf", "md", "json")
 EXIT_INPUT = 2
@@ -24,19 +24,19 @@ class MissingToolError(ReportInputError):
 def render(report: dict, fmt: str) -> str | bytes:
     """``report`` (from ``build_report``) in ``fmt``: text, or bytes for PDF."""
     if fmt == "json":
-        from linter.report.jsonout import render_json
+        from kube_audit_lint.report.jsonout import render_json
 
         return render_json(report)
     if fmt == "md":
-        from linter.report.markdown import render_markdown
+        from kube_audit_lint.report.markdown import render_markdown
 
         return render_markdown(report)
-    from linter.report.html import render_html
+    from kube_audit_lint.report.html import render_html
 
     html = render_html(report)
     if fmt == "html":
         return html
-    from linter.report.pdf import html_to_pdf
+    from kube_audit_lint.report.pdf import html_to_pdf
 
     return html_to_pdf(html)
 
@@ -51,7 +51,7 @@ def check_format_available(fmt: str) -> None:
         except ImportError:
             raise MissingToolError(f"--format {fmt} needs Jinja2: pip install 'kube-audit-lint[report]'") from None
     if fmt == "pdf":
-        from linter.report.pdf import find_chromium
+        from kube_audit_lint.report.pdf import find_chromium
 
         if find_chromium() is None:
             raise MissingToolError("--format pdf needs Chromium (chromium, chromium-browser or google-chrome) "
@@ -60,7 +60,7 @@ def check_format_available(fmt: str) -> None:
 
 def run_report_command(options: ReportOptions) -> int:
     """Build, render and write the report. 0 when written, 2 for input to fix (one line on stderr)."""
-    from linter.report.model import build_report
+    from kube_audit_lint.report.model import build_report
 
     try:
         check_format_available(options.output_format)

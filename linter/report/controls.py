@@ -17,10 +17,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from linter.baseline import PolicySpace, RequestSelector
-from linter.engine.space import Outcome
-from linter.policy.model import Level, Policy
-from linter.report.frameworks import (
+from kube_audit_lint.baseline import PolicySpace, RequestSelector
+from kube_audit_lint.engine.space import Outcome
+from kube_audit_lint.policy.model import Level, Policy
+from kube_audit_lint.report.frameworks import (
     AnyFlagTest, Conflict, Control, ExpectTest, FlagTest, Framework, ManualTest, PolicyFileTest, PolicyTest,
 )
 
@@ -172,7 +172,7 @@ def outcome_evidence(outcome: Outcome, subject: Subject, test: ExpectTest | None
 
 def _flag_value(flag: str, subject: Subject) -> dict:
     """The flag as kube-apiserver sees it: set in the manifest, or its default, or unset."""
-    from linter.apiserver_flags import retention_default
+    from kube_audit_lint.apiserver_flags import retention_default
 
     config = subject.apiserver
     found = config.get(flag)
@@ -274,7 +274,7 @@ def policy_test(test: PolicyTest, subject: Subject) -> dict:
 def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Framework]) -> dict:
     """The levels the policy gives the conflict's requests, the side(s) it satisfies, and the side
     an ordinary user's requests land on (what the policy's author chose for most traffic)."""
-    from linter.report.matrix import ordinary_selector
+    from kube_audit_lint.report.matrix import ordinary_selector
 
     evaluated = {framework.name for framework in frameworks}
     known = {side.framework: _side_framework(side, frameworks) for side in conflict.sides}
@@ -314,7 +314,7 @@ def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Fra
 
 def _side_framework(side, frameworks: list[Framework]) -> Framework | None:
     """The framework of a conflict's side: among those evaluated, else the profile of that name."""
-    from linter.report.frameworks import FrameworkError, load_framework
+    from kube_audit_lint.report.frameworks import FrameworkError, load_framework
 
     framework = next((f for f in frameworks if f.name == side.framework), None)
     if framework is None:

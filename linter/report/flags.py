@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import functools
 
-from linter.report.controls import Subject
+from kube_audit_lint.report.controls import Subject
 
 
 @functools.lru_cache(maxsize=1)
 def known_flags() -> tuple[dict, ...]:
     from importlib import resources
 
-    from linter.policy.yamlnodes import parse_documents
+    from kube_audit_lint.policy.yamlnodes import parse_documents
 
-    text = resources.files("linter.report").joinpath("audit-flags.yaml").read_text("utf-8")
+    text = resources.files("kube_audit_lint.report").joinpath("audit-flags.yaml").read_text("utf-8")
     return tuple(parse_documents("linter/report/audit-flags.yaml", text)[0].data["flags"])
 
 
 def flag_table(subject: Subject, findings: list[dict]) -> dict | None:
     """None without a manifest."""
-    from linter.apiserver_flags import retention_default
+    from kube_audit_lint.apiserver_flags import retention_default
 
     config = subject.apiserver
     if config is None:

@@ -30,9 +30,9 @@ import json
 import os
 from dataclasses import dataclass
 
-from linter.baseline import Bound, RequestSelector
-from linter.policy.model import Level, format_path
-from linter.policy.yamlnodes import Document, InputError, Span
+from kube_audit_lint.baseline import Bound, RequestSelector
+from kube_audit_lint.policy.model import Level, format_path
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Span
 
 FRAMEWORKS_DIR = "frameworks"
 SCHEMA_DIR = "schema"
@@ -184,7 +184,7 @@ class Conflict:
 def _folder():
     from importlib import resources
 
-    return resources.files("baselines").joinpath(FRAMEWORKS_DIR)
+    return resources.files("kube_audit_lint.baselines").joinpath(FRAMEWORKS_DIR)
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -278,7 +278,7 @@ def relevant_conflicts(conflicts, frameworks: list[Framework]) -> list[Conflict]
 
 
 def _document(path: str, text: str) -> Document:
-    from linter.policy.yamlnodes import parse_documents
+    from kube_audit_lint.policy.yamlnodes import parse_documents
 
     try:
         documents = parse_documents(path, text)
@@ -301,7 +301,7 @@ def _validator(schema_name: str):
         return json.loads(folder.joinpath(name).read_text("utf-8"))
 
     ours = {name: read(_folder().joinpath(SCHEMA_DIR), name) for name in (FRAMEWORK_SCHEMA, CONFLICTS_SCHEMA)}
-    baseline_schema = read(resources.files("baselines").joinpath("schema"), "baseline.schema.json")
+    baseline_schema = read(resources.files("kube_audit_lint.baselines").joinpath("schema"), "baseline.schema.json")
     registry = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema)) for schema in [baseline_schema, *ours.values()])
     return jsonschema.Draft202012Validator(ours[schema_name], registry=registry)

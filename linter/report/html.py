@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from linter.report.controls import FAIL, MANUAL, NOT_APPLICABLE, PASS
+from kube_audit_lint.report.controls import FAIL, MANUAL, NOT_APPLICABLE, PASS
 
 LEVELS = ("None", "Metadata", "Request", "RequestResponse")
 STATUS_WORDS = {
@@ -39,7 +39,7 @@ def environment():
 
     import jinja2
 
-    folder = resources.files("linter").joinpath("templates")
+    folder = resources.files("kube_audit_lint").joinpath("templates")
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
         autoescape=True,

@@ -6,8 +6,8 @@ policy source at the end.
 
 from __future__ import annotations
 
-from linter.output.markdown import cell
-from linter.report.controls import FAIL, MANUAL, NOT_APPLICABLE, PASS
+from kube_audit_lint.output.markdown import cell
+from kube_audit_lint.report.controls import FAIL, MANUAL, NOT_APPLICABLE, PASS
 
 STATUS_WORDS = {
     "compliance": {PASS: "✅ pass", FAIL: "❌ fail", MANUAL: "✋ manual", NOT_APPLICABLE: "➖ not applicable"},

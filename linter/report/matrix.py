@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from linter.baseline import RequestSelector
-from linter.kubeapi import AUTHENTICATED_GROUP
-from linter.report.controls import Subject, outcome_evidence
+from kube_audit_lint.baseline import RequestSelector
+from kube_audit_lint.kubeapi import AUTHENTICATED_GROUP
+from kube_audit_lint.report.controls import Subject, outcome_evidence
 
 MATRIX_FILE = "matrix.yaml"
 ORDINARY_NAMES = ("alice", "jane", "ordinary-user")
@@ -51,9 +51,9 @@ def layout() -> tuple[tuple[str, ...], tuple[Row, ...]]:
     """(columns, rows) from matrix.yaml."""
     from importlib import resources
 
-    from linter.policy.yamlnodes import parse_documents
+    from kube_audit_lint.policy.yamlnodes import parse_documents
 
-    text = resources.files("linter.report").joinpath(MATRIX_FILE).read_text("utf-8")
+    text = resources.files("kube_audit_lint.report").joinpath(MATRIX_FILE).read_text("utf-8")
     data = parse_documents(f"linter/report/{MATRIX_FILE}", text)[0].data
     columns = tuple(data["verbs"])
     rows = tuple(

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 
-from linter.report.model import ReportInputError
+from kube_audit_lint.report.model import ReportInputError
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 ENV_VAR = "KUBE_AUDIT_LINT_CHROMIUM"
