@@ -86,7 +86,7 @@ SEVERITY = "warning"  # each finding carries its expectation's own severity
 
 
 def check(ctx):
-    from kube_audit_lint.baseline import DEFAULT_BASELINE, load_baseline, unmet_expectations, violation_fix, violation_message
+    from kube_audit_lint.lint.baseline import DEFAULT_BASELINE, load_baseline, unmet_expectations, violation_fix, violation_message
 
     if not ctx.verdict.accepted:
         return  # kube-apiserver would not load the policy: invalid-policy says why

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from kube_audit_lint.baseline import (
+from kube_audit_lint.lint.baseline import (
     BaselineError,
     PolicySpace,
     RequestSelector,
@@ -17,7 +17,7 @@ from kube_audit_lint.baseline import (
     violation_message,
 )
 from kube_audit_lint.engine.evaluate import evaluate
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.load import lint_read
 from kube_audit_lint.policy.model import Level, decode_policy

@@ -11,7 +11,7 @@ import pytest
 from kube_audit_lint.engine.evaluate import evaluate, rule_matches
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 from kube_audit_lint.policy.model import Level, decode_policy
 from kube_audit_lint.policy.yamlnodes import parse_documents
 
@@ -605,7 +605,7 @@ def test_system_noise_at_the_catch_all():
 
 def test_scoped_drops_for_each_noise_class():
     from kube_audit_lint.checks import kal027_noisy_system_requests as module
-    from kube_audit_lint.registry import doc_sections
+    from kube_audit_lint.lint.registry import doc_sections
 
     use_instead = doc_sections(module.__doc__)["use instead"].split("```yaml\n")[1].split("```")[0]
     assert lint(use_instead, "KAL027") == []

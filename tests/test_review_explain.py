@@ -2,7 +2,7 @@
 
 import pytest
 
-from kube_audit_lint.explain import ExplainRequest, option_conflict
+from kube_audit_lint.commands.explain import ExplainRequest, option_conflict
 
 
 @pytest.mark.parametrize("resource", ["pods/", "/exec", "pods/exec/x", "", "/"])

@@ -3,7 +3,7 @@ by invalid-policy, not also as an "empty" entry by rule-never-matches."""
 
 import pytest
 
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 
 HEAD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
 

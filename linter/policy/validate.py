@@ -113,12 +113,12 @@ def is_audit_policy_document(data) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _schema_validator():
-    from importlib import resources
+    from kube_audit_lint.datafiles import read_data
 
     import jsonschema
 
     schema = json.loads(
-        resources.files("kube_audit_lint.policy").joinpath("schema/audit-policy-v1.schema.json").read_text("utf-8")
+        read_data("schema/audit-policy-v1.schema.json")
     )
     return jsonschema.Draft202012Validator(schema)
 
