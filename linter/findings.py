@@ -89,6 +89,7 @@ class Report:
     root: str = "."  # paths in findings are relative to this directory where possible
     skipped: list[str] = field(default_factory=list)  # files given that held no policy
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for source excerpts
+    plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
 
     @property
     def active(self) -> list[Finding]:

@@ -37,7 +37,9 @@ def run_lint_command(options: LintOptions) -> int:
         color = (options.output is None and options.output_format == "text" and sys.stdout.isatty()
                  and "NO_COLOR" not in os.environ)
         write_output(render(report, options.output_format, color=color), options.output)
-        return exit_code(report, settings)
+        for problem in report.plugin_problems:
+            print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
+        return 2 if report.plugin_problems else exit_code(report, settings)
     except (ConfigError, LintInputError, ValueError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return 2

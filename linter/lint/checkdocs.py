@@ -54,7 +54,11 @@ def docs_anchor(spec) -> str:
 
 
 def docs_url(spec) -> str:
+    """Where a check is documented: a plugin's own page, else this project's docs/checks.md."""
     from kube_audit_lint import INFORMATION_URI
+
+    if getattr(spec, "docs_url", ""):
+        return spec.docs_url
 
     return f"{INFORMATION_URI}/blob/main/{DOCS_PAGE}#{docs_anchor(spec)}"
 

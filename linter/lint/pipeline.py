@@ -111,15 +111,23 @@ def severity_for(settings, spec, finding: Finding) -> Finding:
 
 
 def lint_verdict(verdict, specs, settings, kube_version, display_path: str | None = None,
-                 apiserver=None) -> list[Finding]:
-    """Run ``specs`` on one policy document; findings in source order."""
-    from kube_audit_lint.lint.registry import CheckContext
+                 apiserver=None, plugin_problems: list[str] | None = None) -> list[Finding]:
+    """Run ``specs`` on one policy document; findings in source order.
+
+    A plugin check that fails is recorded in ``plugin_problems`` and the other checks go on
+    (without that list, the failure propagates as PluginFailure)."""
+    from kube_audit_lint.lint.registry import CheckContext, PluginFailure, run_check
 
     findings: list[Finding] = []
     for spec in specs:
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
                            apiserver)
-        findings += [severity_for(settings, spec, f) for f in spec.run(ctx)]
+        try:
+            findings += [severity_for(settings, spec, f) for f in run_check(spec, ctx)]
+        except PluginFailure as failure:
+            if plugin_problems is None:
+                raise
+            plugin_problems.append(failure.problem.render())
     return findings
 
 
@@ -174,7 +182,10 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
     from kube_audit_lint.policy.yamlnodes import InputError
 
+    from kube_audit_lint.lint.registry import plugin_problems
+
     report = Report(findings=[], root=os.getcwd())
+    report.plugin_problems += [problem.render() for problem in plugin_problems()]
     apiserver = None
     if apiserver_manifest:
         from kube_audit_lint.kube.flags import read_apiserver_config
@@ -216,7 +227,8 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         report.sources[path] = reading.text
         specs = select_checks(settings, path)
         for verdict in reading.verdicts:
-            report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver)
+            report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver,
+                                            plugin_problems=report.plugin_problems)
         report.findings += _file_note_findings(reading, specs)
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
