@@ -6,6 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests are seeded and keep no example database, so a run leaves the source tree as it was.
+settings.register_profile("kube-audit-lint", database=None, derandomize=True)
+settings.load_profile("kube-audit-lint")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

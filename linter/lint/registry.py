@@ -135,13 +135,17 @@ class PluginFailure(Exception):
 
 
 def _entry_point_modules() -> dict[str, str]:
-    """Module name -> "distribution version" for every registered check (built-in ones included)."""
+    """Module name -> "distribution version" for every registered plugin check (the built-in
+    ones are found from the package itself; reading their metadata would cost every run)."""
     from importlib.metadata import entry_points
 
     modules: dict[str, str] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        module = ep.value.split(":")[0]
+        if module.startswith(BUILTIN_PREFIX):
+            continue
         dist = getattr(ep, "dist", None)
-        modules[ep.value.split(":")[0]] = f"{dist.name} {dist.version}" if dist is not None else ""
+        modules[module] = f"{dist.name} {dist.version}" if dist is not None else ""
     return modules
 
 
@@ -160,11 +164,9 @@ def _discovered() -> tuple[tuple[CheckSpec, ...], tuple[PluginProblem, ...]]:
     specs: list[CheckSpec] = []
     problems: list[PluginProblem] = []
     for name in _builtin_modules():
-        specs.append(spec_from_module(importlib.import_module(name), registered.get(name, "")))
+        specs.append(spec_from_module(importlib.import_module(name)))
     claimed = {key: spec.module for spec in specs for key in (spec.code, spec.name)}
     for name, distribution in registered.items():
-        if name.startswith(BUILTIN_PREFIX) and name in {spec.module for spec in specs}:
-            continue
         try:
             spec = spec_from_module(importlib.import_module(name), distribution)
         except Exception as exc:  # noqa: BLE001 - whatever a plugin raises, the other checks run
