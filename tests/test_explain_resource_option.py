@@ -1,4 +1,4 @@
-"""Review regressions: explain's --resource takes RESOURCE or RESOURCE/SUBRESOURCE, no empty part."""
+"""explain's --resource takes RESOURCE or RESOURCE/SUBRESOURCE, no empty part."""
 
 import pytest
 
