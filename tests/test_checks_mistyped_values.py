@@ -1,4 +1,4 @@
-"""a value kube-apiserver cannot decode (``users: [123]``) is reported once,
+"""A value kube-apiserver cannot decode (``users: [123]``) is reported once,
 by invalid-policy, not also as an "empty" entry by rule-never-matches."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""explain's --resource takes RESOURCE or RESOURCE/SUBRESOURCE, no empty part."""
+"""Explain's --resource takes RESOURCE or RESOURCE/SUBRESOURCE, no empty part."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""who can send a request.
+"""Who can send a request.
 
 kube-apiserver's group adder never puts the user named system:anonymous in system:authenticated,
 so an authenticated user can never meet ``users: [system:anonymous]``.
