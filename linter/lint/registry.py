@@ -152,8 +152,8 @@ def _entry_point_modules() -> dict[str, str]:
 def _builtin_modules() -> list[str]:
     import pkgutil
 
-    import kube_audit_lint.checks as checks
-
+    # found at run time, as plugins are: the checks build on this module, not the other way round
+    checks = importlib.import_module(BUILTIN_PREFIX.rstrip("."))
     return [f"{BUILTIN_PREFIX}{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")]
 
 

@@ -51,7 +51,7 @@ def sarif_log(report: Report):
 
     from kube_audit_lint import INFORMATION_URI, __version__
     from kube_audit_lint.output.common import order_key
-    from kube_audit_lint.output.fingerprint import FINGERPRINT_KEY, report_fingerprints
+    from kube_audit_lint.lint.fingerprint import FINGERPRINT_KEY, report_fingerprints
 
     specs = rule_specs(report)
     rule_index = {spec.code: index for index, spec in enumerate(specs)}
