@@ -68,7 +68,7 @@ def lint_options():
             options.diff_base = f"origin/{base}"
         else:
             print("::notice title=kube-audit-lint::only-new: diff needs a pull request; reporting every finding")
-    elif only_new and not only_new.lower() in ("false", "no", "0", "off"):
+    elif only_new and only_new.lower() not in ("false", "no", "0", "off"):
         options.accepted = only_new
     return options
 

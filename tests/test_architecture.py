@@ -43,3 +43,9 @@ def test_import_contracts_hold(package_tree):
                             env={"PYTHONPATH": str(package_tree), "PATH": str(TOOLS)})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 kept, 0 broken" in result.stdout
+
+
+def test_ruff_finds_nothing():
+    result = subprocess.run([tool("ruff"), "check", "--no-cache", "linter", "checks", "tests", "benchmarks", "examples"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from kube_audit_lint.lint.only_new import changed_lines
 

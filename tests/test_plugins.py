@@ -143,7 +143,6 @@ def test_a_plugin_cannot_take_a_builtin_code(tmp_path):
 
 
 def test_a_builtin_check_failure_is_a_bug_not_a_plugin_problem(monkeypatch):
-    from kube_audit_lint.lint import registry
     from kube_audit_lint.lint.registry import find_check, run_check
 
     spec = find_check("KAL001")
