@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-Path = tuple  # a JSON path: ("rules", 3, "resources", 0, "group")
+Path = tuple[Any, ...]  # a JSON path: ("rules", 3, "resources", 0, "group")
 
 
 @dataclass(frozen=True)
