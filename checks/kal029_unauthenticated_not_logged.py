@@ -62,6 +62,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL029"
 NAME = "unauthenticated-not-logged"
 SEVERITY = "warning"
+GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 KINDS = (
     (NO_USER, "requests that fail authentication (HTTP 401)"),

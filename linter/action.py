@@ -103,7 +103,7 @@ def run() -> int:
     status = exit_code(report, settings)
     _set_outputs({
         "sarif-file": sarif,
-        "findings": str(len(report.active)),
+        "findings": str(len(report.displayed)),  # one per problem, as the outputs show them
         "errors": str(report.count(Severity.ERROR)),
         "status": str(status),
     })

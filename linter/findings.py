@@ -81,6 +81,23 @@ class Finding:
         return replace(self, severity=severity)
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """Findings that share a root cause: the members shown under each primary, by identity."""
+
+    _members: dict[int, list[Finding]]
+    _primary_of: dict[int, Finding]
+
+    def shown(self, finding: Finding) -> bool:
+        return id(finding) not in self._primary_of
+
+    def members(self, finding: Finding) -> list[Finding]:
+        return self._members.get(id(finding), [])
+
+    def primary_of(self, finding: Finding) -> Finding | None:
+        return self._primary_of.get(id(finding))
+
+
 @dataclass
 class Report:
     """Everything a formatter needs: the findings (suppressed ones included) and their context."""
@@ -92,10 +109,27 @@ class Report:
     skipped: list[str] = field(default_factory=list)  # files given that held no policy
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for source excerpts
     plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
+    # one problem, one displayed finding: position of a finding -> position of the one it is shown under
+    grouped_under: dict[int, int] = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
+
+    def grouping(self) -> "Grouping":
+        """Which findings are shown, and what each shown finding stands for."""
+        members: dict[int, list[Finding]] = {}
+        primary_of: dict[int, Finding] = {}
+        for member, primary in sorted(self.grouped_under.items()):
+            members.setdefault(id(self.findings[primary]), []).append(self.findings[member])
+            primary_of[id(self.findings[member])] = self.findings[primary]
+        return Grouping(members, primary_of)
+
+    @property
+    def displayed(self) -> list[Finding]:
+        """Active findings that are shown themselves (not under another with the same cause)."""
+        members = set(self.grouped_under)
+        return [f for i, f in enumerate(self.findings) if not f.suppressed and i not in members]
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.active if f.severity == severity)
@@ -134,3 +168,23 @@ def order_key(report: Report):
         )
 
     return key
+
+
+HEADLINE_LIMIT = 120
+_BREAKS = ("; ", ": ", " (", ", ", " ")  # where a long first line is broken, the strongest first
+
+
+def with_headline(message: str, limit: int = HEADLINE_LIMIT) -> str:
+    """``message`` with a first line (the headline) of at most ``limit`` characters: a longer first
+    line is broken at its last clause boundary that fits, and the rest goes on the next line."""
+    first, newline, rest = message.partition("\n")
+    if len(first) <= limit:
+        return message
+    for separator in _BREAKS:
+        cut = first.rfind(separator, 0, limit - (len(separator) - 1 if separator.strip() else 0))
+        if cut > limit // 3:
+            keep = separator.rstrip() if separator.strip() not in ("(",) else ""
+            head, tail = first[:cut] + keep, first[cut + len(separator) - (1 if separator == " (" else 0):]
+            return head + "\n" + with_headline(tail.lstrip(), limit) + newline + rest
+    return first[:limit] + "\n" + with_headline(first[limit:], limit) + newline + rest
+

@@ -17,7 +17,7 @@ def test_json_structure(tmp_path, monkeypatch):
     assert document["version"] == 1
     assert document["tool"] == {"name": "kube-audit-lint", "version": __version__, "informationUri": INFORMATION_URI}
     assert document["files"] == ["policies/audit.yaml"]
-    assert document["summary"] == {"errors": 1, "warnings": 1, "notes": 1, "suppressed": 1}
+    assert document["summary"] == {"errors": 1, "warnings": 1, "notes": 1, "suppressed": 1, "displayed": 3}
     assert [(f["code"], f["line"]) for f in document["findings"]] == [
         ("KAL003", 6), ("KAL001", 8), ("KAL004", 12), ("KAL010", 13),
     ]
@@ -38,6 +38,8 @@ def test_json_structure(tmp_path, monkeypatch):
         "fingerprint": fingerprint(report.findings[1], SOURCE, str(tmp_path)),
         "suppressed": False,
         "suppression": None,
+        "groupedUnder": None,
+        "grouped": [],
     }
 
 
@@ -56,4 +58,4 @@ def test_json_nulls_and_suppression(tmp_path):
 def test_json_empty_report():
     document = json.loads(json_output.render(Report(findings=[])))
     assert document["findings"] == []
-    assert document["summary"] == {"errors": 0, "warnings": 0, "notes": 0, "suppressed": 0}
+    assert document["summary"] == {"errors": 0, "warnings": 0, "notes": 0, "suppressed": 0, "displayed": 0}

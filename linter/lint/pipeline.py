@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 
 from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.lint.grouping import group_report
 from kube_audit_lint.policy import versions
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
@@ -296,6 +297,7 @@ def lint_report(options: LintOptions):
         report = replace(report, findings=[f for f in report.findings if f.code in selected],
                          checks=tuple(s for s in report.checks if s.code in selected))
     report = apply_only_new(report, options)
+    report = group_report(report, {spec.code: spec.grouped_by for spec in report.checks})
     return report, settings
 
 

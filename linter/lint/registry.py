@@ -7,6 +7,7 @@ data and one generator::
     CODE = "KAL003"
     NAME = "health-endpoint-logged"
     SEVERITY = "warning"            # error | warning | note
+    GROUPED_BY = "deciding-rule"    # optional: shown with the other findings on the rule responsible
     OPTIONS = {"paths": [...]}      # optional: defaults, overridable in configuration
     DOCS_URL = "https://..."        # optional, for plugins: where the check is documented
     def check(ctx: CheckContext) -> Iterator[Finding]: yield ctx.finding(...)
@@ -59,6 +60,7 @@ class CheckSpec:
     module: str
     distribution: str = ""  # "name version" of the package that provides a plugin check
     docs_url: str = ""  # a plugin's own documentation (built-in checks: docs/checks.md)
+    grouped_by: str = ""  # "deciding-rule": its findings share a cause with others on the same rule
 
     @property
     def builtin(self) -> bool:
@@ -110,6 +112,7 @@ def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
         module=module.__name__,
         distribution=distribution,
         docs_url=str(getattr(module, "DOCS_URL", "") or ""),
+        grouped_by=str(getattr(module, "GROUPED_BY", "") or ""),
     )
 
 

@@ -17,11 +17,13 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE:
 def render(report: Report) -> str:
     from kube_audit_lint.output.common import ordered
 
-    lines = [annotation(finding, report.root) for finding in ordered(report) if not finding.suppressed]
+    grouping = report.grouping()
+    lines = [annotation(finding, report.root, grouping.members(finding))
+             for finding in ordered(report) if not finding.suppressed and grouping.shown(finding)]
     return "".join(line + "\n" for line in lines)
 
 
-def annotation(finding: Finding, root: str) -> str:
+def annotation(finding: Finding, root: str, grouped: list[Finding] = ()) -> str:
     from kube_audit_lint.output.common import describe_witness, display_path
 
     location = finding.location
@@ -40,6 +42,10 @@ def annotation(finding: Finding, root: str) -> str:
         message.append(f"Example: {describe_witness(finding.witness)}")
     if finding.fix:
         message.append(f"Fix: {finding.fix}")
+    if grouped:
+        from kube_audit_lint.lint.grouping import also_summary
+
+        message.append(f"Also (same cause): {also_summary(grouped)}")
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
     return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(chr(10).join(message))}"
 

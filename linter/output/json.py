@@ -24,15 +24,19 @@ The document (version 1; new keys may be added, existing ones keep their meaning
           "fix": "...",                          # a fix hint, or null
           "fingerprint": "3f2a...",              # stable across unrelated edits (see fingerprint.py)
           "suppressed": false,
-          "suppression": null                    # or {"kind": "inline" | "file" | "accepted",
+          "suppression": null,                   # or {"kind": "inline" | "file" | "accepted",
                                                  #     "justification": "..."}
+          "groupedUnder": null,                  # the fingerprint of the finding this one is shown
+                                                 # under (same root cause), or null when shown itself
+          "grouped": []                          # fingerprints of the findings shown under this one
         }
       ],
-      "summary": {"errors": 1, "warnings": 0, "notes": 0, "suppressed": 0}
+      "summary": {"errors": 1, "warnings": 0, "notes": 0, "suppressed": 0, "displayed": 1}
     }
 
 Findings are ordered by file (in the order given), line, column and code. ``summary`` counts the
-findings that are not suppressed by severity, and the suppressed ones apart.
+findings that are not suppressed by severity, and the suppressed ones apart; ``displayed`` is how
+many of the active ones the other formats show (one per root cause).
 """
 
 from __future__ import annotations
@@ -55,21 +59,34 @@ def document(report: Report) -> dict[str, Any]:
     from kube_audit_lint.lint.fingerprint import report_fingerprints
 
     key = order_key(report)
-    pairs = sorted(zip(report.findings, report_fingerprints(report)), key=lambda pair: key(pair[0]))
+    fingerprints = report_fingerprints(report)
+    fingerprint_of = {id(finding): fingerprint for finding, fingerprint in zip(report.findings, fingerprints)}
+    pairs = sorted(zip(report.findings, fingerprints), key=lambda pair: key(pair[0]))
+    grouping = report.grouping()
     tally = counts(report)
     return {
         "version": SCHEMA_VERSION,
         "tool": {"name": "kube-audit-lint", "version": __version__, "informationUri": INFORMATION_URI},
         "files": list(report.files),
         "skipped": list(report.skipped),
-        "findings": [finding_object(finding, fingerprint) for finding, fingerprint in pairs],
+        "findings": [
+            {**finding_object(finding, fingerprint),
+             "groupedUnder": _fingerprint(grouping.primary_of(finding), fingerprint_of),
+             "grouped": [fingerprint_of[id(member)] for member in grouping.members(finding)]}
+            for finding, fingerprint in pairs
+        ],
         "summary": {
             "errors": tally.errors,
             "warnings": tally.warnings,
             "notes": tally.notes,
             "suppressed": tally.suppressed,
+            "displayed": len(report.displayed),
         },
     }
+
+
+def _fingerprint(finding: Finding | None, fingerprint_of: dict[int, str]) -> str | None:
+    return None if finding is None else fingerprint_of[id(finding)]
 
 
 def finding_object(finding: Finding, fingerprint: str) -> dict[str, Any]:

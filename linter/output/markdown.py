@@ -23,7 +23,8 @@ def render(report: Report, *, env: Mapping[str, str] | None = None) -> str:
 
     env = os.environ if env is None else env
     findings = ordered(report)
-    active = [finding for finding in findings if not finding.suppressed]
+    grouping = report.grouping()
+    active = [finding for finding in findings if not finding.suppressed and grouping.shown(finding)]
     suppressed = [finding for finding in findings if finding.suppressed]
     tally = counts(report)
     parts = [TITLE, headline(tally, len(report.files))]
@@ -32,7 +33,7 @@ def render(report: Report, *, env: Mapping[str, str] | None = None) -> str:
         f"| {tally.errors} | {tally.warnings} | {tally.notes} | {tally.suppressed} |"
     )
     if active:
-        parts.append(findings_table(active, report.root, env))
+        parts.append(findings_table(active, report.root, env, grouping))
     if suppressed:
         parts.append(suppressed_details(suppressed, report.root, env))
     return "\n\n".join(parts) + "\n"
@@ -47,12 +48,16 @@ def headline(tally, file_count: int) -> str:
     return f"**{plural(tally.active, 'finding')}**{where}: {severity_breakdown(tally)}."
 
 
-def findings_table(findings: list[Finding], root: str, env: Mapping[str, str]) -> str:
+def findings_table(findings: list[Finding], root: str, env: Mapping[str, str], grouping=None) -> str:
+    from kube_audit_lint.lint.grouping import also_summary
+
     rows = ["| Severity | Check | Location | Message |", "| --- | --- | --- | --- |"]
     for finding in findings:
+        grouped = grouping.members(finding) if grouping is not None else []
+        also = f"<br>Also (same cause): {cell(also_summary(grouped))}" if grouped else ""
         rows.append(
             f"| {finding.severity.label} | {check_cell(finding)} | {location_link(finding, root, env)} "
-            f"| {message_cell(finding)} |"
+            f"| {message_cell(finding)}{also} |"
         )
     return "\n".join(rows)
 

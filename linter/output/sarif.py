@@ -57,9 +57,11 @@ def sarif_log(report: Report):
     rule_index = {spec.code: index for index, spec in enumerate(specs)}
     key = order_key(report)
     pairs = sorted(zip(report.findings, report_fingerprints(report)), key=lambda pair: key(pair[0]))
-    results = [
-        result(finding, rule_index[finding.code], {FINGERPRINT_KEY: fingerprint}, report.root)
-        for finding, fingerprint in pairs
+    grouping = report.grouping()
+    results = [  # one result per problem: findings of the same root cause are named in its message
+        result(finding, rule_index[finding.code], {FINGERPRINT_KEY: fingerprint}, report.root,
+               grouping.members(finding))
+        for finding, fingerprint in pairs if grouping.shown(finding)
     ]
     driver = om.ToolComponent(
         name=TOOL_NAME,
@@ -116,10 +118,13 @@ def rule(spec):
     )
 
 
-def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root: str):
+def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root: str,
+           grouped: list[Finding] = ()):
     import sarif_om as om
 
     properties: dict[str, Any] = {}
+    if grouped:
+        properties["alsoCauses"] = [{"code": f.code, "name": f.name, "message": f.message} for f in grouped]
     if finding.witness is not None:
         properties["witness"] = finding.witness
     if finding.fix:
@@ -130,7 +135,7 @@ def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root
         rule_id=finding.code,
         rule_index=rule_index,
         level=LEVELS[finding.severity],
-        message=om.Message(text=message_text(finding)),
+        message=om.Message(text=message_text(finding, grouped)),
         locations=[om.Location(physical_location=physical_location(finding.location, root))],
         related_locations=[
             om.Location(id=index, physical_location=physical_location(related, root))
@@ -142,8 +147,9 @@ def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root
     )
 
 
-def message_text(finding: Finding) -> str:
+def message_text(finding: Finding, grouped: list[Finding] = ()) -> str:
     """The message, then the example request and the fix: GitHub shows only this text inline."""
+    from kube_audit_lint.lint.grouping import also_summary
     from kube_audit_lint.output.common import describe_witness
 
     lines = [finding.message]
@@ -151,6 +157,8 @@ def message_text(finding: Finding) -> str:
         lines.append(f"Example: {describe_witness(finding.witness)}")
     if finding.fix:
         lines.append(f"Fix: {finding.fix}")
+    if grouped:
+        lines.append(f"Also (same cause): {also_summary(grouped)}")
     return "\n".join(lines)
 
 

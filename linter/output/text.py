@@ -13,7 +13,8 @@ Suppressed findings are counted, not shown. Colour (ANSI) only when the caller a
 
 from __future__ import annotations
 
-from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.findings import Finding, Report, Severity, with_headline
+from kube_audit_lint.lint.grouping import also_summary
 from kube_audit_lint.output.common import counts, describe_witness, group_by_file, ordered, plural, severity_breakdown, source_line
 
 _RESET = "\033[0m"
@@ -26,27 +27,35 @@ _CARET_COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Seve
 def render(report: Report, *, color: bool = False) -> str:
     paint = _painter(color)
     blocks: list[str] = []
-    active = [finding for finding in ordered(report) if not finding.suppressed]
-    for _path, findings in group_by_file(active):
-        blocks.append("\n".join(finding_block(finding, report, paint) for finding in findings))
+    grouping = report.grouping()
+    shown = [finding for finding in ordered(report) if not finding.suppressed and grouping.shown(finding)]
+    for _path, findings in group_by_file(shown):
+        blocks.append("\n".join(finding_block(finding, report, paint, grouping.members(finding))
+                                for finding in findings))
     blocks.append(closing_line(report))
     return "\n\n".join(blocks) + "\n"
 
 
-def finding_block(finding: Finding, report: Report, paint) -> str:
+def finding_block(finding: Finding, report: Report, paint, grouped: list[Finding] = ()) -> str:
     location = finding.location
     severity = finding.severity
+    headline, *details = with_headline(finding.message).split("\n")
     lines = [
         f"{paint(_BOLD, str(location))}: {paint(_BOLD, finding.code)} "
-        f"{paint(_SEVERITY_COLOURS[severity], '[' + severity.label + ']')} {finding.message} "
+        f"{paint(_SEVERITY_COLOURS[severity], '[' + severity.label + ']')} {headline} "
         f"{paint(_DIM, '(' + finding.name + ')')}"
     ]
-    lines += excerpt(finding, report, paint)
     gutter = " " * (len(str(location.line)) + 4)
+    lines += [f"{gutter}  {detail}" for detail in details]
+    lines += excerpt(finding, report, paint)
     if finding.witness:
-        lines.append(f"{gutter}= {paint(_BOLD, 'example:')} {describe_witness(finding.witness)}")
+        example = describe_witness(finding.witness)
+        if example not in finding.message.replace("\n", " "):  # the message already names it: printed once
+            lines.append(f"{gutter}= {paint(_BOLD, 'example:')} {example}")
     if finding.fix:
         lines.append(f"{gutter}= {paint(_BOLD, 'fix:')} {finding.fix}")
+    if grouped:
+        lines.append(f"{gutter}= {paint(_BOLD, 'also:')} {also_summary(grouped)} (same cause)")
     return "\n".join(lines)
 
 
@@ -80,10 +89,14 @@ def underline(text: str, column: int, end_line: int | None, end_column: int | No
 
 def closing_line(report: Report) -> str:
     tally = counts(report)
-    suppressed = f" ({tally.suppressed} suppressed)" if tally.suppressed else ""
+    notes = [f"{tally.suppressed} suppressed"] if tally.suppressed else []
+    grouped = tally.active - len(report.displayed)
+    if grouped:
+        notes.insert(0, f"{plural(len(report.displayed), 'problem')} shown, {grouped} more under them")
+    suffix = f" ({'; '.join(notes)})" if notes else ""
     if not tally.active:
-        return f"No findings{suppressed}."
-    return f"Found {plural(tally.active, 'finding')}: {severity_breakdown(tally)}{suppressed}"
+        return f"No findings{suffix}."
+    return f"Found {plural(tally.active, 'finding')}: {severity_breakdown(tally)}{suffix}"
 
 
 def _painter(color: bool):
