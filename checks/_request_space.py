@@ -161,6 +161,14 @@ def logs_nothing(ctx) -> bool:
     return all(outcome.level is Level.NONE for outcome in ctx.space.outcomes(Selector()))
 
 
+def live(ctx, rule) -> bool:
+    """Whether some request is decided by ``rule`` (it matches one, and no earlier rule does).
+
+    The settings checks look only at live rules: a rule no request reaches gets the
+    unreachable-rule or rule-never-matches finding, and its settings change nothing."""
+    return ctx.space.reachable(rule.index) is not None
+
+
 def rule_ref(policy, index: int) -> str:
     """How messages name a rule: its 0-based index, as in findings and replay, and its line."""
     return f"rule {index} (line {policy.span(('rules', index)).line})"

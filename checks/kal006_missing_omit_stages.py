@@ -48,6 +48,7 @@ each rule that logs.
 
 from __future__ import annotations
 
+from kube_audit_lint.checks._request_space import live
 from kube_audit_lint.policy.model import Level
 
 CODE = "KAL006"
@@ -62,7 +63,7 @@ def check(ctx):
     policy = ctx.policy
     if STAGE in policy.omit_stages:
         return
-    logging = [r for r in policy.rules if r.level_value not in (None, Level.NONE)]
+    logging = [r for r in policy.rules if r.level_value not in (None, Level.NONE) and live(ctx, r)]
     lacking = [r for r in logging if STAGE not in r.omit_stages]
     if not lacking:
         return

@@ -44,6 +44,7 @@ Write `level: Metadata` on non-resource rules.
 
 from __future__ import annotations
 
+from kube_audit_lint.checks._request_space import live
 from kube_audit_lint.policy.model import Level
 
 CODE = "KAL007"
@@ -53,7 +54,7 @@ SEVERITY = "note"
 
 def check(ctx):
     for rule in ctx.policy.rules:
-        if rule.is_non_resource_only and rule.level_value in (Level.REQUEST, Level.REQUEST_RESPONSE):
+        if rule.is_non_resource_only and rule.level_value in (Level.REQUEST, Level.REQUEST_RESPONSE) and live(ctx, rule):
             message = (f"rule {rule.index} matches only non-resource URLs, whose bodies are never logged: "
                        f"{rule.level} logs the same as Metadata here")
             yield ctx.finding(("rules", rule.index, "level"), message, fix="use level: Metadata",

@@ -56,6 +56,7 @@ Add `omitManagedFields: true` at the policy level (or on each rule that logs bod
 
 from __future__ import annotations
 
+from kube_audit_lint.checks._request_space import live
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import Level
 
@@ -71,7 +72,7 @@ def check(ctx):
     data = policy.document.data if isinstance(policy.document.data, dict) else {}
     if ctx.kube_version < versions.OMIT_MANAGED_FIELDS or "omitManagedFields" in data:
         return
-    logging_bodies = [r for r in policy.rules if logs_bodies(r)]
+    logging_bodies = [r for r in policy.rules if logs_bodies(r) and live(ctx, r)]
     lacking = [r for r in logging_bodies if r.omit_managed_fields is None]
     if not lacking:
         return

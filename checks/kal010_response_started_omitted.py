@@ -55,6 +55,7 @@ policy.
 
 from __future__ import annotations
 
+from kube_audit_lint.checks._request_space import live
 from dataclasses import replace
 
 from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, rule_matches
@@ -75,7 +76,7 @@ SESSIONS = tuple(
 def check(ctx):
     policy = ctx.policy
     wildcard_group = ctx.kube_version >= WILDCARD_GROUP_SINCE
-    session_rules = [r for r in policy.rules if logs_sessions(r, wildcard_group)]
+    session_rules = [r for r in policy.rules if logs_sessions(r, wildcard_group) and live(ctx, r)]
     if not session_rules:
         return
     if STAGE in policy.omit_stages:

@@ -55,6 +55,7 @@ which says so.
 
 from __future__ import annotations
 
+from kube_audit_lint.checks._request_space import live
 from kube_audit_lint.policy.model import Level
 
 CODE = "KAL011"
@@ -66,7 +67,7 @@ STAGE = "ResponseComplete"
 
 def check(ctx):
     policy = ctx.policy
-    logging = [r for r in policy.rules if r.level_value not in (None, Level.NONE)]
+    logging = [r for r in policy.rules if r.level_value not in (None, Level.NONE) and live(ctx, r)]
     if not logging:
         return
     if STAGE in policy.omit_stages:
