@@ -55,9 +55,9 @@ policy.
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import live
 from dataclasses import replace
 
+from kube_audit_lint.checks._request_space import live
 from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, rule_matches
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import Level

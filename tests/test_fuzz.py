@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from kube_audit_lint.cli import main
 
 EXAMPLES = int(os.environ.get("KUBE_AUDIT_LINT_FUZZ_EXAMPLES", "40"))

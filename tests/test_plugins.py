@@ -81,13 +81,12 @@ def test_example_plugin_examples_behave_as_documented(example_site):
     """The plugin's docstring examples, through the same library entry as ours."""
     sys.path.insert(0, str(example_site))
     try:
-        from kube_audit_lint_example import xmp001_no_response_bodies as module
-
-        from kube_audit_lint.lint.registry import run_check, spec_from_module
         from kube_audit_lint.lint import registry
+        from kube_audit_lint.lint.registry import run_check, spec_from_module
+        from kube_audit_lint.policy import versions
         from kube_audit_lint.policy.validate import apiserver_verdict
         from kube_audit_lint.policy.yamlnodes import parse_documents
-        from kube_audit_lint.policy import versions
+        from kube_audit_lint_example import xmp001_no_response_bodies as module
 
         spec = spec_from_module(module)
         sections = {title: body for title, body in ((t, spec.section(t)) for t in ("Example", "Use instead"))}
