@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import difflib
 
+from kube_audit_lint.findings import Severity
 from kube_audit_lint.policy.model import GROUP_RESOURCES_FIELDS, OBJECT_META_FIELDS, POLICY_FIELDS, RULE_FIELDS
 
 CODE = "KAL002"
@@ -103,7 +104,14 @@ def check(ctx):
             consequence = consequences.get(intended)
             message += (f", so {consequence}" if consequence else "") + f'; did you mean "{intended}"?'
             fix = f'rename "{key}" to "{intended}"'
-        yield ctx.finding(issue.path, message, fix=fix, key=True, subject=f'unknown field "{key}"')
+        yield ctx.finding(issue.path, message, fix=fix, key=True, subject=f'unknown field "{key}"',
+                          severity=None if inside_a_rule(issue.path) else Severity.WARNING)
+
+
+def inside_a_rule(path) -> bool:
+    """A key dropped inside a rule widens what the rule matches (error); one dropped at the top of
+    the policy or in its metadata changes no rule (warning)."""
+    return len(path) > 1 and path[0] == "rules"
 
 
 def fields_at(path) -> tuple[tuple[str, ...], dict[str, str]]:

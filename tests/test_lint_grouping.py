@@ -9,7 +9,6 @@ import pytest
 from kube_audit_lint.commands.lint import LintOptions
 from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.lint.pipeline import lint_report, lint_verdict, select_checks
-from kube_audit_lint.lint.registry import all_checks
 from kube_audit_lint.output import render
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.load import lint_read
