@@ -1,0 +1,243 @@
+"""``replay --engine duckdb``: the policy's query (sql/query.py) run by DuckDB, in this process.
+
+DuckDB reads the logs itself (JSON lines, gzip, Parquet with an ``event`` column), in parallel,
+and decides every event with the same query ``kube-audit-lint sql`` prints. The outputs are the
+default engine's: ``--format jsonl`` lines with the same keys and values, and the summary built
+from the same counts (replay/summary.py renders both).
+
+What DuckDB does not decide is handed to the default engine, whole, with a note on stderr, so
+that nothing is skipped or decided differently: standard input, a log that is one JSON document (an
+EventList), and a log with any line that is not a plain audit event (not JSON, an EventList line,
+a field of the wrong type), whose lines the default engine names one by one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.replay.sensitive import SENSITIVE
+from kube_audit_lint.sql.query import QueryOptions, build_query
+
+MAX_OBJECT_SIZE = 1 << 30  # a line (event) DuckDB accepts; its default (16 MiB) is below big bodies
+
+# An event as replay's decoder (msgspec structs in replay/events.py) accepts it: every field it
+# reads has the declared type or is absent (a str field may not be null; Optional ones may).
+_STRING = ("VARCHAR",)
+_OPTIONAL_STRING = ("VARCHAR", "NULL")
+_FIELD_TYPES = {
+    "$.auditID": _OPTIONAL_STRING,
+    "$.stage": _OPTIONAL_STRING,
+    "$.verb": _STRING,
+    "$.requestURI": _STRING,
+    "$.user": ("OBJECT", "NULL"),
+    "$.user.username": _STRING,
+    "$.user.groups": ("ARRAY",),
+    "$.objectRef": ("OBJECT", "NULL"),
+    **{f"$.objectRef.{key}": _STRING for key in ("resource", "namespace", "name", "apiGroup", "subresource", "apiVersion")},
+}
+
+
+def event_check(column: str) -> str:
+    """A DuckDB condition true for exactly the objects replay's decoder reads as an event."""
+    typed = [f"COALESCE(json_type({column}, '{path}') IN ({', '.join(repr(t) for t in types)}), TRUE)"
+             for path, types in _FIELD_TYPES.items()]
+    kind = f"json_type({column}, '$.kind')"
+    return " AND ".join([
+        f"json_type({column}) = 'OBJECT'",
+        f"COALESCE({kind} = 'NULL' OR ({kind} = 'VARCHAR' AND {column} ->> '$.kind' = 'Event'), TRUE)",
+        *typed,
+        f"COALESCE(list_bool_and(list_transform(json_extract({column}, '$.user.groups[*]'), "
+        f"lambda g: json_type(g) = 'VARCHAR')), TRUE)",
+        # looks_like_event: a kind, or request fields
+        f"(COALESCE({kind} = 'VARCHAR', FALSE) OR COALESCE({column} ->> '$.verb', '') <> '' "
+        f"OR COALESCE({column} ->> '$.requestURI', '') <> '' OR COALESCE(json_type({column}, '$.objectRef') = 'OBJECT', FALSE))",
+    ])
+
+
+class NotForDuckDB(Exception):
+    """The input needs the default engine (the message says why)."""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class Inputs:
+    """The logs, as one DuckDB relation with the columns ``event`` (JSON) and ``filename``."""
+
+    paths: list[str]
+
+    def relation(self) -> str:
+        parts = []
+        json_paths = [p for p in self.paths if not p.endswith(".parquet")]
+        parquet_paths = [p for p in self.paths if p.endswith(".parquet")]
+        if json_paths:
+            files = "[" + ", ".join(_literal(p) for p in json_paths) + "]"
+            parts.append(f"SELECT json AS event, filename FROM read_json_objects({files}, format='newline_delimited', "
+                         f"compression='auto', filename=true, maximum_object_size={MAX_OBJECT_SIZE})")
+        if parquet_paths:
+            files = "[" + ", ".join(_literal(p) for p in parquet_paths) + "]"
+            parts.append(f"SELECT CAST(event AS JSON) AS event, filename FROM read_parquet({files}, filename=true)")
+        return " UNION ALL ".join(parts)
+
+
+def check_inputs(paths: list[str]) -> None:
+    """NotForDuckDB for inputs the default engine must read (stdin, whole JSON documents)."""
+    from kube_audit_lint.replay.reading import LogError, is_whole_document, open_input
+
+    for path in paths:
+        if path == "-":
+            raise NotForDuckDB("standard input is read by the default engine")
+        if path.endswith(".parquet"):
+            if not os.path.isfile(path):
+                raise LogError(f"{path}: cannot read: no such file")
+            continue
+        with open_input(path) as source:  # LogError for a missing or unreadable file
+            head = source.read(1 << 16)
+        if is_whole_document(head):
+            raise NotForDuckDB(f"{path} is one JSON document (an EventList), which the default engine reads")
+
+
+def connect(threads: int | None = None):
+    import duckdb
+
+    con = duckdb.connect(config={"threads": threads} if threads else {})
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def count_not_events(con, inputs: Inputs) -> int:
+    """Lines that are not plain audit events; NotForDuckDB when a line is not JSON at all."""
+    import duckdb
+
+    try:
+        row = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({event_check('event')})) "
+                          f"FROM ({inputs.relation()})").fetchone()
+    except duckdb.InvalidInputException:
+        raise NotForDuckDB("a line is not JSON; the default engine reports each such line") from None
+    except duckdb.IOException as exc:
+        from kube_audit_lint.replay.reading import LogError
+
+        raise LogError(f"cannot read: {str(exc).splitlines()[0]}") from None
+    return row[0]
+
+
+def prepare(policy: Policy, paths: list[str], threads: int | None = None):
+    """A DuckDB connection with the ``audit_events`` view over ``paths``, after checking that every
+    line is an event DuckDB can decide (NotForDuckDB otherwise)."""
+    check_inputs(paths)
+    con = connect(threads)
+    inputs = Inputs(paths)
+    if count_not_events(con, inputs):
+        raise NotForDuckDB("some lines are not plain audit events; the default engine reports each such line")
+    con.execute(f"CREATE TEMP VIEW audit_events AS {inputs.relation()}")
+    return con
+
+
+def jsonl_query(policy: Policy, kube_version) -> str:
+    """One JSON text per event, in input order, with replay --format jsonl's keys in its order."""
+    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version)).sql(dialect="duckdb")
+    return (f'SELECT to_json(struct_pack("auditID" := "auditID", "stage" := "stage", "rule" := "rule", '
+            f'"level" := "level", "omitStages" := "omitStages", "omitManagedFields" := "omitManagedFields", '
+            f'"logged" := "logged")) AS line FROM ({query})')
+
+
+def write_jsonl(policy: Policy, paths: list[str], kube_version, write, threads: int | None = None) -> int:
+    """Decide every event and pass its jsonl line to ``write`` (bytes, in input order)."""
+    con = prepare(policy, paths, threads)
+    result = con.execute(jsonl_query(policy, kube_version))
+    events = 0
+    while True:
+        batch = result.fetchmany(50_000)
+        if not batch:
+            return events
+        events += len(batch)
+        write(("\n".join(line for (line,) in batch) + "\n").encode("utf-8"))
+
+
+# --- the summary ----------------------------------------------------------------------------------------
+
+def _sensitive_candidate() -> str:
+    """Events that may be sensitive (replay/sensitive.py's groups and resources): only these are
+    grouped by request, so the summary can list the sensitive ones that are not logged."""
+    pairs = {(group, resource) for _, group, resources, _, _ in SENSITIVE for resource in resources}
+    return '"resource_request" AND (' + " OR ".join(
+        f'("api_group" = {_literal(g)} AND "resource" = {_literal(r)})' for g, r in sorted(pairs)) + ")"
+
+
+def summary_counts_query(policy: Policy, kube_version) -> str:
+    """Events by file, rule and stage; those that may be sensitive and are not logged also by request."""
+    from sqlglot import exp
+
+    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version))
+    decided = query.args["with"].expressions[1].this  # the "decided" step: pass the request along
+    decided.select('"username"', '"groups"', '"verb"', '"resource_request"', '"api_group"', '"resource"',
+                   '"subresource"', '"namespace"', '"name"', '"path"', '"filename"', copy=False)
+    query.args["with"].expressions[0].this.select(exp.column("filename"), copy=False)
+    decisions = query.args["with"].expressions[2].this
+    decisions.select('"username"', '"groups"', '"verb"', '"resource_request"', '"api_group"', '"resource"',
+                     '"subresource"', '"namespace"', '"name"', '"path"', '"filename"', copy=False)
+    listed = f'(NOT "logged") AND {_sensitive_candidate()}'
+    request = ", ".join(f'CASE WHEN {listed} THEN "{c}" END AS "{c}"' for c in
+                        ("username", "groups", "verb", "api_group", "resource", "subresource", "namespace", "name"))
+    inner = query.select("*", append=False).sql(dialect="duckdb")
+    return (f'SELECT "filename", "rule", "stage", {listed} AS "listed", {request}, count(*) AS "events" FROM ({inner}) '
+            f'GROUP BY ALL')
+
+
+def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int | None = None):
+    """The run's Totals (replay/runner.py) as the default engine counts them."""
+    from kube_audit_lint.engine.evaluate import decide
+    from kube_audit_lint.engine.request import Request
+    from kube_audit_lint.replay.runner import Totals
+    from kube_audit_lint.replay.sensitive import sensitive_category
+    from kube_audit_lint.replay.tally import OTHER_REQUESTS, SENSITIVE_LIMIT, unlogged_sensitive
+
+    con = prepare(policy, paths, threads)
+    totals = Totals()
+    for path in paths:
+        totals.files[path] = [0, 0]
+    decisions = {}
+    counts: dict[tuple, list] = {}
+    listed_requests = 0
+    rows = con.execute(summary_counts_query(policy, kube_version)).fetchall()
+    for filename, rule, stage, listed, user, groups, verb, group, resource, sub, namespace, name, events in rows:
+        decision = decisions.get(rule)
+        if decision is None:
+            decision = decisions[rule] = decide(policy, rule)
+        key_request = None
+        if listed:
+            request = Request(user=user, groups=tuple(groups or ()), verb=verb, resource_request=True,
+                              api_group=group, resource=resource, subresource=sub, namespace=namespace, name=name)
+            if sensitive_category(request) and unlogged_sensitive(decision, stage):
+                key_request = request
+                if (decision, stage, request) not in counts:
+                    listed_requests += 1
+                    if listed_requests > SENSITIVE_LIMIT:
+                        key_request = OTHER_REQUESTS
+        key = (decision, stage, key_request)
+        counts.setdefault(key, [0])[0] += events
+        totals.events += events
+        totals.files[_display(filename, paths)][0] += events
+    totals.add_counts({k: tuple(v) for k, v in counts.items()})
+    return totals
+
+
+def _display(filename: str, paths: list[str]) -> str:
+    if filename in paths:
+        return filename
+    for path in paths:  # DuckDB may spell the path differently (./x, absolute)
+        if os.path.abspath(path) == os.path.abspath(filename):
+            return path
+    return filename
+
+
+def explain_fallback(reason: str) -> None:
+    print(f"kube-audit-lint: note: --engine duckdb: {reason}; replaying with the default engine", file=sys.stderr)
+
+
+__all__ = ["NotForDuckDB", "write_jsonl", "summary_totals", "explain_fallback"]
