@@ -171,20 +171,14 @@ def _sensitive_candidate() -> str:
 
 def summary_counts_query(policy: Policy, kube_version) -> str:
     """Events by file, rule and stage; those that may be sensitive and are not logged also by request."""
-    from sqlglot import exp
-
-    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version))
-    decided = query.args["with"].expressions[1].this  # the "decided" step: pass the request along
-    decided.select('"username"', '"groups"', '"verb"', '"resource_request"', '"api_group"', '"resource"',
-                   '"subresource"', '"namespace"', '"name"', '"path"', '"filename"', copy=False)
-    query.args["with"].expressions[0].this.select(exp.column("filename"), copy=False)
-    decisions = query.args["with"].expressions[2].this
-    decisions.select('"username"', '"groups"', '"verb"', '"resource_request"', '"api_group"', '"resource"',
-                     '"subresource"', '"namespace"', '"name"', '"path"', '"filename"', copy=False)
+    keep = ("username", "groups", "verb", "resource_request", "api_group", "resource", "subresource", "namespace",
+            "name", "filename")
+    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version, keep=keep,
+                                             table_columns=("filename",)))
     listed = f'(NOT "logged") AND {_sensitive_candidate()}'
     request = ", ".join(f'CASE WHEN {listed} THEN "{c}" END AS "{c}"' for c in
                         ("username", "groups", "verb", "api_group", "resource", "subresource", "namespace", "name"))
-    inner = query.select("*", append=False).sql(dialect="duckdb")
+    inner = query.sql(dialect="duckdb")
     return (f'SELECT "filename", "rule", "stage", {listed} AS "listed", {request}, count(*) AS "events" FROM ({inner}) '
             f'GROUP BY ALL')
 

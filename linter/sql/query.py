@@ -40,6 +40,10 @@ class QueryOptions:
     event_column: str = "event"
     kube_version: tuple[int, int] | None = None
     summary: bool = False
+    # columns carried to the output besides OUTPUT_COLUMNS: request columns (``username``,
+    # ``groups``, ..., ``path``) or columns of the table itself (the replay engines keep ``filename``)
+    keep: tuple[str, ...] = ()
+    table_columns: tuple[str, ...] = ()
 
 
 # --- literals and columns -------------------------------------------------------------------------
@@ -240,14 +244,15 @@ def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
     access = DIALECTS[options.dialect]
     wildcard_group = options.kube_version is None or options.kube_version >= WILDCARD_GROUP
     event = exp.column(options.event_column, quoted=True)
-    requests = exp.select(*request_columns(access, event)).from_(exp.to_table(options.table, quoted=True)
+    requests = exp.select(*request_columns(access, event), *map(col, options.table_columns)).from_(exp.to_table(options.table, quoted=True)
                                                                  if "." not in options.table else _table(options.table))
-    decided = exp.select(col("auditID"), col("stage"), col("bytes"),
+    keep = [col(c) for c in options.keep]
+    decided = exp.select(col("auditID"), col("stage"), col("bytes"), *keep,
                          exp.alias_(first_match(policy, wildcard_group), "rule", quoted=True)).from_("requests")
-    decisions = exp.select(*[col(c) for c in ("auditID", "stage", "rule", "bytes")], *decision_columns(policy)) \
-        .from_(exp.to_table("decided"))
+    decisions = exp.select(*[col(c) for c in ("auditID", "stage", "rule", "bytes")], *decision_columns(policy),
+                           *[k.copy() for k in keep]).from_(exp.to_table("decided"))
     if not options.summary:
-        query = exp.select(*[col(c) for c in OUTPUT_COLUMNS]).from_("decisions")
+        query = exp.select(*[col(c) for c in OUTPUT_COLUMNS], *[k.copy() for k in keep]).from_("decisions")
     else:
         query = summary_select()
     return query.with_("requests", as_=requests).with_("decided", as_=decided).with_("decisions", as_=decisions)
