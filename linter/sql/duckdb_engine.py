@@ -18,7 +18,6 @@ import sys
 from dataclasses import dataclass
 
 from kube_audit_lint.policy.model import Policy
-from kube_audit_lint.replay.sensitive import SENSITIVE
 from kube_audit_lint.sql.query import QueryOptions, build_query
 
 MAX_OBJECT_SIZE = 1 << 30  # a line (event) DuckDB accepts; its default (16 MiB) is below big bodies
@@ -161,73 +160,18 @@ def write_jsonl(policy: Policy, paths: list[str], kube_version, write, threads: 
 
 # --- the summary ----------------------------------------------------------------------------------------
 
-def _sensitive_candidate() -> str:
-    """Events that may be sensitive (replay/sensitive.py's groups and resources): only these are
-    grouped by request, so the summary can list the sensitive ones that are not logged."""
-    pairs = {(group, resource) for _, group, resources, _, _ in SENSITIVE for resource in resources}
-    return '"resource_request" AND (' + " OR ".join(
-        f'("api_group" = {_literal(g)} AND "resource" = {_literal(r)})' for g, r in sorted(pairs)) + ")"
-
-
-def summary_counts_query(policy: Policy, kube_version) -> str:
-    """Events by file, rule and stage; those that may be sensitive and are not logged also by request."""
-    keep = ("username", "groups", "verb", "resource_request", "api_group", "resource", "subresource", "namespace",
-            "name", "filename")
-    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version, keep=keep,
-                                             table_columns=("filename",)))
-    listed = f'(NOT "logged") AND {_sensitive_candidate()}'
-    request = ", ".join(f'CASE WHEN {listed} THEN "{c}" END AS "{c}"' for c in
-                        ("username", "groups", "verb", "api_group", "resource", "subresource", "namespace", "name"))
-    inner = query.sql(dialect="duckdb")
-    return (f'SELECT "filename", "rule", "stage", {listed} AS "listed", {request}, count(*) AS "events" FROM ({inner}) '
-            f'GROUP BY ALL')
-
-
 def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int | None = None):
     """The run's Totals (replay/runner.py) as the default engine counts them."""
-    from kube_audit_lint.engine.evaluate import decide
-    from kube_audit_lint.engine.request import Request
     from kube_audit_lint.replay.runner import Totals
-    from kube_audit_lint.replay.sensitive import sensitive_category
-    from kube_audit_lint.replay.tally import OTHER_REQUESTS, SENSITIVE_LIMIT, unlogged_sensitive
+    from kube_audit_lint.sql.counts import add_rows, counts_query
 
     con = prepare(policy, paths, threads)
     totals = Totals()
     for path in paths:
         totals.files[path] = [0, 0]
-    decisions = {}
-    counts: dict[tuple, list] = {}
-    listed_requests = 0
-    rows = con.execute(summary_counts_query(policy, kube_version)).fetchall()
-    for filename, rule, stage, listed, user, groups, verb, group, resource, sub, namespace, name, events in rows:
-        decision = decisions.get(rule)
-        if decision is None:
-            decision = decisions[rule] = decide(policy, rule)
-        key_request = None
-        if listed:
-            request = Request(user=user, groups=tuple(groups or ()), verb=verb, resource_request=True,
-                              api_group=group, resource=resource, subresource=sub, namespace=namespace, name=name)
-            if sensitive_category(request) and unlogged_sensitive(decision, stage):
-                key_request = request
-                if (decision, stage, request) not in counts:
-                    listed_requests += 1
-                    if listed_requests > SENSITIVE_LIMIT:
-                        key_request = OTHER_REQUESTS
-        key = (decision, stage, key_request)
-        counts.setdefault(key, [0])[0] += events
-        totals.events += events
-        totals.files[_display(filename, paths)][0] += events
-    totals.add_counts({k: tuple(v) for k, v in counts.items()})
+    rows = con.execute(counts_query(policy, "duckdb", kube_version, by_file=True)).fetchall()
+    add_rows(policy, paths, totals, rows)
     return totals
-
-
-def _display(filename: str, paths: list[str]) -> str:
-    if filename in paths:
-        return filename
-    for path in paths:  # DuckDB may spell the path differently (./x, absolute)
-        if os.path.abspath(path) == os.path.abspath(filename):
-            return path
-    return filename
 
 
 def explain_fallback(reason: str) -> None:
