@@ -85,7 +85,7 @@ def string_array(values) -> exp.Expression:
 
 # --- the request attributes --------------------------------------------------------------------------
 
-def request_columns(access: JsonAccess, event: exp.Expression) -> list[exp.Expression]:
+def request_columns(access: JsonAccess, event: exp.Expression, with_bytes: bool) -> list[exp.Expression]:
     """The columns of ``requests``: each field of the event replay reads, "" where it is absent."""
 
     def text(*keys: str) -> exp.Expression:
@@ -112,8 +112,9 @@ def request_columns(access: JsonAccess, event: exp.Expression) -> list[exp.Expre
         "name": text("objectRef", "name"),
         "combined_resource": combined_resource(text("objectRef", "resource"), text("objectRef", "subresource")),
         "path": path,
-        "bytes": access.byte_length(event.copy()),
     }
+    if with_bytes:  # only the summary counts bytes
+        columns["bytes"] = access.byte_length(event.copy())
     return [exp.alias_(value, name, quoted=True) for name, value in columns.items()]
 
 
@@ -244,12 +245,12 @@ def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
     access = DIALECTS[options.dialect]
     wildcard_group = options.kube_version is None or options.kube_version >= WILDCARD_GROUP
     event = exp.column(options.event_column, quoted=True)
-    requests = exp.select(*request_columns(access, event), *map(col, options.table_columns)).from_(exp.to_table(options.table, quoted=True)
+    requests = exp.select(*request_columns(access, event, options.summary), *map(col, options.table_columns)).from_(exp.to_table(options.table, quoted=True)
                                                                  if "." not in options.table else _table(options.table))
-    keep = [col(c) for c in options.keep]
-    decided = exp.select(col("auditID"), col("stage"), col("bytes"), *keep,
+    keep = [col(c) for c in options.keep] + ([col("bytes")] if options.summary else [])
+    decided = exp.select(col("auditID"), col("stage"), *keep,
                          exp.alias_(first_match(policy, wildcard_group), "rule", quoted=True)).from_("requests")
-    decisions = exp.select(*[col(c) for c in ("auditID", "stage", "rule", "bytes")], *decision_columns(policy),
+    decisions = exp.select(*[col(c) for c in ("auditID", "stage", "rule")], *decision_columns(policy),
                            *[k.copy() for k in keep]).from_(exp.to_table("decided"))
     if not options.summary:
         query = exp.select(*[col(c) for c in OUTPUT_COLUMNS], *[k.copy() for k in keep]).from_("decisions")
