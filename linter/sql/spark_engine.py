@@ -44,7 +44,7 @@ def session(master: str):
         return
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (SparkSession.builder.master(master).appName("kube-audit-lint replay")
-             .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC").getOrCreate())
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     try:
         yield spark
@@ -67,7 +67,8 @@ def _events(spark, path: str):
     """(the events of one log as the ``audit_events`` view, the number of lines that are not events)."""
     from pyspark.sql import functions as F
 
-    lines = _lines(spark, path).withColumn("is_event", F.expr(EVENT_CHECK))
+    # NULL (a missing field somewhere in the check) is no event: every line is an event or bad
+    lines = _lines(spark, path).withColumn("is_event", F.coalesce(F.expr(EVENT_CHECK), F.lit(False)))
     lines = lines.cache()
     bad = lines.where(~F.col("is_event")).count()
     lines.where(F.col("is_event")).select(F.col("value").alias("event"), "filename").createOrReplaceTempView("audit_events")
