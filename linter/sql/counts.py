@@ -27,10 +27,12 @@ def listed_condition() -> exp.Expression:
     return all_of([exp.Not(this=col("logged")), col("resource_request"), exp.paren(sensitive)])
 
 
-def counts_query(policy: Policy, dialect: str, kube_version, by_file: bool) -> str:
+def counts_query(policy: Policy, dialect: str, kube_version, by_file: bool, event_column: str = "event",
+                 access=None) -> str:
     keep = (*REQUEST, "resource_request", *(("filename",) if by_file else ()))
     decided = build_query(policy, QueryOptions(dialect=dialect, kube_version=kube_version, keep=keep,
-                                               table_columns=("filename",) if by_file else ()))
+                                               table_columns=("filename",) if by_file else (),
+                                               event_column=event_column, access=access))
     listed = listed_condition()
     columns = [*((col("filename"),) if by_file else ()), col("rule"), col("stage"),
                exp.alias_(listed.copy(), "listed", quoted=True),

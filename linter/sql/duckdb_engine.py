@@ -20,39 +20,65 @@ from dataclasses import dataclass
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.sql.query import QueryOptions, build_query
 
-MAX_OBJECT_SIZE = 1 << 30  # a line (event) DuckDB accepts; its default (16 MiB) is below big bodies
+MAX_OBJECT_SIZE = 64 << 20  # the longest line (event) read; a longer one goes to the default engine
+
+# DuckDB parses each line once, into the fields the query reads (json_extract with a list of
+# paths): a field is NULL when absent, a JSON value (``null`` included) when present.
+FIELDS = ("kind", "auditID", "stage", "verb", "requestURI", "user", "user.username", "user.groups", "objectRef",
+          *(f"objectRef.{key}" for key in ("resource", "namespace", "name", "apiGroup", "subresource", "apiVersion")))
+_INDEX = {tuple(name.split(".")): i for i, name in enumerate(FIELDS)}
 
 # An event as replay's decoder (msgspec structs in replay/events.py) accepts it: every field it
 # reads has the declared type or is absent (a str field may not be null; Optional ones may).
 _STRING = ("VARCHAR",)
-_OPTIONAL_STRING = ("VARCHAR", "NULL")
-_FIELD_TYPES = {
-    "$.auditID": _OPTIONAL_STRING,
-    "$.stage": _OPTIONAL_STRING,
-    "$.verb": _STRING,
-    "$.requestURI": _STRING,
-    "$.user": ("OBJECT", "NULL"),
-    "$.user.username": _STRING,
-    "$.user.groups": ("ARRAY",),
-    "$.objectRef": ("OBJECT", "NULL"),
-    **{f"$.objectRef.{key}": _STRING for key in ("resource", "namespace", "name", "apiGroup", "subresource", "apiVersion")},
+_OPTIONAL = ("VARCHAR", "NULL")
+FIELD_TYPES = {
+    "auditID": _OPTIONAL, "stage": _OPTIONAL, "verb": _STRING, "requestURI": _STRING,
+    "user": ("OBJECT", "NULL"), "user.username": _STRING, "user.groups": ("ARRAY",),
+    "objectRef": ("OBJECT", "NULL"),
+    **{name: _STRING for name in FIELDS if name.startswith("objectRef.")},
 }
 
 
-def event_check(column: str) -> str:
-    """A DuckDB condition true for exactly the objects replay's decoder reads as an event."""
-    typed = [f"COALESCE(json_type({column}, '{path}') IN ({', '.join(repr(t) for t in types)}), TRUE)"
-             for path, types in _FIELD_TYPES.items()]
-    kind = f"json_type({column}, '$.kind')"
+def _field(event, keys):
+    from sqlglot import exp
+
+    return exp.Bracket(this=event, expressions=[exp.Literal.number(_INDEX[tuple(keys)])])
+
+
+def field_access():
+    """The query's JsonAccess over the parsed fields (sql/dialects.py has the one over raw JSON)."""
+    from sqlglot import exp
+
+    from kube_audit_lint.sql.dialects import JsonAccess, call
+
+    root = exp.JSONPath(expressions=[exp.JSONPathRoot()])
+    return JsonAccess(
+        scalar=lambda e, keys: exp.JSONExtractScalar(this=_field(e, keys), expression=root.copy()),
+        strings=lambda e, keys: exp.Cast(this=_field(e, keys), to=exp.DataType.build("ARRAY<VARCHAR>")),
+        is_object=lambda e, keys: exp.EQ(this=call("JSON_TYPE", _field(e, keys)), expression=exp.Literal.string("OBJECT")),
+        byte_length=lambda e: exp.Literal.number(0),  # the engines take sizes from the summary of replay, not here
+    )
+
+
+def _f(name: str) -> str:
+    return f"fields[{FIELDS.index(name) + 1}]"
+
+
+def event_check() -> str:
+    """A DuckDB condition on ``fields`` true for exactly the lines replay's decoder reads as an event."""
+    typed = [f"COALESCE(json_type({_f(name)}) IN ({', '.join(repr(t) for t in types)}), TRUE)"
+             for name, types in FIELD_TYPES.items()]
+    kind = f"json_type({_f('kind')})"
     return " AND ".join([
-        f"json_type({column}) = 'OBJECT'",
-        f"COALESCE({kind} = 'NULL' OR ({kind} = 'VARCHAR' AND {column} ->> '$.kind' = 'Event'), TRUE)",
+        "json_type(json) = 'OBJECT'",
+        f"COALESCE({kind} = 'NULL' OR ({kind} = 'VARCHAR' AND {_f('kind')} ->> '$' = 'Event'), TRUE)",
         *typed,
-        f"COALESCE(list_bool_and(list_transform(json_extract({column}, '$.user.groups[*]'), "
+        f"COALESCE(list_bool_and(list_transform(json_extract({_f('user.groups')}, '$[*]'), "
         f"lambda g: json_type(g) = 'VARCHAR')), TRUE)",
         # looks_like_event: a kind, or request fields
-        f"(COALESCE({kind} = 'VARCHAR', FALSE) OR COALESCE({column} ->> '$.verb', '') <> '' "
-        f"OR COALESCE({column} ->> '$.requestURI', '') <> '' OR COALESCE(json_type({column}, '$.objectRef') = 'OBJECT', FALSE))",
+        f"(COALESCE({kind} = 'VARCHAR', FALSE) OR COALESCE({_f('verb')} ->> '$', '') <> '' "
+        f"OR COALESCE({_f('requestURI')} ->> '$', '') <> '' OR COALESCE(json_type({_f('objectRef')}) = 'OBJECT', FALSE))",
     ])
 
 
@@ -76,12 +102,13 @@ class Inputs:
         parquet_paths = [p for p in self.paths if p.endswith(".parquet")]
         if json_paths:
             files = "[" + ", ".join(_literal(p) for p in json_paths) + "]"
-            parts.append(f"SELECT json AS event, filename FROM read_json_objects({files}, format='newline_delimited', "
+            parts.append(f"SELECT json, filename FROM read_json_objects({files}, format='newline_delimited', "
                          f"compression='auto', filename=true, maximum_object_size={MAX_OBJECT_SIZE})")
         if parquet_paths:
             files = "[" + ", ".join(_literal(p) for p in parquet_paths) + "]"
-            parts.append(f"SELECT CAST(event AS JSON) AS event, filename FROM read_parquet({files}, filename=true)")
-        return " UNION ALL ".join(parts)
+            parts.append(f"SELECT CAST(event AS JSON) AS json, filename FROM read_parquet({files}, filename=true)")
+        paths = "[" + ", ".join(_literal("$." + name) for name in FIELDS) + "]"
+        return f"SELECT json, json_extract(json, {paths}) AS fields, filename FROM ({' UNION ALL '.join(parts)})"
 
 
 def check_inputs(paths: list[str]) -> None:
@@ -114,10 +141,11 @@ def count_not_events(con, inputs: Inputs) -> int:
     import duckdb
 
     try:
-        row = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({event_check('event')})) "
+        row = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({event_check()})) "
                           f"FROM ({inputs.relation()})").fetchone()
     except duckdb.InvalidInputException:
-        raise NotForDuckDB("a line is not JSON; the default engine reports each such line") from None
+        raise NotForDuckDB(f"a line is not JSON, or longer than {MAX_OBJECT_SIZE >> 20} MiB; "
+                           "the default engine reports each such line") from None
     except duckdb.IOException as exc:
         from kube_audit_lint.replay.reading import LogError
 
@@ -133,13 +161,14 @@ def prepare(policy: Policy, paths: list[str], threads: int | None = None):
     inputs = Inputs(paths)
     if count_not_events(con, inputs):
         raise NotForDuckDB("some lines are not plain audit events; the default engine reports each such line")
-    con.execute(f"CREATE TEMP VIEW audit_events AS {inputs.relation()}")
+    con.execute(f"CREATE TEMP VIEW audit_events AS SELECT fields, filename FROM ({inputs.relation()})")
     return con
 
 
 def jsonl_query(policy: Policy, kube_version) -> str:
     """One JSON text per event, in input order, with replay --format jsonl's keys in its order."""
-    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version)).sql(dialect="duckdb")
+    query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version, event_column="fields",
+                                             access=field_access())).sql(dialect="duckdb")
     return (f'SELECT to_json(struct_pack("auditID" := "auditID", "stage" := "stage", "rule" := "rule", '
             f'"level" := "level", "omitStages" := "omitStages", "omitManagedFields" := "omitManagedFields", '
             f'"logged" := "logged")) AS line FROM ({query})')
@@ -169,7 +198,8 @@ def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int 
     totals = Totals()
     for path in paths:
         totals.files[path] = [0, 0]
-    rows = con.execute(counts_query(policy, "duckdb", kube_version, by_file=True)).fetchall()
+    rows = con.execute(counts_query(policy, "duckdb", kube_version, by_file=True, event_column="fields",
+                                    access=field_access())).fetchall()
     add_rows(policy, paths, totals, rows)
     return totals
 

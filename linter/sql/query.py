@@ -44,6 +44,8 @@ class QueryOptions:
     # ``groups``, ..., ``path``) or columns of the table itself (the replay engines keep ``filename``)
     keep: tuple[str, ...] = ()
     table_columns: tuple[str, ...] = ()
+    # how the event is read, when an engine parses it itself (default: the dialect's JSON functions)
+    access: JsonAccess | None = None
 
 
 # --- literals and columns -------------------------------------------------------------------------
@@ -242,7 +244,7 @@ def decision_columns(policy: Policy) -> list[exp.Expression]:
 
 def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
     """The query for ``policy``; ``options.dialect`` chooses how the event JSON is read."""
-    access = DIALECTS[options.dialect]
+    access = options.access or DIALECTS[options.dialect]
     wildcard_group = options.kube_version is None or options.kube_version >= WILDCARD_GROUP
     event = exp.column(options.event_column, quoted=True)
     requests = exp.select(*request_columns(access, event, options.summary), *map(col, options.table_columns)).from_(exp.to_table(options.table, quoted=True)
