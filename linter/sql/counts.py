@@ -27,14 +27,14 @@ def listed_condition() -> exp.Expression:
     return all_of([exp.Not(this=col("logged")), col("resource_request"), exp.paren(sensitive)])
 
 
-def counts_query(policy: Policy, dialect: str, kube_version, by_file: bool, event_column: str = "event",
-                 access=None) -> str:
-    keep = (*REQUEST, "resource_request", *(("filename",) if by_file else ()))
+def counts_query(policy: Policy, dialect: str, kube_version, by: tuple[str, ...] = ("filename",),
+                 event_column: str = "event", access=None) -> str:
+    """Rows of (*by, rule, stage, listed, *REQUEST, events); ``by`` are columns of the table."""
+    keep = (*REQUEST, "resource_request", *by)
     decided = build_query(policy, QueryOptions(dialect=dialect, kube_version=kube_version, keep=keep,
-                                               table_columns=("filename",) if by_file else (),
-                                               event_column=event_column, access=access))
+                                               table_columns=by, event_column=event_column, access=access))
     listed = listed_condition()
-    columns = [*((col("filename"),) if by_file else ()), col("rule"), col("stage"),
+    columns = [*map(col, by), col("rule"), col("stage"),
                exp.alias_(listed.copy(), "listed", quoted=True),
                *[exp.alias_(exp.Case(ifs=[exp.If(this=listed.copy(), true=col(c))]), c, quoted=True) for c in REQUEST]]
     grouped = len(columns)

@@ -57,28 +57,42 @@ def field_access():
         scalar=lambda e, keys: exp.JSONExtractScalar(this=_field(e, keys), expression=root.copy()),
         strings=lambda e, keys: exp.Cast(this=_field(e, keys), to=exp.DataType.build("ARRAY<VARCHAR>")),
         is_object=lambda e, keys: exp.EQ(this=call("JSON_TYPE", _field(e, keys)), expression=exp.Literal.string("OBJECT")),
-        byte_length=lambda e: exp.Literal.number(0),  # the engines take sizes from the summary of replay, not here
+        byte_length=_no_byte_length,
     )
+
+
+def _no_byte_length(_event):
+    raise NotImplementedError("the parsed fields do not keep the event's size; the engines count no bytes")
 
 
 def _f(name: str) -> str:
     return f"fields[{FIELDS.index(name) + 1}]"
 
 
+# the first character of a JSON value's text tells its type (json_extract gives the value's text)
+_TYPE_START = {"VARCHAR": '"', "OBJECT": "{", "ARRAY": "["}
+
+
+def _has_type(name: str, types: tuple[str, ...]) -> str:
+    text = f"CAST({_f(name)} AS VARCHAR)"
+    tests = [f"{text} = 'null'" if t == "NULL" else f"starts_with({text}, '{_TYPE_START[t]}')" for t in types]
+    return f"COALESCE({' OR '.join(tests)}, TRUE)"  # absent: NULL, which every field may be
+
+
 def event_check() -> str:
     """A DuckDB condition on ``fields`` true for exactly the lines replay's decoder reads as an event."""
-    typed = [f"COALESCE(json_type({_f(name)}) IN ({', '.join(repr(t) for t in types)}), TRUE)"
-             for name, types in FIELD_TYPES.items()]
-    kind = f"json_type({_f('kind')})"
+    typed = [_has_type(name, types) for name, types in FIELD_TYPES.items()]
+    kind = f"CAST({_f('kind')} AS VARCHAR)"
+    groups = _f("user.groups")
     return " AND ".join([
-        "json_type(json) = 'OBJECT'",
-        f"COALESCE({kind} = 'NULL' OR ({kind} = 'VARCHAR' AND {_f('kind')} ->> '$' = 'Event'), TRUE)",
+        "starts_with(ltrim(CAST(json AS VARCHAR)), '{')",
+        f"COALESCE({kind} = 'null' OR {_f('kind')} ->> '$' = 'Event', TRUE)",
         *typed,
-        f"COALESCE(list_bool_and(list_transform(json_extract({_f('user.groups')}, '$[*]'), "
-        f"lambda g: json_type(g) = 'VARCHAR')), TRUE)",
+        f"COALESCE(list_bool_and(list_transform(json_extract({groups}, '$[*]'), "
+        f"lambda g: starts_with(CAST(g AS VARCHAR), '\"'))), TRUE)",
         # looks_like_event: a kind, or request fields
-        f"(COALESCE({kind} = 'VARCHAR', FALSE) OR COALESCE({_f('verb')} ->> '$', '') <> '' "
-        f"OR COALESCE({_f('requestURI')} ->> '$', '') <> '' OR COALESCE(json_type({_f('objectRef')}) = 'OBJECT', FALSE))",
+        f"(COALESCE({kind} <> 'null', FALSE) OR COALESCE({_f('verb')} ->> '$', '') <> '' "
+        f"OR COALESCE({_f('requestURI')} ->> '$', '') <> '' OR COALESCE(starts_with(CAST({_f('objectRef')} AS VARCHAR), '{{'), FALSE))",
     ])
 
 
@@ -136,55 +150,82 @@ def connect(threads: int | None = None):
     return con
 
 
-def count_not_events(con, inputs: Inputs) -> int:
-    """Lines that are not plain audit events; NotForDuckDB when a line is not JSON at all."""
+def prepare(paths: list[str], threads: int | None = None):
+    """A DuckDB connection with the ``audit_events`` view over ``paths``: the parsed ``fields``,
+    ``filename``, and ``valid``: whether the line is an event DuckDB decides as the default engine
+    (checked while the query runs, in the same pass)."""
+    check_inputs(paths)
+    con = connect(threads)
+    con.execute(f"CREATE TEMP VIEW audit_events AS SELECT fields, filename, {event_check()} AS valid "
+                f"FROM ({Inputs(paths).relation()})")
+    return con
+
+
+def translate(exc: Exception) -> Exception:
+    """DuckDB's reading errors as ours (never with DuckDB's text, which may quote a line's content):
+    NotForDuckDB when a line is not JSON, LogError when a file cannot be read."""
+    import duckdb
+
+    if isinstance(exc, duckdb.InvalidInputException):
+        return NotForDuckDB(f"a line is not JSON, or longer than {MAX_OBJECT_SIZE >> 20} MiB; "
+                            "the default engine reports each such line")
+    if isinstance(exc, duckdb.IOException):
+        from kube_audit_lint.replay.reading import LogError
+
+        return LogError(f"cannot read: {str(exc).splitlines()[0]}")
+    return exc
+
+
+def run_query(con, sql: str):
     import duckdb
 
     try:
-        row = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({event_check()})) "
-                          f"FROM ({inputs.relation()})").fetchone()
-    except duckdb.InvalidInputException:
-        raise NotForDuckDB(f"a line is not JSON, or longer than {MAX_OBJECT_SIZE >> 20} MiB; "
-                           "the default engine reports each such line") from None
-    except duckdb.IOException as exc:
-        from kube_audit_lint.replay.reading import LogError
-
-        raise LogError(f"cannot read: {str(exc).splitlines()[0]}") from None
-    return row[0]
+        return con.execute(sql)
+    except (duckdb.InvalidInputException, duckdb.IOException) as exc:
+        raise translate(exc) from None
 
 
-def prepare(policy: Policy, paths: list[str], threads: int | None = None):
-    """A DuckDB connection with the ``audit_events`` view over ``paths``, after checking that every
-    line is an event DuckDB can decide (NotForDuckDB otherwise)."""
-    check_inputs(paths)
-    con = connect(threads)
-    inputs = Inputs(paths)
-    if count_not_events(con, inputs):
-        raise NotForDuckDB("some lines are not plain audit events; the default engine reports each such line")
-    con.execute(f"CREATE TEMP VIEW audit_events AS SELECT fields, filename FROM ({inputs.relation()})")
-    return con
+NOT_EVENTS = "some lines are not plain audit events; the default engine reports each such line"
 
 
 def jsonl_query(policy: Policy, kube_version) -> str:
     """One JSON text per event, in input order, with replay --format jsonl's keys in its order."""
     query = build_query(policy, QueryOptions(dialect="duckdb", kube_version=kube_version, event_column="fields",
-                                             access=field_access())).sql(dialect="duckdb")
+                                             access=field_access(), keep=("valid",),
+                                             table_columns=("valid",))).sql(dialect="duckdb")
     return (f'SELECT to_json(struct_pack("auditID" := "auditID", "stage" := "stage", "rule" := "rule", '
             f'"level" := "level", "omitStages" := "omitStages", "omitManagedFields" := "omitManagedFields", '
-            f'"logged" := "logged")) AS line FROM ({query})')
+            f'"logged" := "logged")) AS line, "valid" FROM ({query})')
 
 
 def write_jsonl(policy: Policy, paths: list[str], kube_version, write, threads: int | None = None) -> int:
-    """Decide every event and pass its jsonl line to ``write`` (bytes, in input order)."""
-    con = prepare(policy, paths, threads)
-    result = con.execute(jsonl_query(policy, kube_version))
+    """Decide every event and pass its jsonl line to ``write`` (bytes, in input order).
+
+    The lines are spooled to a temporary file first: only once every line proved to be an event
+    DuckDB decides does the output go out (otherwise the default engine writes all of it)."""
+    import tempfile
+
+    import duckdb
+
+    con = prepare(paths, threads)
+    result = run_query(con, jsonl_query(policy, kube_version))
     events = 0
-    while True:
-        batch = result.fetchmany(50_000)
-        if not batch:
-            return events
-        events += len(batch)
-        write(("\n".join(line for (line,) in batch) + "\n").encode("utf-8"))
+    with tempfile.TemporaryFile(prefix="kube-audit-lint-") as spool:
+        while True:
+            try:
+                batch = result.fetchmany(50_000)
+            except (duckdb.InvalidInputException, duckdb.IOException) as exc:  # raised while streaming
+                raise translate(exc) from None
+            if not batch:
+                break
+            if not all(valid for _, valid in batch):
+                raise NotForDuckDB(NOT_EVENTS)
+            events += len(batch)
+            spool.write(("\n".join(line for line, _ in batch) + "\n").encode("utf-8"))
+        spool.seek(0)
+        for block in iter(lambda: spool.read(4 << 20), b""):
+            write(block)
+    return events
 
 
 # --- the summary ----------------------------------------------------------------------------------------
@@ -194,13 +235,16 @@ def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int 
     from kube_audit_lint.replay.runner import Totals
     from kube_audit_lint.sql.counts import add_rows, counts_query
 
-    con = prepare(policy, paths, threads)
+    con = prepare(paths, threads)
     totals = Totals()
     for path in paths:
         totals.files[path] = [0, 0]
-    rows = con.execute(counts_query(policy, "duckdb", kube_version, by_file=True, event_column="fields",
-                                    access=field_access())).fetchall()
-    add_rows(policy, paths, totals, rows)
+    sql = counts_query(policy, "duckdb", kube_version, by=("filename", "valid"), event_column="fields",
+                       access=field_access())
+    rows = run_query(con, sql).fetchall()
+    if not all(row[1] for row in rows):
+        raise NotForDuckDB(NOT_EVENTS)
+    add_rows(policy, paths, totals, [(row[0], *row[2:]) for row in rows])
     return totals
 
 

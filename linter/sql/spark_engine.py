@@ -125,7 +125,7 @@ def summary_totals(spark, policy: Policy, paths: list[str], kube_version):
     from kube_audit_lint.replay.runner import Totals
     from kube_audit_lint.sql.counts import add_rows, counts_query
 
-    counts_sql = counts_query(policy, "spark", kube_version, by_file=True)
+    counts_sql = counts_query(policy, "spark", kube_version)
     totals = Totals()
     for path in paths:
         totals.files.setdefault(path, [0, 0])
