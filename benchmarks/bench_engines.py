@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rows = []
-    for events in args.events or [2_000_000, 10_000_000]:
+    for events in ([0] if args.log else args.events or [2_000_000, 10_000_000]):
         log = ensure_log(args.log, events, args.seed)
         if args.log:
             with open(log, "rb") as f:
