@@ -166,7 +166,6 @@ class Traffic:
         else:
             ns, name = self.rng.choice(self.c.configmaps)
             resource = "configmaps"
-        r = ref(resource, ns, name)
         query = f"allowWatchBookmarks=true&fieldSelector=metadata.name%3D{name}&resourceVersion={self.rng.randrange(10**8)}&timeout=7m35s&timeoutSeconds=455&watch=true"
         r_list = ref(resource, ns)
         r_list["name"] = name  # a watch with a metadata.name field selector carries the name

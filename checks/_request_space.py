@@ -20,7 +20,7 @@ from typing import Iterable
 
 from kube_audit_lint.engine.evaluate import evaluate
 from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
-from kube_audit_lint.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from kube_audit_lint.policy.model import GroupResources, Level
 
 # kube-apiserver's own loopback client: its token is made at start-up and never leaves the process,
@@ -231,11 +231,11 @@ class RequestClass:
 @functools.lru_cache(maxsize=None)
 def request_classes(filename: str) -> tuple[RequestClass, ...]:
     """The classes in ``linter/data/<filename>``."""
-    from importlib import resources
+    from kube_audit_lint.datafiles import read_data
 
     from ruamel.yaml import YAML
 
-    text = resources.files("kube_audit_lint").joinpath(f"data/{filename}").read_text("utf-8")
+    text = read_data(filename)
     data = YAML(typ="safe", pure=False).load(text)
     return tuple(_request_class(item, f"{filename}: classes[{i}]") for i, item in enumerate(data["classes"]))
 

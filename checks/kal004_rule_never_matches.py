@@ -74,7 +74,7 @@ import difflib
 import re
 from functools import partial
 
-from kube_audit_lint import kubeapi
+from kube_audit_lint.kube import api as kubeapi
 
 CODE = "KAL004"
 NAME = "rule-never-matches"

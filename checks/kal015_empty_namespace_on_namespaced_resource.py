@@ -54,7 +54,7 @@ the all-namespaces reads, say so in a comment.
 
 from __future__ import annotations
 
-from kube_audit_lint import kubeapi
+from kube_audit_lint.kube import api as kubeapi
 from kube_audit_lint.policy.model import Level
 
 CODE = "KAL015"

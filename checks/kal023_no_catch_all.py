@@ -55,7 +55,7 @@ End the policy with a catch-all rule without `users` or `userGroups`, e.g. `- le
 from __future__ import annotations
 
 from kube_audit_lint.checks._request_space import (
-    ANONYMOUS, AUTHENTICATED, NO_USER, logs_nothing, outcomes, security_drops, titles,
+    ANONYMOUS, AUTHENTICATED, NO_USER, outcomes, security_drops, titles,
 )
 from kube_audit_lint.engine.space import Selector
 
@@ -75,8 +75,8 @@ SENDERS = (
 
 
 def check(ctx):
-    if not ctx.policy.rules or logs_nothing(ctx):
-        return  # invalid-policy refuses a policy without rules; policy-logs-nothing says it once
+    if not ctx.policy.rules:
+        return  # no rule at all: kube-apiserver refuses the policy (invalid-policy), nothing to add
     for sender, reason in SENDERS:
         unmatched = [o for o in outcomes(ctx, Selector(), senders=(sender,)) if o.rule is None]
         if unmatched:

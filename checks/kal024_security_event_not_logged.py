@@ -75,7 +75,7 @@ does, or log the classes at least at `Metadata` in a rule placed before it.
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import level_path, logs_nothing, rule_ref, rule_subject, security_drops, titles
+from kube_audit_lint.checks._request_space import level_path, rule_ref, rule_subject, security_drops, titles
 
 CODE = "KAL024"
 NAME = "security-event-not-logged"
@@ -84,12 +84,8 @@ OPTIONS = {"ignore_classes": []}
 
 
 def check(ctx):
-    if logs_nothing(ctx):
-        return  # policy-logs-nothing says it once
     ignored = set(ctx.option("ignore_classes") or ())
     for rule, drops in security_drops(ctx).items():
-        if rule is None:
-            continue  # no-catch-all reports requests that match no rule, and names these classes
         drops = [(c, o) for c, o in drops if c.id not in ignored]
         if drops:
             yield finding(ctx, rule, drops)
@@ -98,6 +94,8 @@ def check(ctx):
 def finding(ctx, rule, drops):
     (first, outcome), others = drops[0], [c for c, _ in drops[1:]]
     witness = outcome.witness
+    if rule is None:
+        return unmatched_finding(ctx, drops)
     message = f"not logged: {first.title}: {witness.describe()} is dropped by {rule_ref(ctx.policy, rule)}"
     note = first.verb_notes.get(witness.verb)
     if note:
@@ -110,4 +108,21 @@ def finding(ctx, rule, drops):
         fix=f"scope {rule_ref(ctx.policy, rule)} to the (user, verb, resource) tuples that are really noise, "
             f"or log {first.title} at Metadata in a rule placed before it",
         subject=f"{', '.join(c.id for c, _ in drops)} dropped by {rule_subject(ctx.policy, rule)}",
+    )
+
+
+def unmatched_finding(ctx, drops):
+    """Security-relevant requests that no rule matches: kube-apiserver's default level is None."""
+    (first, outcome), others = drops[0], [c for c, _ in drops[1:]]
+    witness = outcome.witness
+    message = f"not logged: {first.title}: {witness.describe()} matches no rule (default level None)"
+    message += f"; {first.why}" if not others else f"; also not logged: {titles(others)}"
+    return ctx.finding(
+        ("rules",),
+        message,
+        key=True,
+        rule_index=None,
+        witness=witness,
+        fix=f"log {first.title} in a rule (e.g. at Metadata), or end the policy with `- level: Metadata`",
+        subject=f"{', '.join(c.id for c, _ in drops)} matched by no rule",
     )

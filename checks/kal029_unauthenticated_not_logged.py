@@ -54,7 +54,7 @@ End the policy with a catch-all that logs, without `users` or `userGroups`: `- l
 from __future__ import annotations
 
 from kube_audit_lint.checks._request_space import (
-    ANONYMOUS, NO_USER, level_path, logs_nothing, outcomes, rule_ref, rule_subject,
+    ANONYMOUS, NO_USER, level_path, outcomes, rule_ref, rule_subject,
 )
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.policy.model import Level
@@ -70,23 +70,26 @@ KINDS = (
 
 
 def check(ctx):
-    if logs_nothing(ctx):
-        return  # policy-logs-nothing says it once
-    dropped: dict[int, list] = {}
+    dropped: dict[int | None, list] = {}
     for sender, label in KINDS:
         found = outcomes(ctx, Selector(), senders=(sender,))
-        if not found or any(o.level is not Level.NONE or o.rule is None for o in found):
-            continue  # some are logged, or no-catch-all reports them
-        last = found[-1]  # the rule that drops what no earlier drop rule took
+        if not found or any(o.level is not Level.NONE for o in found):
+            continue  # some of them are logged
+        last = found[-1]  # the rule that drops what no earlier drop rule took (None: no rule matches)
         dropped.setdefault(last.rule, []).append((label, last))
     for rule, kinds in dropped.items():
         labels = " and ".join(label for label, _ in kinds)
         witness = kinds[0][1].witness
+        if rule is None:
+            where = "no rule matches them (default level None) and no rule logs any"
+        else:
+            where = f"{rule_ref(ctx.policy, rule)} drops them and no earlier rule logs any"
         yield ctx.finding(
-            level_path(rule),
-            f"{labels} are never logged: {rule_ref(ctx.policy, rule)} drops them and no earlier rule "
-            f"logs any (e.g. {witness.describe()})",
+            level_path(rule) if rule is not None else ("rules",),
+            f"{labels} are never logged: {where} (e.g. {witness.describe()})",
+            key=rule is None,
+            rule_index=rule,
             witness=witness,
             fix="end the policy with a catch-all that logs, without users or userGroups: `- level: Metadata`",
-            subject=f"{labels} dropped by {rule_subject(ctx.policy, rule)}",
+            subject=f"{labels} dropped by {rule_subject(ctx.policy, rule) if rule is not None else 'no rule'}",
         )

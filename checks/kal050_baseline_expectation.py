@@ -5,10 +5,11 @@ Evaluates every expectation of the configured baseline (`lint --baseline NAME|FI
 `baseline` in the configuration; `recommended` when none is set) over every request the
 expectation selects, with kube-apiserver's first-match semantics, and reports each rule (or the
 absence of a matching rule) that gives some of those requests a level outside the expectation's
-bound, or omits a stage the expectation needs kept. The message names the rule, the level, an
-example request and the expectation. The finding's subject is `BASELINE:ID` (for instance
-`cis:secrets-metadata-only`); fingerprints are built from it, so an accepted-findings file
-accepts one expectation on a rule, not every expectation that rule misses.
+bound, or omits a stage the expectation needs kept: one finding per responsible rule, listing
+every expectation it leaves unmet, each with its level, an example request and its reference.
+The finding's severity is the highest of those expectations'. Its subject is `BASELINE:IDS`
+(for instance `cis:secrets-metadata-only`); fingerprints are built from it, so an
+accepted-findings entry accepts exactly that set of unmet expectations on that rule.
 
 Built-in baselines: `recommended` (what detections and audit frameworks need beyond the other
 checks: request bodies of pod, workload, service and ingress changes, response bodies of RBAC
@@ -86,20 +87,38 @@ SEVERITY = "warning"  # each finding carries its expectation's own severity
 
 
 def check(ctx):
-    from kube_audit_lint.baseline import DEFAULT_BASELINE, load_baseline, unmet_expectations, violation_fix, violation_message
+    from kube_audit_lint.lint.baseline import DEFAULT_BASELINE, load_baseline, unmet_expectations
 
     if not ctx.verdict.accepted:
-        return  # kube-apiserver would not load the policy: invalid-policy says why
+        return  # kube-apiserver would not start with this policy: there is no logging to hold to a baseline
     baseline = load_baseline(ctx.option("baseline") or DEFAULT_BASELINE)
+    by_rule: dict[int | None, list] = {}
     for violation in unmet_expectations(ctx.policy, baseline, ctx.kube_version, space=ctx.space):
-        at_rule = violation.rule is not None
-        yield ctx.finding(
-            ("rules", violation.rule) if at_rule else ("rules",),
-            violation_message(violation, baseline.name, ctx.policy),
-            rule_index=violation.rule,
-            witness=violation.witness,
-            fix=violation_fix(violation, ctx.policy),
-            subject=f"{baseline.name}:{violation.expectation.id}",
-            severity=violation.expectation.severity,
-            key=not at_rule,
-        )
+        by_rule.setdefault(violation.rule, []).append(violation)
+    for rule, violations in by_rule.items():
+        yield rule_finding(ctx, baseline.name, rule, violations)
+
+
+def rule_finding(ctx, baseline_name: str, rule: int | None, violations: list):
+    """One finding per responsible rule (or for the requests no rule matches), listing every
+    expectation of the baseline that rule leaves unmet."""
+    from kube_audit_lint.lint.baseline import rule_ref, violation_fix, violation_message
+
+    first = violations[0]
+    if len(violations) == 1:
+        message = violation_message(first, baseline_name, ctx.policy)
+    else:
+        who = rule_ref(ctx.policy, rule) if rule is not None else "requests that match no rule"
+        message = (f"{who} leaves {len(violations)} expectations of baseline {baseline_name} unmet: "
+                   + ", ".join(v.expectation.title for v in violations))
+        message += "".join(f"\n- {violation_message(v, baseline_name, ctx.policy)}" for v in violations)
+    return ctx.finding(
+        ("rules", rule) if rule is not None else ("rules",),
+        message,
+        rule_index=rule,
+        witness=first.witness,
+        fix=violation_fix(first, ctx.policy),
+        subject=f"{baseline_name}:{','.join(sorted(v.expectation.id for v in violations))}",
+        severity=max(v.expectation.severity for v in violations),
+        key=rule is None,
+    )

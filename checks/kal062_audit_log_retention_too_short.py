@@ -55,7 +55,7 @@ retention there (PCI DSS 10.5.1 asks for 12 months).
 - DISA Kubernetes STIG V-242464, V-242463, V-242462
 """
 
-from kube_audit_lint.apiserver_flags import retention_default
+from kube_audit_lint.kube.flags import retention_default
 
 CODE = "KAL062"
 NAME = "audit-log-retention-too-short"

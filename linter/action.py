@@ -49,7 +49,7 @@ def _append_summary(markdown: str) -> None:
 
 def lint_options():
     """LintOptions built from the action inputs."""
-    from kube_audit_lint.lint import LintOptions
+    from kube_audit_lint.lint.pipeline import LintOptions
     from kube_audit_lint.policy import versions
 
     only_new = _input("ONLY_NEW", "false")
@@ -68,7 +68,7 @@ def lint_options():
             options.diff_base = f"origin/{base}"
         else:
             print("::notice title=kube-audit-lint::only-new: diff needs a pull request; reporting every finding")
-    elif only_new and not only_new.lower() in ("false", "no", "0", "off"):
+    elif only_new and only_new.lower() not in ("false", "no", "0", "off"):
         options.accepted = only_new
     return options
 
@@ -82,7 +82,7 @@ def sarif_path() -> str:
 
 
 def run() -> int:
-    from kube_audit_lint.lint import exit_code, lint_report
+    from kube_audit_lint.lint.pipeline import exit_code, lint_report
     from kube_audit_lint.output import render
 
     sarif = sarif_path()

@@ -79,7 +79,7 @@ def validate(
 
     Exit 0 when every policy would load, 1 when at least one would be refused, 2 on unreadable input.
     """
-    from kube_audit_lint.validate_command import run_validate
+    from kube_audit_lint.commands.validate import run_validate
 
     raise typer.Exit(run_validate(files, _kube_version(kube_version), output_format.value, verbose, skip_non_policies))
 
@@ -119,7 +119,7 @@ def lint(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which files and documents were skipped."),
 ) -> None:
     """Run the checks on audit policies and report findings."""
-    from kube_audit_lint.lint import LintOptions, run_lint_command
+    from kube_audit_lint.commands.lint import LintOptions, run_lint_command
 
     options = LintOptions(
         paths=list(paths or []),
@@ -166,7 +166,7 @@ def explain(
     output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Explain which rule decides a request, and why every earlier rule did not match."""
-    from kube_audit_lint.explain import ExplainRequest, run_explain
+    from kube_audit_lint.commands.explain import ExplainRequest, run_explain
 
     request = ExplainRequest(
         user=user, groups=list(group or []), verb=verb, resource=resource, api_group=api_group,
@@ -197,7 +197,7 @@ def replay(
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL for --engine spark (default: local[*])."),
 ) -> None:
     """Replay recorded audit events against a policy: what each event hits and what would be logged."""
-    from kube_audit_lint.replay.command import ReplayOptions, run_replay_command
+    from kube_audit_lint.commands.replay import ReplayOptions, run_replay_command
 
     options = ReplayOptions(
         policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
@@ -233,7 +233,7 @@ def baseline_diff(
     output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Show, request class by request class, where the policy logs less or more than a baseline."""
-    from kube_audit_lint.baseline import run_baseline_diff
+    from kube_audit_lint.commands.baseline import run_baseline_diff
 
     raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(kube_version), output_format.value))
 
@@ -251,7 +251,7 @@ def list_checks(
     full: bool = typer.Option(False, "--full", help="Every check's full documentation (with markdown: the docs/checks.md page)."),
 ) -> None:
     """List the checks, or show one check's documentation."""
-    from kube_audit_lint.checkdocs import run_checks_command
+    from kube_audit_lint.commands.checks import run_checks_command
 
     raise typer.Exit(run_checks_command(output_format.value, check, full=full))
 
@@ -276,7 +276,7 @@ def report(
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
 ) -> None:
     """Write a compliance report for auditors: framework controls with evidence, the effective levels, replay evidence."""
-    from kube_audit_lint.report import ReportOptions, run_report_command
+    from kube_audit_lint.commands.report import ReportOptions, run_report_command
 
     options = ReportOptions(
         policy=policy, events=list(events or []), frameworks=framework, baseline=baseline,

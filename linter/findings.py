@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import os
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,7 @@ class Report:
     root: str = "."  # paths in findings are relative to this directory where possible
     skipped: list[str] = field(default_factory=list)  # files given that held no policy
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for source excerpts
+    plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
 
     @property
     def active(self) -> list[Finding]:
@@ -96,3 +99,38 @@ class Report:
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.active if f.severity == severity)
+
+
+STDIN_NAMES = ("-", "<stdin>")
+
+
+def relative_path(path: str, root: str) -> str | None:
+    """``path`` relative to ``root`` with forward slashes, or None when it lies outside ``root``."""
+    if path in STDIN_NAMES:
+        return None
+    try:
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root or "."))
+    except ValueError:  # another drive on Windows
+        return None
+    relative = relative.replace(os.sep, "/")
+    if relative == ".." or relative.startswith("../"):
+        return None
+    return posixpath.normpath(relative)
+
+
+def order_key(report: Report):
+    """The sort key behind :func:`ordered`, for sorting findings paired with other values."""
+    file_rank = {path: rank for rank, path in enumerate(report.files)}
+
+    def key(finding: Finding):
+        location = finding.location
+        return (
+            file_rank.get(location.path, len(file_rank)),
+            location.path,
+            location.line,
+            location.column,
+            finding.code,
+            finding.message,
+        )
+
+    return key

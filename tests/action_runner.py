@@ -9,7 +9,6 @@ with a fresh ``GITHUB_OUTPUT`` file per step; ``uses:`` steps recorded, not run.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Property tests are seeded and keep no example database, and hypothesis's own caches go to a
+# temporary folder, so a run leaves the source tree as it was.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="kube-audit-lint-hypothesis-"))
+settings.register_profile("kube-audit-lint", database=None, derandomize=True)
+settings.load_profile("kube-audit-lint")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from kube_audit_lint.apiserver_flags import apiserver_config_from_text, read_apiserver_config
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.kube.flags import apiserver_config_from_text, read_apiserver_config
+from kube_audit_lint.lint.pipeline import lint_text
 
 POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n"
 

@@ -7,7 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from kube_audit_lint.baseline import compare_levels, diff_classes, load_baseline, request_classes, run_baseline_diff
+from kube_audit_lint.commands.baseline import run_baseline_diff
+from kube_audit_lint.lint.baseline import compare_levels, diff_classes, load_baseline, request_classes
 from kube_audit_lint.cli import app
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import Level

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from kube_audit_lint import baseline
+from kube_audit_lint.lint import baseline
 from kube_audit_lint.policy.yamlnodes import parse_documents
 
 BASELINE_FILES = sorted(p.name for p in resources.files("kube_audit_lint.baselines").iterdir()

@@ -13,10 +13,10 @@ import re
 import pytest
 
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
 from kube_audit_lint.policy.yamlnodes import parse_documents
-from kube_audit_lint.registry import all_checks, doc_sections
+from kube_audit_lint.lint.registry import all_checks, doc_sections
 
 REQUIRED_SECTIONS = ("what it does", "why is this bad?", "example", "use instead", "fix", "references")
 BUILTIN_CODE = re.compile(r"^KAL\d{3}$")

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kube_audit_lint import INFORMATION_URI, checkdocs, registry
+from kube_audit_lint.commands.checks import run_checks_command
+from kube_audit_lint import INFORMATION_URI
+
+from kube_audit_lint.lint import checkdocs
+
+from kube_audit_lint.lint import registry
 from kube_audit_lint.cli import app
 from kube_audit_lint.findings import Severity
 from test_output_support import SPECS, spec
@@ -124,13 +129,13 @@ def test_broken_check_module_is_reported_in_one_line(monkeypatch, capsys):
         raise ValueError("check module checks.bad has no CODE")
 
     monkeypatch.setattr(registry, "all_checks", broken)
-    assert checkdocs.run_checks_command("text", None) == 2
+    assert run_checks_command("text", None) == 2
     assert capsys.readouterr().err == "kube-audit-lint: error: cannot load the checks: check module checks.bad has no CODE\n"
 
 
 def test_every_installed_check_is_documented():
     """Over whatever checks exist: each docstring has the standard sections and renders."""
-    registry.all_checks.cache_clear()
+    registry._discovered.cache_clear()
     specs = registry.all_checks()
     missing = {
         spec.code: [title for title in REQUIRED_SECTIONS if not spec.section(title)]

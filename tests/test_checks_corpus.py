@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kube_audit_lint.config import Settings
+from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.lint import lint_paths
+from kube_audit_lint.lint.pipeline import lint_paths
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "policies"
 MODEL_CHECKS = {f"KAL{n:03d}" for n in range(1, 20)}

@@ -11,7 +11,7 @@ import pytest
 from kube_audit_lint.engine.evaluate import evaluate, rule_matches
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 from kube_audit_lint.policy.model import Level, decode_policy
 from kube_audit_lint.policy.yamlnodes import parse_documents
 
@@ -490,14 +490,18 @@ def test_targeted_noise_drop_is_clean():
     assert lint(text, "KAL024") == []
 
 
-def test_requests_matching_no_rule_are_left_to_no_catch_all():
+def test_security_requests_matching_no_rule_are_reported_by_both_checks():
+    """Each check reports what it sees: no-catch-all the gap, security-event-not-logged the
+    security requests that fall into it (grouping shows them as one problem)."""
     text = policy("""
         - level: Metadata
           resources:
             - group: ""
               resources: ["pods"]
     """)
-    assert lint(text, "KAL024") == []
+    [security] = lint(text, "KAL024")
+    assert "matches no rule (default level None)" in security.message and security.rule_index is None
+    assert at(security) == (3, 1)
     assert lint(text, "KAL023")
 
 
@@ -605,7 +609,7 @@ def test_system_noise_at_the_catch_all():
 
 def test_scoped_drops_for_each_noise_class():
     from kube_audit_lint.checks import kal027_noisy_system_requests as module
-    from kube_audit_lint.registry import doc_sections
+    from kube_audit_lint.lint.registry import doc_sections
 
     use_instead = doc_sections(module.__doc__)["use instead"].split("```yaml\n")[1].split("```")[0]
     assert lint(use_instead, "KAL027") == []
@@ -677,12 +681,15 @@ def test_some_failed_requests_logged_is_enough():
     assert lint(text, "KAL029") == []
 
 
-def test_unmatched_failed_requests_are_left_to_no_catch_all():
+def test_unmatched_failed_requests_are_reported_alone():
+    """Requests that fail authentication have no user: a rule naming groups never matches them."""
     text = policy("""
         - level: Metadata
           userGroups: ["system:authenticated", "system:unauthenticated"]
     """)
-    assert lint(text, "KAL029") == []
+    [found] = lint(text, "KAL029")
+    assert "requests that fail authentication (HTTP 401) are never logged: no rule matches them" in found.message
+    assert found.rule_index is None
     assert lint(policy("- level: Metadata\n"), "KAL029") == []
 
 
@@ -694,8 +701,10 @@ def test_single_none_rule():
     [found] = lint(text, "KAL030")
     assert at(found) == (4, 12) and found.severity is Severity.ERROR
     assert "the policy logs no request at all: rule 0 (line 4) drops every request" in found.message
-    for code in ("KAL023", "KAL024", "KAL029"):
-        assert lint(text, code) == [], code  # one finding says it all
+    assert lint(text, "KAL023") == []  # every request matches rule 0
+    for code in ("KAL024", "KAL029"):
+        [other] = lint(text, code)  # each check reports what it sees, alone
+        assert other.rule_index == 0, code
 
 
 def test_logging_rule_that_nothing_reaches():
@@ -805,11 +814,15 @@ def test_sensitive_bodies_in_the_corpus(corpus, name, expected):
 
 def test_corpus_coverage_gaps(corpus):
     assert [f.rule_index for f in codes(corpus["rke2-default.yaml"][1], "KAL030")] == [0]
-    assert {f.code for f in corpus["rke2-default.yaml"][1]} == {"KAL030"}
+    # every check reports what it sees on the policy that drops everything, all at rule 0
+    rke2 = [f for f in corpus["rke2-default.yaml"][1] if f.code in ("KAL024", "KAL029", "KAL030")]
+    assert {f.code for f in rke2} == {"KAL024", "KAL029", "KAL030"} and {f.rule_index for f in rke2} == {0}
+    [security] = codes(corpus["cloudnative-pg.yaml"][1], "KAL024")
+    assert security.rule_index is None and "exec" in security.subject  # exec matches no rule there
     for name in ("yokaze-kind.yaml", "nunoadrego-pod-security.yaml", "kubermatic-minimal.yaml",
                  "cloudnative-pg.yaml", "audit2rbac-demo.yaml", "neon-autoscaling.yaml"):
         assert len(codes(corpus[name][1], "KAL023")) == 1, name
-    [reads] = codes(corpus["yokaze-kind.yaml"][1], "KAL024")
+    [reads] = [f for f in codes(corpus["yokaze-kind.yaml"][1], "KAL024") if f.rule_index is not None]
     assert reads.rule_index == 0 and witness(reads).verb == "get"
     [oauth] = codes(corpus["openshift-oauth.yaml"][1], "KAL029")
     assert oauth.rule_index == 5

@@ -6,9 +6,9 @@ from textwrap import dedent
 
 import pytest
 
-from kube_audit_lint.config import Settings
+from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.lint import lint_paths, lint_text
+from kube_audit_lint.lint.pipeline import lint_paths, lint_text
 
 HEADER = "apiVersion: audit.k8s.io/v1\nkind: Policy\n"
 

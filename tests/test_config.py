@@ -8,12 +8,13 @@ import textwrap
 
 import pytest
 
-from kube_audit_lint import config as config_module
-from kube_audit_lint import registry
-from kube_audit_lint.config import ConfigError, Settings, discover, load_settings, show_settings
+from kube_audit_lint.datafiles import data_path
+from kube_audit_lint.lint import config as config_module
+from kube_audit_lint.lint import registry
+from kube_audit_lint.lint.config import ConfigError, Settings, discover, load_settings, show_settings
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.lint import LintOptions
-from kube_audit_lint.registry import CheckSpec
+from kube_audit_lint.lint.pipeline import LintOptions
+from kube_audit_lint.lint.registry import CheckSpec
 
 
 def _nothing(ctx):
@@ -326,7 +327,7 @@ def test_the_first_problem_in_file_order_is_reported(tmp_path):
 def test_schema_is_valid_and_lists_every_key():
     from jsonschema import Draft202012Validator
 
-    with open(config_module.SCHEMA_FILE, encoding="utf-8") as handle:
+    with data_path(config_module.SCHEMA_FILE).open(encoding="utf-8") as handle:
         schema = json.load(handle)
     Draft202012Validator.check_schema(schema)
     assert set(schema["properties"]) == set(config_module.FILE_KEYS)

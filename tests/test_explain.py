@@ -14,7 +14,7 @@ from kube_audit_lint.cli import app
 from kube_audit_lint.engine.evaluate import evaluate, rule_matches
 from kube_audit_lint.engine.explain import explain, first_mismatch
 from kube_audit_lint.engine.request import Request
-from kube_audit_lint.explain import ExplainRequest, option_conflict, parse_event_reference, UsageError
+from kube_audit_lint.commands.explain import ExplainRequest, option_conflict, parse_event_reference, UsageError
 from kube_audit_lint.policy.model import GroupResources, Rule
 from kube_audit_lint.policy.validate import apiserver_verdict
 from kube_audit_lint.policy.yamlnodes import parse_documents

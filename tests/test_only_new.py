@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from kube_audit_lint.only_new import changed_lines
+from kube_audit_lint.lint.only_new import changed_lines
 
 POLICY = """\
 apiVersion: audit.k8s.io/v1

@@ -5,7 +5,7 @@ import json
 from kube_audit_lint import INFORMATION_URI, __version__
 from kube_audit_lint.findings import Report
 from kube_audit_lint.output import json as json_output
-from kube_audit_lint.output.fingerprint import fingerprint
+from kube_audit_lint.lint.fingerprint import fingerprint
 from test_output_support import SOURCE, WITNESS, sample_report
 
 

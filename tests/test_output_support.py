@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
-from kube_audit_lint.registry import CheckSpec
+from kube_audit_lint.lint.registry import CheckSpec
 
 SOURCE = """\
 apiVersion: audit.k8s.io/v1

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import kube_audit_lint.checks as checks
-from kube_audit_lint.registry import ENTRY_POINT_GROUP, all_checks, find_check
+from kube_audit_lint.lint.registry import ENTRY_POINT_GROUP, all_checks, find_check
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +48,7 @@ def test_codes_and_names_are_unique():
 
 
 def test_readme_checks_table_is_the_generated_one():
-    from kube_audit_lint.checkdocs import DOCS_PAGE, checks_table
+    from kube_audit_lint.lint.checkdocs import DOCS_PAGE, checks_table
 
     readme = (REPO / "README.md").read_text()
     start = readme.index("<!-- checks-table:start")

@@ -60,7 +60,7 @@ def html(report) -> str:
 
 def test_json_matches_its_schema_and_is_the_model(report):
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((Path(__file__).resolve().parents[1] / "linter" / "report" / "report.schema.json").read_text())
+    schema = json.loads((Path(__file__).resolve().parents[1] / "linter" / "data" / "report" / "report.schema.json").read_text())
     text = render(report, "json")
     data = json.loads(text)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=str)

@@ -13,9 +13,9 @@ import re
 import pytest
 
 from kube_audit_lint.findings import Report
-from kube_audit_lint.lint import LintOptions, lint_report, lint_text
+from kube_audit_lint.lint.pipeline import LintOptions, lint_report, lint_text
 from kube_audit_lint.output import render
-from kube_audit_lint.registry import all_checks, doc_sections
+from kube_audit_lint.lint.registry import all_checks, doc_sections
 
 REPO_EXAMPLES = ["examples/audit-policy.yaml", "examples/insecure-policy.yaml"]
 

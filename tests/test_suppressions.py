@@ -8,15 +8,17 @@ import textwrap
 
 import pytest
 
-from kube_audit_lint import registry, suppressions
-from kube_audit_lint.config import Settings
+from kube_audit_lint.lint import registry
+
+from kube_audit_lint.lint import suppressions
+from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.findings import Report, Severity
-from kube_audit_lint.lint import lint_verdict, select_checks
+from kube_audit_lint.lint.pipeline import lint_verdict, select_checks
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
 from kube_audit_lint.policy.yamlnodes import parse_documents
-from kube_audit_lint.registry import CheckSpec, spec_from_module
-from kube_audit_lint.suppressions import parse_directives, yaml_comments
+from kube_audit_lint.lint.registry import CheckSpec, spec_from_module
+from kube_audit_lint.lint.suppressions import parse_directives, yaml_comments
 
 TODAY = datetime.date(2026, 6, 15)
 PATH = "policy.yaml"

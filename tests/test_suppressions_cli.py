@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kube_audit_lint.cli import app
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 
 POLICY = """\
 apiVersion: audit.k8s.io/v1

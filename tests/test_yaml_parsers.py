@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kube_audit_lint.policy import yamlnodes
 from kube_audit_lint.policy.yamlnodes import parse_documents
 
 

@@ -44,7 +44,7 @@ def check_options(options: SqlOptions) -> None:
 
 
 def run_sql(options: SqlOptions) -> int:
-    from kube_audit_lint.replay.command import ReplayUsageError, load_policy
+    from kube_audit_lint.commands.replay import ReplayUsageError, load_policy
 
     try:
         check_options(options)

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import Level, Policy, Rule
-from kube_audit_lint.policy.versions import WILDCARD_GROUP as WILDCARD_GROUP_SINCE
+from kube_audit_lint.policy.versions import WILDCARD_GROUP
+
+WILDCARD_GROUP_SINCE = WILDCARD_GROUP  # the first release whose apiserver reads group "*" as every group
 
 
 @dataclass(frozen=True, slots=True)

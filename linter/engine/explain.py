@@ -8,6 +8,7 @@ verbs, then the resource or non-resource part), and each answer is decided by th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from kube_audit_lint.engine.evaluate import (
     WILDCARD_GROUP_SINCE,
@@ -49,7 +50,7 @@ def show(value: str) -> str:
     return value if value and value.isprintable() and " " not in value and '"' not in value else json.dumps(value)
 
 
-def show_list(values) -> str:
+def show_list(values: Iterable[str]) -> str:
     return "[" + " ".join(show(v) for v in values) + "]"
 
 

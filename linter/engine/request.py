@@ -4,6 +4,7 @@ the policy (authorizer.Attributes, reduced to the fields the policy checker read
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,8 @@ class Request:
         where = f" -n {self.namespace}" if self.namespace else " (cluster-wide)"
         return f"{self.verb or '<any verb>'} {target}{where} by {who}"
 
-    def as_dict(self) -> dict:
-        out: dict = {"user": self.user, "groups": list(self.groups), "verb": self.verb}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"user": self.user, "groups": list(self.groups), "verb": self.verb}
         if self.resource_request:
             out.update(
                 apiGroup=self.api_group, resource=self.resource, subresource=self.subresource,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, decide, evaluate, rule_matches
 from kube_audit_lint.engine.request import Request
@@ -49,7 +49,7 @@ _SELECTOR_KEYS = ("users", "userGroups", "verbs", "resources", "namespaces", "no
 _ENTRY_KEYS = ("group", "resources", "resourceNames")
 
 
-def _string_list(value, where: str) -> tuple[str, ...]:
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -57,7 +57,7 @@ def _string_list(value, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _group_resources(data, where: str) -> GroupResources:
+def _group_resources(data: Any, where: str) -> GroupResources:
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected a mapping with group/resources/resourceNames")
     unknown = sorted(set(data) - set(_ENTRY_KEYS))
@@ -97,7 +97,7 @@ class Selector:
                    rule.non_resource_urls)
 
     @classmethod
-    def from_mapping(cls, data: dict) -> "Selector":
+    def from_mapping(cls, data: dict[str, Any]) -> "Selector":
         """Keys as in a policy rule (users, userGroups, verbs, resources, namespaces,
         nonResourceURLs) plus ``authenticated``. Raises ValueError on anything else."""
         if not isinstance(data, dict):
@@ -237,7 +237,8 @@ def _resource_name(value: str) -> bool:
 class _Field:
     """A string field: one class per constant the policy names, one for every other value."""
 
-    def __init__(self, constants: Iterable[str], valid, synthetic: str, allow_none: bool = False):
+    def __init__(self, constants: Iterable[str], valid: Callable[[str], bool], synthetic: str,
+                 allow_none: bool = False):
         self.valid = valid
         self.constants = tuple(dict.fromkeys(c for c in constants if valid(c)))
         self.index = {c: i for i, c in enumerate(self.constants)}
@@ -248,6 +249,8 @@ class _Field:
 
     def classify(self, value: str | None) -> int:
         if value is None:
+            if self.none is None:
+                raise ValueError("this field has no absent value")
             return self.none
         return self.index.get(value, self.other)
 
@@ -258,8 +261,15 @@ class _Field:
                 bits |= 1 << self.index[value]
         return bits
 
-    def pick(self, mask: int, candidates: Iterable[str]) -> str | None:
+    def pick(self, mask: int, candidates: Iterable[str]) -> str:
         """A value in the classes of ``mask``: a realistic one when possible."""
+        value = self.pick_or_absent(mask, candidates)
+        if value is None:
+            raise ValueError("only the absent value is left")
+        return value
+
+    def pick_or_absent(self, mask: int, candidates: Iterable[str]) -> str | None:
+        """As ``pick``, or None when only the absent value (the absent user) is left."""
         for value in candidates:
             if self.valid(value) and mask >> self.classify(value) & 1:
                 return value
@@ -490,10 +500,11 @@ class _Universe:
     def compile(self, rule: _RuleFields) -> list[Cube]:
         base = list(self.full_fields)
         user = self.user.full
+        absent = self.user.classify(None)
         if rule.users or rule.user_groups or rule.authenticated is True:
-            user &= ~(1 << self.user.none)
+            user &= ~(1 << absent)
         if rule.authenticated is False:
-            user &= 1 << self.user.none
+            user &= 1 << absent
         if rule.users:
             user &= self.user.mask(rule.users)
         base[USER] = user
@@ -584,7 +595,7 @@ class _Universe:
     def witness(self, cube: Cube) -> Request:
         fields = [self.layout.field(cube, f) for f in range(len(self.full_fields))]
         groups = tuple(g for g in self.groups if fields[self.group_field[g]] == IN_GROUP)
-        user = self.user.pick(fields[USER], _users_for(groups) + _USERS)
+        user = self.user.pick_or_absent(fields[USER], _users_for(groups) + _USERS)
         if user is None:
             groups = ()  # no rule looks at the groups of a request without a user
         if fields[KIND] & RESOURCE_KIND:
@@ -662,6 +673,7 @@ def _escape(cube: Cube, blockers: list[_Blocker], layout: _Layout,
             count = out.bit_count()
             if best is None or count < best_count:
                 best, best_out, best_count = blocker, out, count
+        assert best is not None  # live is not empty
         if used is not None:
             used.add(best.rule)
         rest = [b for b in live if b is not best]

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import os
-import posixpath
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.findings import STDIN_NAMES, Finding, Report, Severity, order_key, relative_path
 
-STDIN_NAMES = ("-", "<stdin>")
-
-
-def relative_path(path: str, root: str) -> str | None:
-    """``path`` relative to ``root`` with forward slashes, or None when it lies outside ``root``."""
-    if path in STDIN_NAMES:
-        return None
-    try:
-        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root or "."))
-    except ValueError:  # another drive on Windows
-        return None
-    relative = relative.replace(os.sep, "/")
-    if relative == ".." or relative.startswith("../"):
-        return None
-    return posixpath.normpath(relative)
+__all__ = ["STDIN_NAMES", "order_key", "relative_path"]  # with the helpers below
 
 
 def display_path(path: str, root: str) -> str:
@@ -39,24 +24,6 @@ def display_path(path: str, root: str) -> str:
 def ordered(report: Report) -> list[Finding]:
     """Findings by file (in the order the files were given), then position, then code."""
     return sorted(report.findings, key=order_key(report))
-
-
-def order_key(report: Report):
-    """The sort key behind :func:`ordered`, for sorting findings paired with other values."""
-    file_rank = {path: rank for rank, path in enumerate(report.files)}
-
-    def key(finding: Finding):
-        location = finding.location
-        return (
-            file_rank.get(location.path, len(file_rank)),
-            location.path,
-            location.line,
-            location.column,
-            finding.code,
-            finding.message,
-        )
-
-    return key
 
 
 def group_by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:

@@ -52,7 +52,7 @@ def render(report: Report) -> str:
 def document(report: Report) -> dict[str, Any]:
     from kube_audit_lint import INFORMATION_URI, __version__
     from kube_audit_lint.output.common import counts, order_key
-    from kube_audit_lint.output.fingerprint import report_fingerprints
+    from kube_audit_lint.lint.fingerprint import report_fingerprints
 
     key = order_key(report)
     pairs = sorted(zip(report.findings, report_fingerprints(report)), key=lambda pair: key(pair[0]))

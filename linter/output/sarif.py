@@ -51,7 +51,7 @@ def sarif_log(report: Report):
 
     from kube_audit_lint import INFORMATION_URI, __version__
     from kube_audit_lint.output.common import order_key
-    from kube_audit_lint.output.fingerprint import FINGERPRINT_KEY, report_fingerprints
+    from kube_audit_lint.lint.fingerprint import FINGERPRINT_KEY, report_fingerprints
 
     specs = rule_specs(report)
     rule_index = {spec.code: index for index, spec in enumerate(specs)}
@@ -80,7 +80,7 @@ def sarif_log(report: Report):
 
 def rule_specs(report: Report) -> list:
     """The checks that ran, plus a stand-in for any code a finding carries that no check declared."""
-    from kube_audit_lint.registry import CheckSpec
+    from kube_audit_lint.lint.registry import CheckSpec
 
     specs = list(dict((spec.code, spec) for spec in report.checks).values())
     known = {spec.code for spec in specs}
@@ -99,7 +99,7 @@ def rule_specs(report: Report) -> list:
 def rule(spec):
     import sarif_om as om
 
-    from kube_audit_lint.checkdocs import check_help_markdown, check_help_text, docs_url
+    from kube_audit_lint.lint.checkdocs import check_help_markdown, check_help_text, docs_url
 
     return om.ReportingDescriptor(
         id=spec.code,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from kube_audit_lint.policy.yamlnodes import Document, Path, Span
 
@@ -194,7 +194,8 @@ def is_rfc3339(text: str) -> bool:
     if not match:
         return False
     try:
-        datetime.datetime(*(int(part) for part in match.groups()[:6]))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+        datetime.datetime(year, month, day, hour, minute, second)
     except ValueError:
         return False
     return True
@@ -222,7 +223,7 @@ class _Decoder:
             DecodeIssue(path, go_unmarshal_message(path, value, expected), self.doc.span(path), True, "type")
         )
 
-    def known_fields(self, mapping: dict, path: Path, known: tuple[str, ...]) -> None:
+    def known_fields(self, mapping: dict[Any, Any], path: Path, known: tuple[str, ...]) -> None:
         for key in mapping:
             if key not in known or (key == "omitManagedFields" and not self.omit_managed_fields_known):
                 self.issues.append(
@@ -254,7 +255,7 @@ class _Decoder:
         self.type_error(path, value, "bool")
         return None
 
-    def mapping(self, value: Any, path: Path, expected: str) -> dict | None:
+    def mapping(self, value: Any, path: Path, expected: str) -> dict[Any, Any] | None:
         if value is None:
             return {}
         if isinstance(value, dict):
@@ -262,7 +263,7 @@ class _Decoder:
         self.type_error(path, value, expected)
         return None
 
-    def items(self, value: Any, path: Path, item_type: str) -> list:
+    def items(self, value: Any, path: Path, item_type: str) -> list[Any]:
         """A list of structs: the items, or [] after a type error for a non-list."""
         if value is None:
             return []
@@ -369,7 +370,7 @@ class _Decoder:
         )
 
 
-_OBJECT_META_CHECKS = {
+_OBJECT_META_CHECKS: dict[str, Callable[[_Decoder, Any, Path], Any]] = {
     **dict.fromkeys(("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion"), _Decoder.string),
     **dict.fromkeys(("generation", "deletionGracePeriodSeconds"), _Decoder.int64),
     **dict.fromkeys(("creationTimestamp", "deletionTimestamp"), _Decoder.time),

@@ -13,9 +13,10 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from kube_audit_lint.policy import versions
-from kube_audit_lint.policy.model import LEVEL_NAMES, STAGE_NAMES, Policy, decode_policy, format_path, go_value_kind
+from kube_audit_lint.policy.model import LEVEL_NAMES, STAGE_NAMES, Policy, Rule, decode_policy, format_path, go_value_kind
 from kube_audit_lint.policy.yamlnodes import Document, Path, Span
 
 AUDIT_GROUP = "audit.k8s.io"
@@ -89,12 +90,12 @@ def go_quote(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def go_string_slice(values) -> str:
+def go_string_slice(values: Iterable[Any]) -> str:
     """A []string as %#v prints it: []string{"a", "b"}."""
     return "[]string{" + ", ".join(go_quote(v) for v in values) + "}"
 
 
-def is_audit_policy_document(data) -> bool:
+def is_audit_policy_document(data: Any) -> bool:
     """A document that lint treats as a policy: ``kind: Policy`` in the audit.k8s.io group, or a
     kind-less document whose ``rules`` look like audit rules (the apiserver defaults kind)."""
     if not isinstance(data, dict):
@@ -112,13 +113,13 @@ def is_audit_policy_document(data) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
-def _schema_validator():
-    from importlib import resources
+def _schema_validator() -> Any:
+    from kube_audit_lint.datafiles import read_data
 
     import jsonschema
 
     schema = json.loads(
-        resources.files("kube_audit_lint.policy").joinpath("schema/audit-policy-v1.schema.json").read_text("utf-8")
+        read_data("schema/audit-policy-v1.schema.json")
     )
     return jsonschema.Draft202012Validator(schema)
 
@@ -150,7 +151,7 @@ def shape_problems(document: Document) -> list[Problem]:
     return problems
 
 
-def _type_hint(value, expected) -> str:
+def _type_hint(value: Any, expected: Any) -> str:
     if isinstance(value, bool):
         return ("an unquoted yes/no/on/off/y/n/true/false is a YAML 1.1 boolean to kube-apiserver: "
                 "quote it")
@@ -159,7 +160,7 @@ def _type_hint(value, expected) -> str:
     return ""
 
 
-def apiserver_order(document: Document, path: Path) -> tuple:
+def apiserver_order(document: Document, path: Path) -> tuple[Any, ...]:
     """Sorts problems the way the apiserver meets them. JSON input is decoded as written; YAML is
     first converted to JSON by sigs.k8s.io/yaml, which writes every mapping with its keys sorted."""
     if document.is_json:
@@ -174,7 +175,7 @@ _INTERPRET_STRUCT = 'struct { APIVersion string "json:\\"apiVersion,omitempty\\"
 _AUDIT_KINDS = ("Policy", "PolicyList", "Event", "EventList")
 
 
-def _interpret_problem(document: Document, data) -> Problem | None:
+def _interpret_problem(document: Document, data: Any) -> Problem | None:
     """The serializer first reads apiVersion and kind alone; a document that is not an object, or
     that has a non-string apiVersion or kind, fails there."""
     prefix = "failed decoding: couldn't get version/kind; json parse error: json: cannot unmarshal"
@@ -195,7 +196,7 @@ def _interpret_problem(document: Document, data) -> Problem | None:
     return None
 
 
-def _version_problem(document: Document, data: dict, kube_version: tuple[int, int]) -> Problem | None:
+def _version_problem(document: Document, data: dict[str, Any], kube_version: tuple[int, int]) -> Problem | None:
     """Which Go type the document decodes into, and whether the reader accepts that version.
 
     The serializer defaults a missing kind to Policy and a missing apiVersion to the internal
@@ -265,7 +266,7 @@ def _decode_problems(policy: Policy) -> list[Problem]:
     return sorted(problems, key=lambda p: apiserver_order(document, p.path))
 
 
-def _value_at(data, path: Path):
+def _value_at(data: Any, path: Path) -> Any:
     for part in path:
         try:
             data = data[part]
@@ -302,7 +303,7 @@ def _lenient_decoding_warnings(policy: Policy, kube_version: tuple[int, int]) ->
 
 # --- validation (pkg/apis/audit/validation) ----------------------------------------------------
 
-def _stage_problems(stages, path: Path, policy: Policy) -> list[Problem]:
+def _stage_problems(stages: Any, path: Path, policy: Policy) -> list[Problem]:
     problems = []
     for i, stage in enumerate(stages):
         if stage not in STAGE_NAMES:
@@ -312,7 +313,7 @@ def _stage_problems(stages, path: Path, policy: Policy) -> list[Problem]:
     return problems
 
 
-def _level_problems(rule, base: Path, policy: Policy) -> list[Problem]:
+def _level_problems(rule: Rule, base: Path, policy: Policy) -> list[Problem]:
     name = format_path(base + ("level",))
     where = policy.span(base + ("level",))
     if rule.level == "":
@@ -324,14 +325,14 @@ def _level_problems(rule, base: Path, policy: Policy) -> list[Problem]:
     return []
 
 
-def _case_hint(value: str, allowed) -> str:
+def _case_hint(value: str, allowed: Iterable[str]) -> str:
     for candidate in allowed:
         if value.strip().lower() == candidate.lower():
             return f"values are exact and case-sensitive: {candidate}"
     return ""
 
 
-def _non_resource_url_problems(rule, base: Path, policy: Policy) -> list[Problem]:
+def _non_resource_url_problems(rule: Rule, base: Path, policy: Policy) -> list[Problem]:
     problems = []
     for i, url in enumerate(rule.non_resource_urls):
         if url == "*":
@@ -356,7 +357,7 @@ def dns1123_subdomain_errors(value: str) -> list[str]:
     return messages
 
 
-def _resource_problems(rule, base: Path, policy: Policy, kube_version: tuple[int, int]) -> list[Problem]:
+def _resource_problems(rule: Rule, base: Path, policy: Policy, kube_version: tuple[int, int]) -> list[Problem]:
     # the apiserver names these fields rules[i].resources.group, without the entry's index
     # (validateResources uses fldPath.Child("group") inside the loop); our span is exact
     name = format_path(base + ("resources",))

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-Path = tuple  # a JSON path: ("rules", 3, "resources", 0, "group")
+Path = tuple[Any, ...]  # a JSON path: ("rules", 3, "resources", 0, "group")
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def resolve_plain_scalar(text: str) -> Any:
 
 
 _CORE_TAG = "tag:yaml.org,2002:"
-_TAG_TYPES = {"bool": bool, "int": int, "float": (int, float), "null": type(None)}
+_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"bool": bool, "int": int, "float": (int, float), "null": type(None)}
 
 
 def resolve_tagged_scalar(tag: str, text: str) -> Any:
@@ -160,16 +160,16 @@ def resolve_tagged_scalar(tag: str, text: str) -> Any:
     ``!!float`` and ``!!null`` must resolve to their type or go-yaml fails the whole document.
     """
     name = tag[len(_CORE_TAG):] if tag.startswith(_CORE_TAG) else None
-    if name not in _TAG_TYPES:
+    if name is None or name not in _TAG_TYPES:
         return text
     value = resolve_plain_scalar(text) if text else None
     if isinstance(value, bool) and name != "bool" or not isinstance(value, _TAG_TYPES[name]):
         shown = {bool: "!!bool", int: "!!int", float: "!!float", type(None): "!!null"}.get(type(value), "!!str")
         raise ValueError(f"cannot decode {shown} `{text}` as a !!{name}")
-    return float(value) if name == "float" else value
+    return float(value) if name == "float" and isinstance(value, (int, float)) else value
 
 
-def _composer():
+def _composer() -> Any:
     """libyaml's parser through ruamel.yaml.clib when installed (ten times faster, same marks),
     else the pure-Python one. Both only compose: scalars are resolved here, go-yaml's way."""
     from ruamel.yaml import YAML
@@ -179,7 +179,7 @@ def _composer():
     return YAML(typ="safe", pure=False)
 
 
-def _span(node) -> Span:
+def _span(node: Any) -> Span:
     start, end = node.start_mark, node.end_mark
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
@@ -220,12 +220,12 @@ class _Builder:
         self._decodes = 0
         self._alias_decodes = 0
 
-    def fail(self, node, message: str) -> None:
+    def fail(self, node: Any, message: str) -> None:
         span = _span(node)
         language = "JSON" if self.doc.is_json else "YAML"
         raise _ContentError(self.doc.path, span.line, span.column, f"cannot read {language}: {message}")
 
-    def enter(self, node) -> bool:
+    def enter(self, node: Any) -> bool:
         """Count ``node`` as go-yaml counts decodes; True when it is reached through an alias
         (the caller then calls ``leave``). Fails a document that is mostly alias expansion."""
         aliased = id(node) in self._seen
@@ -241,7 +241,7 @@ class _Builder:
     def leave(self, aliased: bool) -> None:
         self._alias_depth -= aliased
 
-    def explicit_tag(self, node) -> str | None:
+    def explicit_tag(self, node: Any) -> str | None:
         """The node's tag when the source spells one out (ruamel resolves implicit tags the YAML 1.2
         way, so only the source tells ``!!str yes`` from ``yes``)."""
         index = getattr(node.start_mark, "index", None)
@@ -251,7 +251,7 @@ class _Builder:
             return None
         return str(getattr(node.tag, "value", node.tag))
 
-    def build(self, node, path: Path) -> Any:
+    def build(self, node: Any, path: Path) -> Any:
         if len(path) > MAX_DEPTH:
             self.fail(node, f"nested more than {MAX_DEPTH} levels deep")
         aliased = self.enter(node)
@@ -262,7 +262,7 @@ class _Builder:
         finally:
             self.leave(aliased)
 
-    def _value(self, node, path: Path) -> Any:
+    def _value(self, node: Any, path: Path) -> Any:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
         self.doc.spans[path] = _span(node)
@@ -288,7 +288,7 @@ class _Builder:
             self._active.discard(id(node))
         return None
 
-    def _mapping(self, node, path: Path) -> dict:
+    def _mapping(self, node: Any, path: Path) -> dict[Any, Any]:
         """Keys in order, as go-yaml v2 sets them: a later key (or merge) overwrites an earlier one,
         and each overwrite is a duplicate that strict decoding reports."""
         result: dict[str, Any] = {}
@@ -307,7 +307,7 @@ class _Builder:
             result[key] = self.build(value_node, child)
         return result
 
-    def _merge(self, value_node, path: Path, result: dict, merge_span: Span) -> None:
+    def _merge(self, value_node: Any, path: Path, result: dict[Any, Any], merge_span: Span) -> None:
         from ruamel.yaml.nodes import MappingNode, SequenceNode
 
         # earlier maps of a merge sequence take precedence, so go-yaml applies them last
@@ -377,11 +377,11 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
     too_deep = _too_deep(path, text, fast, "JSON" if is_json else "YAML")
     if too_deep is not None:
         # only the documents before the one nested too deep are composed
-        first_line, error = too_deep
+        first_line, too_deep_error = too_deep
         documents = _compose(path, "".join(text.splitlines(keepends=True)[:first_line]), fast, is_json)[0]
         if not documents:
-            raise error
-        return documents, error
+            raise too_deep_error
+        return documents, too_deep_error
     if is_json:
         _check_json(path, text)
     documents, error = _compose(path, text, fast, is_json)
@@ -396,7 +396,7 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
     return documents, error
 
 
-def _compose(path: str, text: str, yaml, is_json: bool) -> tuple[list[Document], InputError | None]:
+def _compose(path: str, text: str, yaml: Any, is_json: bool) -> tuple[list[Document], InputError | None]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     documents: list[Document] = []
@@ -440,7 +440,7 @@ def _nesting_bound(text: str) -> int:
     return 2 * openers + indent + 2
 
 
-def _too_deep(path: str, text: str, yaml, language: str) -> tuple[int, InputError] | None:
+def _too_deep(path: str, text: str, yaml: Any, language: str) -> tuple[int, InputError] | None:
     """The first document nested deeper than MAX_DEPTH, found before a composer recurses into it:
     (the 0-based line where that document starts, the error), or None.
 

@@ -1,20 +1,19 @@
 """``kube-audit-lint report``: the compliance report for auditors, as HTML, PDF, Markdown or JSON.
 
 The report is built once as plain data (``linter.report.model``) and laid out by one module per
-format: ``html`` (Jinja2 templates in ``linter/templates``; the ``report`` extra), ``pdf`` (that
+format: ``html`` (Jinja2 templates in ``linter/data/templates``; the ``report`` extra), ``pdf`` (that
 HTML printed by headless Chromium), ``markdown`` and ``json`` (no extra needed).
 """
 
 from __future__ import annotations
 
-import sys
 
 from kube_audit_lint.report.model import ReportInputError, ReportOptions
 
 FORMATS = ("html", "pdf", "md", "json")
 EXIT_INPUT = 2
 
-__all__ = ["FORMATS", "ReportInputError", "ReportOptions", "render", "run_report_command"]
+__all__ = ["FORMATS", "ReportInputError", "ReportOptions", "check_format_available", "render"]
 
 
 class MissingToolError(ReportInputError):
@@ -56,32 +55,3 @@ def check_format_available(fmt: str) -> None:
         if find_chromium() is None:
             raise MissingToolError("--format pdf needs Chromium (chromium, chromium-browser or google-chrome) "
                                    "on PATH, or its path in KUBE_AUDIT_LINT_CHROMIUM")
-
-
-def run_report_command(options: ReportOptions) -> int:
-    """Build, render and write the report. 0 when written, 2 for input to fix (one line on stderr)."""
-    from kube_audit_lint.report.model import build_report
-
-    try:
-        check_format_available(options.output_format)
-        report = build_report(options)
-        output = render(report, options.output_format)
-        write(output, options.output)
-    except ReportInputError as exc:
-        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    return 0
-
-
-def write(output: str | bytes, path: str | None) -> None:
-    if isinstance(output, str):
-        output = output.encode("utf-8")
-    if path is None or path == "-":
-        sys.stdout.buffer.write(output)
-        sys.stdout.flush()
-        return
-    try:
-        with open(path, "wb") as handle:
-            handle.write(output)
-    except OSError as exc:
-        raise ReportInputError(f"{path}: cannot write: {exc.strerror or exc}") from None

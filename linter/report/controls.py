@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from kube_audit_lint.baseline import PolicySpace, RequestSelector
+from kube_audit_lint.lint.baseline import PolicySpace, RequestSelector
 from kube_audit_lint.engine.space import Outcome
 from kube_audit_lint.policy.model import Level, Policy
 from kube_audit_lint.report.frameworks import (
@@ -172,7 +172,7 @@ def outcome_evidence(outcome: Outcome, subject: Subject, test: ExpectTest | None
 
 def _flag_value(flag: str, subject: Subject) -> dict:
     """The flag as kube-apiserver sees it: set in the manifest, or its default, or unset."""
-    from kube_audit_lint.apiserver_flags import retention_default
+    from kube_audit_lint.kube.flags import retention_default
 
     config = subject.apiserver
     found = config.get(flag)

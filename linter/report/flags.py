@@ -15,17 +15,17 @@ from kube_audit_lint.report.controls import Subject
 
 @functools.lru_cache(maxsize=1)
 def known_flags() -> tuple[dict, ...]:
-    from importlib import resources
+    from kube_audit_lint.datafiles import read_data
 
     from kube_audit_lint.policy.yamlnodes import parse_documents
 
-    text = resources.files("kube_audit_lint.report").joinpath("audit-flags.yaml").read_text("utf-8")
-    return tuple(parse_documents("linter/report/audit-flags.yaml", text)[0].data["flags"])
+    text = read_data("report/audit-flags.yaml")
+    return tuple(parse_documents("linter/data/report/audit-flags.yaml", text)[0].data["flags"])
 
 
 def flag_table(subject: Subject, findings: list[dict]) -> dict | None:
     """None without a manifest."""
-    from kube_audit_lint.apiserver_flags import retention_default
+    from kube_audit_lint.kube.flags import retention_default
 
     config = subject.apiserver
     if config is None:

@@ -30,7 +30,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from kube_audit_lint.baseline import Bound, RequestSelector
+from kube_audit_lint.lint.baseline import Bound, RequestSelector
 from kube_audit_lint.policy.model import Level, format_path
 from kube_audit_lint.policy.yamlnodes import Document, InputError, Span
 

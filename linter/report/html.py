@@ -1,6 +1,6 @@
 """The report as one self-contained HTML file (inline CSS and SVG; no script, font or request).
 
-Layout lives in the Jinja2 templates of ``linter/templates``; this module prepares what the
+Layout lives in the Jinja2 templates of ``linter/data/templates``; this module prepares what the
 templates cannot reasonably compute: links from evidence to the appendix, and chart geometry.
 """
 
@@ -35,11 +35,11 @@ LEVEL_LABEL_X = 124
 
 @functools.lru_cache(maxsize=1)
 def environment():
-    from importlib import resources
+    from kube_audit_lint.datafiles import data_path
 
     import jinja2
 
-    folder = resources.files("kube_audit_lint").joinpath("templates")
+    folder = data_path("templates")
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
         autoescape=True,

@@ -1,5 +1,5 @@
 """The report as JSON, for GRC tools: the model itself (shape: linter/report/model.py and
-linter/report/report.schema.json)."""
+linter/data/report/report.schema.json)."""
 
 from __future__ import annotations
 

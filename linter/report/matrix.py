@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from kube_audit_lint.baseline import RequestSelector
-from kube_audit_lint.kubeapi import AUTHENTICATED_GROUP
+from kube_audit_lint.lint.baseline import RequestSelector
+from kube_audit_lint.kube.api import AUTHENTICATED_GROUP
 from kube_audit_lint.report.controls import Subject, outcome_evidence
 
 MATRIX_FILE = "matrix.yaml"
@@ -49,12 +49,12 @@ class Row:
 @functools.lru_cache(maxsize=1)
 def layout() -> tuple[tuple[str, ...], tuple[Row, ...]]:
     """(columns, rows) from matrix.yaml."""
-    from importlib import resources
+    from kube_audit_lint.datafiles import read_data
 
     from kube_audit_lint.policy.yamlnodes import parse_documents
 
-    text = resources.files("kube_audit_lint.report").joinpath(MATRIX_FILE).read_text("utf-8")
-    data = parse_documents(f"linter/report/{MATRIX_FILE}", text)[0].data
+    text = read_data(f"report/{MATRIX_FILE}")
+    data = parse_documents(f"linter/data/report/{MATRIX_FILE}", text)[0].data
     columns = tuple(data["verbs"])
     rows = tuple(
         Row(

@@ -2,7 +2,7 @@
 
 ``build_report(options)`` reads the policy (as kube-apiserver reads it), the apiserver's flags,
 the framework profiles and, with ``--events``, the audit logs, and returns a dict. ``--format json``
-prints it as is; its shape is ``linter/report/report.schema.json`` (``"format":
+prints it as is; its shape is ``linter/data/report/report.schema.json`` (``"format":
 "kube-audit-lint-report"``, ``"formatVersion": 1``; fields are only ever added within a version):
 
 - ``identification``: ``policy`` (``path``, ``sha256``, ``lines``, ``accepted`` by kube-apiserver of
@@ -118,7 +118,7 @@ def display_path(path: str) -> str:
 
 def read_subject(policy_path: str, kube_version: tuple[int, int], apiserver_manifest: str | None = None):
     """What the controls are evaluated on: the policy as kube-apiserver reads it, and its flags."""
-    from kube_audit_lint.baseline import PolicySpace
+    from kube_audit_lint.lint.baseline import PolicySpace
     from kube_audit_lint.report.controls import Subject
 
     verdict = _read_policy(policy_path, kube_version)
@@ -151,7 +151,7 @@ def _read_policy(path: str, kube_version):
 def _read_manifest(path: str | None):
     if not path:
         return None
-    from kube_audit_lint.apiserver_flags import read_apiserver_config
+    from kube_audit_lint.kube.flags import read_apiserver_config
     from kube_audit_lint.policy.yamlnodes import InputError
 
     try:
@@ -236,9 +236,9 @@ def _identification(options: ReportOptions, policy_path: str, policy_text: str, 
 
 
 def _lint(options: ReportOptions, kube_version) -> tuple[list[dict], dict | None]:
-    from kube_audit_lint.baseline import BaselineError, load_baseline
-    from kube_audit_lint.config import ConfigError
-    from kube_audit_lint.lint import LintInputError, LintOptions, lint_report
+    from kube_audit_lint.lint.baseline import BaselineError, load_baseline
+    from kube_audit_lint.lint.config import ConfigError
+    from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, lint_report
 
     lint_options = LintOptions(paths=[options.policy], baseline=options.baseline,
                                apiserver_manifest=options.apiserver_manifest, kube_version=kube_version,

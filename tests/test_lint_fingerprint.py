@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kube_audit_lint.findings import Finding, Location, Report, Severity
-from kube_audit_lint.output.fingerprint import fingerprint, normalised_line, report_fingerprints, strip_comment
+from kube_audit_lint.lint.fingerprint import fingerprint, normalised_line, report_fingerprints, strip_comment
 from test_output_support import sample_report
 
 

@@ -8,10 +8,14 @@ data and one generator::
     NAME = "health-endpoint-logged"
     SEVERITY = "warning"            # error | warning | note
     OPTIONS = {"paths": [...]}      # optional: defaults, overridable in configuration
-    def check(ctx): yield ctx.finding(...)
+    DOCS_URL = "https://..."        # optional, for plugins: where the check is documented
+    def check(ctx: CheckContext) -> Iterator[Finding]: yield ctx.finding(...)
 
 Checks are discovered through the ``kube_audit_lint.checks`` entry-point group, so a third-party
-package adds its own checks exactly the way the built-in ones are added.
+package adds its own checks exactly the way the built-in ones are added (docs/plugins.md). A plugin
+that cannot be loaded, or that fails while it runs, is a plugin problem: named with its
+distribution and version, reported as an input error (exit 2), never blocking the other checks.
+A built-in check that fails is a bug in kube-audit-lint (exit 3).
 """
 
 from __future__ import annotations
@@ -21,16 +25,27 @@ import importlib
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.findings import Finding, Location, Severity
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.policy.validate import Verdict
-from kube_audit_lint.policy.yamlnodes import Path
+from kube_audit_lint.policy.yamlnodes import Path, Span
+
+if TYPE_CHECKING:
+    from kube_audit_lint.engine.space import RequestSpace
+    from kube_audit_lint.kube.flags import ApiserverConfig
 
 ENTRY_POINT_GROUP = "kube_audit_lint.checks"
 CODE_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3,4}$")
+BUILTIN_PREFIX = "kube_audit_lint.checks."
+
+
+class CheckFunction(Protocol):
+    """The one function a check module defines: the findings of one policy."""
+
+    def __call__(self, ctx: CheckContext) -> Iterable[Finding]: ...
 
 
 @dataclass(frozen=True)
@@ -38,10 +53,16 @@ class CheckSpec:
     code: str
     name: str
     severity: Severity
-    options: dict
+    options: dict[str, Any]
     doc: str
-    run: Callable[["CheckContext"], Iterable[Finding]]
+    run: CheckFunction
     module: str
+    distribution: str = ""  # "name version" of the package that provides a plugin check
+    docs_url: str = ""  # a plugin's own documentation (built-in checks: docs/checks.md)
+
+    @property
+    def builtin(self) -> bool:
+        return self.module.startswith(BUILTIN_PREFIX)
 
     @property
     def summary(self) -> str:
@@ -68,49 +89,121 @@ def doc_sections(doc: str) -> dict[str, str]:
     return {k: "\n".join(v).strip() for k, v in sections.items()}
 
 
-def spec_from_module(module: ModuleType) -> CheckSpec:
+def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
     for attr in ("CODE", "NAME", "SEVERITY", "check"):
         if not hasattr(module, attr):
             raise ValueError(f"check module {module.__name__} has no {attr}")
     if not CODE_PATTERN.match(module.CODE):
         raise ValueError(f"check module {module.__name__}: code {module.CODE!r} is not like KAL001")
+    options = getattr(module, "OPTIONS", {}) or {}
+    if not isinstance(options, dict):
+        raise ValueError(f"check module {module.__name__}: OPTIONS must be a mapping of option names to defaults")
+    if not callable(module.check):
+        raise ValueError(f"check module {module.__name__}: check is not a function")
     return CheckSpec(
         code=module.CODE,
         name=module.NAME,
         severity=Severity.parse(module.SEVERITY),
-        options=dict(getattr(module, "OPTIONS", {}) or {}),
+        options=dict(options),
         doc=module.__doc__ or "",
         run=module.check,
         module=module.__name__,
+        distribution=distribution,
+        docs_url=str(getattr(module, "DOCS_URL", "") or ""),
     )
 
 
-def _entry_point_modules() -> list[str]:
+@dataclass(frozen=True)
+class PluginProblem:
+    """A plugin check that cannot be used: what it is, who ships it, what went wrong."""
+
+    module: str
+    distribution: str
+    error: str
+
+    def render(self) -> str:
+        source = f" from {self.distribution}" if self.distribution else ""
+        return f"plugin check {self.module}{source} cannot be used: {self.error}"
+
+
+class PluginFailure(Exception):
+    """A plugin check raised while it ran on a policy."""
+
+    def __init__(self, problem: PluginProblem):
+        super().__init__(problem.render())
+        self.problem = problem
+
+
+def _entry_point_modules() -> dict[str, str]:
+    """Module name -> "distribution version" for every registered plugin check (the built-in
+    ones are found from the package itself; reading their metadata would cost every run)."""
     from importlib.metadata import entry_points
 
-    return [ep.value.split(":")[0] for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    modules: dict[str, str] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        module = ep.value.split(":")[0]
+        if module.startswith(BUILTIN_PREFIX):
+            continue
+        dist = getattr(ep, "dist", None)
+        modules[module] = f"{dist.name} {dist.version}" if dist is not None else ""
+    return modules
 
 
 def _builtin_modules() -> list[str]:
     import pkgutil
 
-    import kube_audit_lint.checks as checks
-
-    return [f"kube_audit_lint.checks.{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")]
+    # found at run time, as plugins are: the checks build on this module, not the other way round
+    checks = importlib.import_module(BUILTIN_PREFIX.rstrip("."))
+    return [f"{BUILTIN_PREFIX}{m.name}" for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_")]
 
 
 @functools.lru_cache(maxsize=1)
+def _discovered() -> tuple[tuple[CheckSpec, ...], tuple[PluginProblem, ...]]:
+    """The built-in checks (always) and the plugins that load; a plugin that does not is a problem."""
+    registered = _entry_point_modules()
+    specs: list[CheckSpec] = []
+    problems: list[PluginProblem] = []
+    for name in _builtin_modules():
+        specs.append(spec_from_module(importlib.import_module(name)))
+    claimed = {key: spec.module for spec in specs for key in (spec.code, spec.name)}
+    for name, distribution in registered.items():
+        try:
+            spec = spec_from_module(importlib.import_module(name), distribution)
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises, the other checks run
+            problems.append(PluginProblem(name, distribution, _describe(exc)))
+            continue
+        taken = [key for key in (spec.code, spec.name) if key in claimed]
+        if taken:
+            problems.append(PluginProblem(name, distribution, f"{taken[0]} is already declared by {claimed[taken[0]]}"))
+            continue
+        claimed.update({spec.code: spec.module, spec.name: spec.module})
+        specs.append(spec)
+    return tuple(sorted(specs, key=lambda s: s.code)), tuple(problems)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def all_checks() -> tuple[CheckSpec, ...]:
-    """Every check available: entry points, plus the built-in package when run from a source tree."""
-    names = dict.fromkeys(_entry_point_modules() + _builtin_modules())
-    specs = [spec_from_module(importlib.import_module(name)) for name in names]
-    seen: dict[str, str] = {}
-    for spec in specs:
-        for key in (spec.code, spec.name):
-            if key in seen and seen[key] != spec.module:
-                raise ValueError(f"check {key} is declared by both {seen[key]} and {spec.module}")
-            seen[key] = spec.module
-    return tuple(sorted(specs, key=lambda s: s.code))
+    """Every check that can run: the built-in ones and the plugins that load."""
+    return _discovered()[0]
+
+
+def plugin_problems() -> tuple[PluginProblem, ...]:
+    """The plugins that are registered but cannot be loaded."""
+    return _discovered()[1]
+
+
+def run_check(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
+    """The check's findings on one policy. A plugin that raises is a PluginFailure; a built-in
+    check that raises is a bug and propagates."""
+    if spec.builtin:
+        return list(spec.run(ctx))
+    try:
+        return list(spec.run(ctx))
+    except Exception as exc:  # noqa: BLE001 - a plugin's failure is reported, not fatal
+        raise PluginFailure(PluginProblem(spec.module, spec.distribution, f"failed on {ctx.policy.path}: {_describe(exc)}")) from exc
 
 
 def find_check(key: str) -> CheckSpec | None:
@@ -132,10 +225,10 @@ class CheckContext:
     kube_version: tuple[int, int]
     options: dict[str, Any] = field(default_factory=dict)
     display_path: str | None = None
-    apiserver: Any = None  # linter.apiserver_flags.ApiserverConfig when --apiserver-manifest is given
+    apiserver: ApiserverConfig | None = None  # when --apiserver-manifest is given
 
     @functools.cached_property
-    def space(self):
+    def space(self) -> RequestSpace:
         """The request-space analysis of this policy (built on first use, shared by the checks)."""
         return shared_space(self.policy, self.kube_version)
 
@@ -175,7 +268,7 @@ class CheckContext:
         )
 
 
-    def finding_in_file(self, file_path: str, span, message: str, *, fix: str | None = None,
+    def finding_in_file(self, file_path: str, span: Span, message: str, *, fix: str | None = None,
                         subject: str = "", severity: Severity | None = None) -> Finding:
         """A finding in another file than the policy (e.g. the kube-apiserver manifest)."""
         return Finding(

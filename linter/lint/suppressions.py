@@ -257,7 +257,7 @@ def _parse_body(directive: Directive, line: str, start: int) -> None:
 
 
 def _entries(line: str, token_start: int, token: str) -> list[Entry]:
-    from kube_audit_lint.registry import find_check
+    from kube_audit_lint.lint.registry import find_check
 
     _, equals, value = token.partition("=")
     if not equals:
@@ -312,7 +312,7 @@ def apply_to_report(report: Report, settings, today: datetime.date | None = None
 
 
 def _non_suppressible_codes(settings) -> set[str]:
-    from kube_audit_lint.registry import find_check
+    from kube_audit_lint.lint.registry import find_check
 
     codes = set(PASS_CODES)
     for name in settings.non_suppressible:
@@ -359,7 +359,7 @@ def judge(path: str, directives: list[Directive], settings, today: datetime.date
     """The findings about ``path``'s suppressions, for the pass checks that run on ``path``."""
     if not directives:
         return []
-    from kube_audit_lint.lint import select_checks
+    from kube_audit_lint.lint.pipeline import select_checks
 
     ran = {spec.code: spec for spec in select_checks(settings, path)}
     reporter = _Reporter(ran, settings)

@@ -52,7 +52,7 @@ def report_fingerprints(report: Report) -> list[str]:
     Repeats are numbered in file and line order, so the numbering does not depend on the order in
     which the checks happened to report them.
     """
-    from kube_audit_lint.output.common import order_key
+    from kube_audit_lint.findings import order_key
 
     key = order_key(report)
     positions = sorted(range(len(report.findings)), key=lambda i: key(report.findings[i]))
@@ -68,7 +68,7 @@ def report_fingerprints(report: Report) -> list[str]:
 
 def fingerprint_path(path: str, root: str | None) -> str:
     """The path as it enters a fingerprint: relative to ``root`` when inside it, forward slashes."""
-    from kube_audit_lint.output.common import relative_path
+    from kube_audit_lint.findings import relative_path
 
     if root is not None:
         relative = relative_path(path, root)

@@ -6,7 +6,7 @@ holds one wins. When one directory holds both, the dedicated ``.kube-audit-lint.
 ``pyproject.toml`` (and ``.yaml`` over ``.yml``); ``--show-config`` says which file was read and which
 was passed over. ``--config FILE`` skips the search.
 
-Keys are kebab-case (``fail-on``); the file's shape is ``linter/schema/config.schema.json``. Checks are
+Keys are kebab-case (``fail-on``); the file's shape is ``linter/data/schema/config.schema.json``. Checks are
 named by code or by name. A bad file is a ``ConfigError`` that points at the offending key:
 ``path:line:col: message`` (exit code 2).
 
@@ -26,7 +26,7 @@ from typing import Any
 YAML_NAMES = (".kube-audit-lint.yaml", ".kube-audit-lint.yml")
 PYPROJECT = "pyproject.toml"
 TOOL_TABLE = ("tool", "kube-audit-lint")
-SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "schema", "config.schema.json")
+SCHEMA_FILE = "schema/config.schema.json"
 DEFAULT, COMMAND_LINE = "default", "command line"
 
 # file key -> Settings field
@@ -308,7 +308,9 @@ def validate_shape(raw: RawConfig) -> None:
     """The file against the JSON Schema; the first problem in file order, as one line."""
     from jsonschema import Draft202012Validator
 
-    with open(SCHEMA_FILE, encoding="utf-8") as handle:
+    from kube_audit_lint.datafiles import data_path
+
+    with data_path(SCHEMA_FILE).open(encoding="utf-8") as handle:
         schema = json.load(handle)
     problems = []
     for error in Draft202012Validator(schema).iter_errors(raw.data):
@@ -376,7 +378,7 @@ def _did_you_mean(name: str, candidates) -> str:
 
 def resolve_check(raw: RawConfig, path: tuple, name: str, key: bool = False, allow_all: bool = False):
     """The CheckSpec named ``name`` at ``path``; ConfigError pointing there when there is none."""
-    from kube_audit_lint.registry import all_checks, find_check
+    from kube_audit_lint.lint.registry import all_checks, find_check
 
     if allow_all and name.upper() == "ALL":
         return None
@@ -413,7 +415,7 @@ def _check_mapping(raw: RawConfig, key: str) -> dict[str, Any]:
 
 
 def _check_options(raw: RawConfig) -> dict[str, dict[str, Any]]:
-    from kube_audit_lint.registry import find_check
+    from kube_audit_lint.lint.registry import find_check
 
     options = _check_mapping(raw, "checks")
     written = {find_check(name).code: name for name in raw.data.get("checks", {})}
@@ -547,7 +549,7 @@ def _joined(earlier: str | None, later: str) -> str:
 
 def _codes(names) -> set[str]:
     """Check codes for ``names``; unknown names are left for the lint run to report."""
-    from kube_audit_lint.registry import all_checks, find_check
+    from kube_audit_lint.lint.registry import all_checks, find_check
 
     codes = set()
     for name in names:

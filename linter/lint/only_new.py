@@ -32,7 +32,7 @@ class OnlyNewError(ValueError):
 
 
 def finding_fingerprint(finding: Finding, report: Report) -> str:
-    from kube_audit_lint.output.fingerprint import fingerprint
+    from kube_audit_lint.lint.fingerprint import fingerprint
 
     return fingerprint(finding, report.sources.get(finding.location.path, ""), root=report.root)
 

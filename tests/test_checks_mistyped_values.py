@@ -1,9 +1,9 @@
-"""Review regressions: a value kube-apiserver cannot decode (``users: [123]``) is reported once,
+"""A value kube-apiserver cannot decode (``users: [123]``) is reported once,
 by invalid-policy, not also as an "empty" entry by rule-never-matches."""
 
 import pytest
 
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 
 HEAD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
 

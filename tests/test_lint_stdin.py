@@ -1,4 +1,4 @@
-"""Review regressions: a policy read from standard input (``lint -``) is linted like a file.
+"""A policy read from standard input (``lint -``) is linted like a file.
 
 stdin can be read only once, so the text the lint read is the one its suppressions and source
 excerpts come from.

@@ -1,10 +1,10 @@
-"""Review regressions: who can send a request.
+"""Who can send a request.
 
 kube-apiserver's group adder never puts the user named system:anonymous in system:authenticated,
 so an authenticated user can never meet ``users: [system:anonymous]``.
 """
 
-from kube_audit_lint.lint import lint_text
+from kube_audit_lint.lint.pipeline import lint_text
 
 HEAD = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
 
@@ -54,7 +54,7 @@ def test_baseline_examples_never_put_system_anonymous_in_system_authenticated():
 
 
 def test_baseline_diff_examples_never_put_system_anonymous_in_system_authenticated():
-    from kube_audit_lint.baseline import PolicySpace, load_baseline
+    from kube_audit_lint.lint.baseline import PolicySpace, load_baseline
     from kube_audit_lint.policy.validate import apiserver_verdict
     from kube_audit_lint.policy.yamlnodes import parse_documents
 
@@ -68,7 +68,7 @@ def test_baseline_diff_examples_never_put_system_anonymous_in_system_authenticat
 
 
 def test_a_baseline_selector_of_authenticated_users_does_not_contain_system_anonymous():
-    from kube_audit_lint.baseline import RequestSelector
+    from kube_audit_lint.lint.baseline import RequestSelector
     from kube_audit_lint.engine.request import Request
 
     selector = RequestSelector.from_mapping({"userGroups": ["system:authenticated"], "verbs": ["get"]})
@@ -80,7 +80,7 @@ def test_a_baseline_selector_of_authenticated_users_does_not_contain_system_anon
 def test_a_policy_omitting_every_request_stage_logs_nothing():
     """Every request goes through RequestReceived and ResponseComplete (long-running ones also
     ResponseStarted): with all of them omitted nothing is written, whatever the level."""
-    from kube_audit_lint.lint import lint_text
+    from kube_audit_lint.lint.pipeline import lint_text
 
     text = ("apiVersion: audit.k8s.io/v1\nkind: Policy\n"
             "omitStages: [RequestReceived, ResponseStarted, ResponseComplete]\nrules:\n- level: RequestResponse\n")

@@ -1,8 +1,8 @@
-"""Review regressions: explain's --resource takes RESOURCE or RESOURCE/SUBRESOURCE, no empty part."""
+"""Explain's --resource takes RESOURCE or RESOURCE/SUBRESOURCE, no empty part."""
 
 import pytest
 
-from kube_audit_lint.explain import ExplainRequest, option_conflict
+from kube_audit_lint.commands.explain import ExplainRequest, option_conflict
 
 
 @pytest.mark.parametrize("resource", ["pods/", "/exec", "pods/exec/x", "", "/"])

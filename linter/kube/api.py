@@ -85,11 +85,11 @@ def _release(text) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=1)
 def _data() -> dict:
-    from importlib import resources
+    from kube_audit_lint.datafiles import read_data
 
     from ruamel.yaml import YAML
 
-    text = resources.files("kube_audit_lint").joinpath("data/kubernetes-resources.yaml").read_text("utf-8")
+    text = read_data("kubernetes-resources.yaml")
     return YAML(typ="safe", pure=False).load(text)
 
 

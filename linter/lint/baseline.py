@@ -19,7 +19,6 @@ import functools
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
@@ -27,7 +26,7 @@ from kube_audit_lint.engine.evaluate import decide
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
 from kube_audit_lint.findings import Severity
-from kube_audit_lint.kubeapi import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from kube_audit_lint.policy.model import Level, Policy, Rule, format_path
 from kube_audit_lint.policy.yamlnodes import Document, InputError, Path, Span
 
@@ -624,38 +623,6 @@ def diff_classes(policy: Policy, baseline: Baseline, kube_version: tuple[int, in
     return [ClassDiff(request_class, tuple(theirs.outcomes(request_class.selector)),
                       tuple(ours.outcomes(request_class.selector)))
             for request_class in (request_classes() if classes is None else classes)]
-
-
-def run_baseline_diff(policy_path: str, baseline_name: str, kube_version: tuple[int, int], output_format: str) -> int:
-    """``kube-audit-lint baseline diff``: a report, so exit 0; 2 when an input cannot be used."""
-    try:
-        baseline = load_baseline(baseline_name)
-        policy = _read_policy(policy_path, kube_version)
-        diffs = diff_classes(policy, baseline, kube_version)
-    except (BaselineError, InputError) as exc:
-        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
-        return 2
-    if output_format == "json":
-        print(json.dumps(diff_json(diffs, policy, baseline, kube_version), indent=2))
-    else:
-        print(diff_text(diffs, policy, baseline))
-    return 0
-
-
-def _read_policy(path: str, kube_version: tuple[int, int]) -> Policy:
-    """The policy as kube-apiserver reads the file; a refused policy is compared all the same,
-    with a warning, since what it would log is still what the author wrote."""
-    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
-
-    reading = apiserver_read(path, kube_version)
-    not_policy = first_document_not_policy(reading)
-    if not_policy:
-        raise BaselineError(not_policy, path, reading.documents[0].start)
-    verdict = reading.verdicts[0]
-    for problem in verdict.errors[:1]:
-        print(f"{path}:{problem.span.line}:{problem.span.column}: warning: kube-apiserver would refuse "
-              f"this policy: {problem.render()}", file=sys.stderr)
-    return verdict.policy
 
 
 def _levels(outcomes: Iterable[Outcome]) -> list[Level]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Iterable, Sequence
 
 SECTION_ORDER = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix", "References")
@@ -22,24 +21,6 @@ DOCS_HEADER = (
     "`kube-audit-lint checks --format markdown --full > docs/checks.md`; do not edit by hand. -->\n"
 )
 EXIT_OK, EXIT_USAGE = 0, 2
-
-
-def run_checks_command(output_format: str, check: str | None, full: bool = False) -> int:
-    """``kube-audit-lint checks [CHECK] [--format text|markdown|json] [--full]``."""
-    from kube_audit_lint.registry import all_checks, find_check
-
-    try:
-        specs = all_checks()
-    except (ImportError, ValueError) as exc:
-        return _fail(f"cannot load the checks: {exc}")
-    if check is not None:
-        spec = find_check(check)
-        if spec is None:
-            return _fail(f"unknown check {check!r} (run `kube-audit-lint checks` for the list)")
-        sys.stdout.write(one_check(spec, output_format))
-        return EXIT_OK
-    sys.stdout.write(check_list(specs, output_format, full))
-    return EXIT_OK
 
 
 def one_check(spec, output_format: str) -> str:
@@ -60,11 +41,6 @@ def check_list(specs: Sequence, output_format: str, full: bool) -> str:
     return checks_text_table(specs)
 
 
-def _fail(message: str) -> int:
-    sys.stderr.write(f"kube-audit-lint: error: {message}\n")
-    return EXIT_USAGE
-
-
 # --- anchors and links -----------------------------------------------------------------------
 
 
@@ -78,7 +54,11 @@ def docs_anchor(spec) -> str:
 
 
 def docs_url(spec) -> str:
+    """Where a check is documented: a plugin's own page, else this project's docs/checks.md."""
     from kube_audit_lint import INFORMATION_URI
+
+    if getattr(spec, "docs_url", ""):
+        return spec.docs_url
 
     return f"{INFORMATION_URI}/blob/main/{DOCS_PAGE}#{docs_anchor(spec)}"
 
@@ -93,7 +73,7 @@ def github_slug(text: str) -> str:
 
 def ordered_sections(spec) -> list[tuple[str, str]]:
     """The docstring's sections (title, body): the standard ones in their order, then any others."""
-    from kube_audit_lint.registry import doc_sections
+    from kube_audit_lint.lint.registry import doc_sections
 
     sections = doc_sections(spec.doc)
     standard = {title.lower(): title for title in SECTION_ORDER}
@@ -116,7 +96,7 @@ def _title(key: str, doc: str) -> str:
 
 
 def summary_paragraph(spec) -> str:
-    from kube_audit_lint.registry import doc_sections
+    from kube_audit_lint.lint.registry import doc_sections
 
     return doc_sections(spec.doc).get("summary", "") or spec.summary
 
@@ -208,7 +188,7 @@ def checks_table(specs: Iterable, link_to: str | None = None) -> str:
 def checks_markdown_doc(specs: Sequence | None = None) -> str:
     """The whole docs/checks.md page: the table, then one section per check."""
     if specs is None:
-        from kube_audit_lint.registry import all_checks
+        from kube_audit_lint.lint.registry import all_checks
 
         specs = all_checks()
     parts = [DOCS_HEADER, checks_table(specs, link_to="")]

@@ -56,7 +56,7 @@ def collect_files(paths: list[str]) -> list[str]:
 
 def select_checks(settings, path: str | None = None):
     """The checks to run on ``path``: select/ignore (codes or names), per-file ignores."""
-    from kube_audit_lint.registry import all_checks, find_check
+    from kube_audit_lint.lint.registry import all_checks, find_check
 
     def keys(names):
         resolved = set()
@@ -111,15 +111,23 @@ def severity_for(settings, spec, finding: Finding) -> Finding:
 
 
 def lint_verdict(verdict, specs, settings, kube_version, display_path: str | None = None,
-                 apiserver=None) -> list[Finding]:
-    """Run ``specs`` on one policy document; findings in source order."""
-    from kube_audit_lint.registry import CheckContext
+                 apiserver=None, plugin_problems: list[str] | None = None) -> list[Finding]:
+    """Run ``specs`` on one policy document; findings in source order.
+
+    A plugin check that fails is recorded in ``plugin_problems`` and the other checks go on
+    (without that list, the failure propagates as PluginFailure)."""
+    from kube_audit_lint.lint.registry import CheckContext, PluginFailure, run_check
 
     findings: list[Finding] = []
     for spec in specs:
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
                            apiserver)
-        findings += [severity_for(settings, spec, f) for f in spec.run(ctx)]
+        try:
+            findings += [severity_for(settings, spec, f) for f in run_check(spec, ctx)]
+        except PluginFailure as failure:
+            if plugin_problems is None:
+                raise
+            plugin_problems.append(failure.problem.render())
     return findings
 
 
@@ -135,8 +143,8 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     about suppressions (linter.suppressions.PASS_CODES) runs every check, since judging a suppression
     needs the findings it would suppress; only the selected checks' findings are returned.
     """
-    from kube_audit_lint import suppressions
-    from kube_audit_lint.config import Settings
+    from kube_audit_lint.lint import suppressions
+    from kube_audit_lint.lint.config import Settings
     from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
     from kube_audit_lint.policy.yamlnodes import parse_documents
 
@@ -149,7 +157,7 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     specs = select_checks(settings)
     apiserver = None
     if apiserver_manifest_text is not None:
-        from kube_audit_lint.apiserver_flags import apiserver_config_from_text
+        from kube_audit_lint.kube.flags import apiserver_config_from_text
 
         apiserver = apiserver_config_from_text("<apiserver-manifest>", apiserver_manifest_text)
     findings: list[Finding] = []
@@ -174,17 +182,20 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
     from kube_audit_lint.policy.yamlnodes import InputError
 
+    from kube_audit_lint.lint.registry import plugin_problems
+
     report = Report(findings=[], root=os.getcwd())
+    report.plugin_problems += [problem.render() for problem in plugin_problems()]
     apiserver = None
     if apiserver_manifest:
-        from kube_audit_lint.apiserver_flags import read_apiserver_config
+        from kube_audit_lint.kube.flags import read_apiserver_config
 
         try:
             apiserver = read_apiserver_config(apiserver_manifest)
         except InputError as exc:
             raise LintInputError(str(exc)) from None
         report.sources[apiserver_manifest] = _source_text(apiserver_manifest)
-    from kube_audit_lint.config import is_excluded
+    from kube_audit_lint.lint.config import is_excluded
 
     for path in collect_files(paths):
         if is_excluded(settings, path):
@@ -216,7 +227,8 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         report.sources[path] = reading.text
         specs = select_checks(settings, path)
         for verdict in reading.verdicts:
-            report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver)
+            report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver,
+                                            plugin_problems=report.plugin_problems)
         report.findings += _file_note_findings(reading, specs)
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
@@ -259,24 +271,12 @@ def exit_code(report: Report, settings) -> int:
     return 1 if any(f.severity >= threshold for f in report.active) else 0
 
 
-def write_output(text: str, output: str | None) -> None:
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise LintInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-
 def lint_report(options: LintOptions):
     """Run a whole lint as the command would, without writing output: (report, settings).
 
     Raises ConfigError, LintInputError or another ValueError for input the user must fix.
     """
-    from kube_audit_lint.config import load_settings
+    from kube_audit_lint.lint.config import load_settings
 
     settings = load_settings(options)
     kube_version = options.kube_version or (
@@ -284,7 +284,7 @@ def lint_report(options: LintOptions):
     )
     from dataclasses import replace
 
-    from kube_audit_lint import suppressions
+    from kube_audit_lint.lint import suppressions
 
     selected = {spec.code for spec in select_checks(settings)}
     judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
@@ -299,30 +299,9 @@ def lint_report(options: LintOptions):
     return report, settings
 
 
-def run_lint_command(options: LintOptions) -> int:
-    from kube_audit_lint.config import ConfigError, load_settings, show_settings
-
-    try:
-        if options.show_config:
-            write_output(show_settings(load_settings(options)), options.output)
-            return 0
-        report, settings = lint_report(options)
-        if options.write_accepted:
-            return 0
-        from kube_audit_lint.output import render
-
-        color = (options.output is None and options.output_format == "text" and sys.stdout.isatty()
-                 and "NO_COLOR" not in os.environ)
-        write_output(render(report, options.output_format, color=color), options.output)
-        return exit_code(report, settings)
-    except (ConfigError, LintInputError, ValueError) as exc:
-        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
-        return 2
-
-
 def apply_suppressions(report: Report, settings) -> Report:
     """Inline suppressions (``# kube-audit-lint: disable=...``): see linter.suppressions."""
-    from kube_audit_lint import suppressions
+    from kube_audit_lint.lint import suppressions
 
     return suppressions.apply_to_report(report, settings)
 
@@ -331,6 +310,6 @@ def apply_only_new(report: Report, options: LintOptions) -> Report:
     """``--accepted`` / ``--write-accepted`` / ``--diff-base``: see linter.only_new."""
     if not (options.accepted or options.write_accepted or options.diff_base):
         return report
-    from kube_audit_lint import only_new
+    from kube_audit_lint.lint import only_new
 
     return only_new.apply(report, options)

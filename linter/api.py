@@ -1,0 +1,19 @@
+"""The API for checks, built-in and plugin alike: what a check module imports.
+
+A check module declares ``CODE``, ``NAME``, ``SEVERITY``, optionally ``OPTIONS`` (option names to
+defaults, overridable in configuration) and ``DOCS_URL`` (plugins), and one function
+``check(ctx: CheckContext) -> Iterator[Finding]`` (see ``CheckFunction``). docs/plugins.md walks
+through a complete plugin. Names here stay stable across releases; anything else may move.
+"""
+
+from __future__ import annotations
+
+from kube_audit_lint.engine.request import Request
+from kube_audit_lint.findings import Finding, Location, Severity
+from kube_audit_lint.lint.registry import CheckContext, CheckFunction, CheckSpec
+from kube_audit_lint.policy.model import Level, Policy, Rule
+
+__all__ = [
+    "CheckContext", "CheckFunction", "CheckSpec", "Finding", "Level", "Location", "Policy", "Request", "Rule",
+    "Severity",
+]

@@ -1,0 +1,45 @@
+"""`kube-audit-lint lint`: run the pipeline, write the chosen format, choose the exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, exit_code, lint_report
+
+__all__ = ["LintOptions", "run_lint_command", "write_output"]
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise LintInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def run_lint_command(options: LintOptions) -> int:
+    from kube_audit_lint.lint.config import ConfigError, load_settings, show_settings
+
+    try:
+        if options.show_config:
+            write_output(show_settings(load_settings(options)), options.output)
+            return 0
+        report, settings = lint_report(options)
+        if options.write_accepted:
+            return 0
+        from kube_audit_lint.output import render
+
+        color = (options.output is None and options.output_format == "text" and sys.stdout.isatty()
+                 and "NO_COLOR" not in os.environ)
+        write_output(render(report, options.output_format, color=color), options.output)
+        for problem in report.plugin_problems:
+            print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
+        return 2 if report.plugin_problems else exit_code(report, settings)
+    except (ConfigError, LintInputError, ValueError) as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,39 @@
+"""`kube-audit-lint report`: build, render and write the compliance report."""
+
+from __future__ import annotations
+
+import sys
+
+from kube_audit_lint.report import EXIT_INPUT, check_format_available, render
+from kube_audit_lint.report.model import ReportInputError, ReportOptions
+
+__all__ = ["ReportOptions", "run_report_command"]
+
+
+def run_report_command(options: ReportOptions) -> int:
+    """Build, render and write the report. 0 when written, 2 for input to fix (one line on stderr)."""
+    from kube_audit_lint.report.model import build_report
+
+    try:
+        check_format_available(options.output_format)
+        report = build_report(options)
+        output = render(report, options.output_format)
+        write(output, options.output)
+    except ReportInputError as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return 0
+
+
+def write(output: str | bytes, path: str | None) -> None:
+    if isinstance(output, str):
+        output = output.encode("utf-8")
+    if path is None or path == "-":
+        sys.stdout.buffer.write(output)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "wb") as handle:
+            handle.write(output)
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -1,0 +1,1 @@
+"""What kube-apiserver serves: resources and their scopes, senders, apiserver flags."""
