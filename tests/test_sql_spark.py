@@ -79,3 +79,10 @@ def test_spark_counts_and_reports_lines_that_are_not_events(spark, files, tmp_pa
     assert "3 line(s) are not audit events" in data["badLines"][0]["message"]
     jsonl = replay(files["edge_policy"], str(log), "--format", "jsonl", "--engine", "spark")
     assert "3 line(s) are not audit events" in jsonl.stderr
+
+
+def test_spark_path_it_cannot_read_is_exit_2(spark, files, tmp_path):
+    result = replay(files["edge_policy"], str(tmp_path / "nope.jsonl"), "--engine", "spark")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "--engine spark (master local[*])" in result.stderr
+    assert "nope.jsonl" in result.stderr

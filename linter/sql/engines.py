@@ -61,15 +61,32 @@ def _duckdb(options, policy, out) -> int | None:
 
 
 def _spark(options, policy, out) -> int:
+    from pyspark.errors import PySparkException
+
+    from kube_audit_lint.replay.reading import LogError
     from kube_audit_lint.sql import spark_engine
 
-    with spark_engine.session(options.spark_master or spark_engine.DEFAULT_MASTER) as spark:
-        if options.output_format == "jsonl":
-            spark_engine.write_jsonl(spark, policy, options.logs, options.kube_version, out.write_bytes)
-            return 0
-        totals = spark_engine.summary_totals(spark, policy, options.logs, options.kube_version)
+    master = options.spark_master or spark_engine.DEFAULT_MASTER
+    try:
+        with spark_engine.session(master) as spark:
+            if options.output_format == "jsonl":
+                spark_engine.write_jsonl(spark, policy, options.logs, options.kube_version, out.write_bytes)
+                return 0
+            totals = spark_engine.summary_totals(spark, policy, options.logs, options.kube_version)
+    except PySparkException as exc:  # a path Spark cannot read, a master it cannot reach, no Java
+        raise LogError(f"--engine spark (master {master}): {spark_error(exc)}") from None
     write_summary(options, policy, totals, out)
     return 0
+
+
+def spark_error(exc: Exception) -> str:
+    """The first line of Spark's message (its class and the path or setting at fault), which names
+    what failed without the JVM's stack trace."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    if "JAVA_GATEWAY_EXITED" in first:
+        return "Spark could not start: it needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)"
+    return first[:300]
 
 
 def write_summary(options, policy, totals, out) -> None:
