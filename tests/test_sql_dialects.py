@@ -151,3 +151,36 @@ def test_sql_command_without_sqlglot_names_the_extra(edge_policy, monkeypatch):
     result = sql(path, "--dialect", "duckdb")
     assert result.exit_code == 2
     assert "pip install 'kube-audit-lint[sql]'" in result.stderr
+
+
+def test_clickhouse_query_runs_on_embedded_clickhouse(edge_policy):
+    """chdb is ClickHouse in-process: the clickhouse query, unchanged, decides as the engine."""
+    pytest.importorskip("chdb", reason="chdb (embedded ClickHouse, extra [clickhouse]) is not installed")
+    from chdb import session
+
+    from kube_audit_lint.engine.evaluate import evaluate
+    from kube_audit_lint.replay.events import event_to_request
+
+    policy, _ = edge_policy
+    events = edge_events()
+    folder = SHARED / "corpus" / "events"
+    if folder.is_dir():
+        events += [json.loads(line) for p in sorted(folder.glob("*.jsonl")) for line in p.read_text().splitlines()
+                   if line.strip()]
+    db = session.Session()
+    try:
+        db.query("CREATE TABLE audit_events (event String) ENGINE = Memory")
+        quoted = (sqlglot.exp.Literal.string(json.dumps(e)).sql(dialect="clickhouse") for e in events)
+        db.query("INSERT INTO audit_events VALUES " + ",".join(f"({q})" for q in quoted))
+        result = db.query(render(policy, QueryOptions(dialect="clickhouse")) + " FORMAT JSONEachRow")
+        rows = [json.loads(line) for line in str(result).splitlines() if line.strip()]
+    finally:
+        db.close()
+    assert len(rows) == len(events)
+    for data, row in zip(events, rows):
+        decision = evaluate(policy, event_to_request(data))
+        assert (row["rule"], row["level"], row["omitStages"], row["omitManagedFields"], row["logged"]) == (
+            decision.rule, decision.level.wire, sorted(decision.omit_stages), decision.omit_managed_fields,
+            decision.logs(data.get("stage"))), data.get("auditID")
+        # JSONExtractString cannot tell a missing key from "": the query NULLs what is absent
+        assert (row["auditID"], row["stage"]) == (data.get("auditID"), data.get("stage"))
