@@ -226,3 +226,33 @@ def test_missing_log_is_exit_2(edge, tmp_path):
     result = replay(policy_path, str(tmp_path / "nope.log"), "--engine", "duckdb")
     assert result.exit_code == 2
     assert "nope.log: cannot read" in result.stderr
+
+
+def test_inputs_duckdb_leaves_to_the_default_engine(edge, tmp_path):
+    """Standard input, an EventList document and a path DuckDB would read as a pattern: the default
+    engine replays them, and says so."""
+    _, policy_path, events, path = edge
+    document = tmp_path / "list.json"
+    document.write_text(json.dumps({"kind": "EventList", "items": events[:50]}, indent=2))
+    patterned = tmp_path / "audit[1].log"
+    patterned.write_text(Path(path).read_text())
+    for args, stdin in (([path], None), (["-"], Path(path).read_text()), ([str(document)], None),
+                        ([str(patterned)], None)):
+        default = CliRunner().invoke(app, ["replay", policy_path, *args, "--format", "json"], input=stdin)
+        engine = CliRunner().invoke(app, ["replay", policy_path, *args, "--format", "json", "--engine", "duckdb"],
+                                    input=stdin)
+        assert engine.exit_code == 0, engine.output
+        assert json.loads(engine.stdout)["events"] == json.loads(default.stdout)["events"] > 0
+        assert engine.stdout == default.stdout
+        assert ("replaying with the default engine" in engine.stderr) == (args != [path])
+
+
+def test_empty_log(edge, tmp_path):
+    _, policy_path, _, _ = edge
+    empty = tmp_path / "empty.log"
+    empty.write_text("\n\n")
+    for fmt in ("json", "jsonl"):
+        default = replay(policy_path, str(empty), "--format", fmt)
+        engine = replay(policy_path, str(empty), "--format", fmt, "--engine", "duckdb")
+        assert engine.exit_code == 0, engine.output
+        assert engine.stdout == default.stdout

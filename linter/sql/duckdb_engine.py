@@ -132,6 +132,8 @@ def check_inputs(paths: list[str]) -> None:
     for path in paths:
         if path == "-":
             raise NotForDuckDB("standard input is read by the default engine")
+        if any(c in path for c in "*?[{"):
+            raise NotForDuckDB(f"{path}: DuckDB would read * ? [ {{ in a path as a pattern")
         if path.endswith(".parquet"):
             if not os.path.isfile(path):
                 raise LogError(f"{path}: cannot read: no such file")

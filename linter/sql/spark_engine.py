@@ -10,6 +10,9 @@ a bad line of its file and reported; Spark does not number lines, so the report 
 and the count, and the default engine on that file names the lines. Spark does not check the type
 of every field as the default engine's decoder does: a field of the wrong type (``"verb": 5``) is
 read as its text.
+
+jsonl keeps the order of the logs given and, within a file, of its lines; a directory or a glob is
+one log whose files come in the order Spark reads them.
 """
 
 from __future__ import annotations
