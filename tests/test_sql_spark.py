@@ -86,3 +86,11 @@ def test_spark_path_it_cannot_read_is_exit_2(spark, files, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "--engine spark (master local[*])" in result.stderr
     assert "nope.jsonl" in result.stderr
+
+
+def test_spark_reads_parquet_with_an_event_column(spark, files, tmp_path):
+    parquet = tmp_path / "audit.parquet"
+    spark.read.text(files["edge"]).withColumnRenamed("value", "event").coalesce(1).write.parquet(str(parquet))
+    expected = rows(replay(files["edge_policy"], files["edge"], "--format", "jsonl"))
+    got = rows(replay(files["edge_policy"], str(parquet), "--format", "jsonl", "--engine", "spark"))
+    assert got == expected
