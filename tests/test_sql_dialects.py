@@ -125,6 +125,7 @@ def test_sql_command_writes_the_output_file(edge_policy, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--dialect", "oracle"], "--dialect: expected one of duckdb, spark, trino, bigquery, clickhouse"),
     (["--dialect", "trino", "--table", "x; DROP TABLE y"], "--table: expected a name"),
+    (["--dialect", "trino", "--table", "a.b.c.d"], "--table: expected a name"),
     (["--dialect", "trino", "--event-column", "a b"], "--event-column: expected a column name"),
 ])
 def test_sql_command_usage_errors_exit_2(args, message, edge_policy):

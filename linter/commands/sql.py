@@ -35,8 +35,10 @@ def check_options(options: SqlOptions) -> None:
     if options.dialect not in DIALECTS:
         raise SqlUsageError(f"--dialect: expected one of {', '.join(DIALECTS)}, got {options.dialect!r}")
     # names become quoted identifiers; still, refuse what no warehouse names a table or column
-    if not all(IDENTIFIER.fullmatch(part) for part in options.table.split(".")):
-        raise SqlUsageError(f"--table: expected a name such as audit_events or dataset.table, got {options.table!r}")
+    parts = options.table.split(".")
+    if len(parts) > 3 or not all(IDENTIFIER.fullmatch(part) for part in parts):
+        raise SqlUsageError(f"--table: expected a name such as audit_events, dataset.table or project.dataset.table, "
+                            f"got {options.table!r}")
     if not IDENTIFIER.fullmatch(options.event_column):
         raise SqlUsageError(f"--event-column: expected a column name, got {options.event_column!r}")
     if importlib.util.find_spec("sqlglot") is None:

@@ -247,8 +247,8 @@ def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
     access = options.access or DIALECTS[options.dialect]
     wildcard_group = options.kube_version is None or options.kube_version >= WILDCARD_GROUP
     event = exp.column(options.event_column, quoted=True)
-    requests = exp.select(*request_columns(access, event, options.summary), *map(col, options.table_columns)).from_(exp.to_table(options.table, quoted=True)
-                                                                 if "." not in options.table else _table(options.table))
+    requests = exp.select(*request_columns(access, event, options.summary), *map(col, options.table_columns)) \
+        .from_(table(options.table))
     keep = [col(c) for c in options.keep] + ([col("bytes")] if options.summary else [])
     decided = exp.select(col("auditID"), col("stage"), *keep,
                          exp.alias_(first_match(policy, wildcard_group), "rule", quoted=True)).from_("requests")
@@ -261,12 +261,14 @@ def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
     return query.with_("requests", as_=requests).with_("decided", as_=decided).with_("decisions", as_=decisions)
 
 
-def _table(name: str) -> exp.Table:
-    """``project.dataset.table``: each part a quoted identifier."""
-    parts = name.split(".")
-    return exp.Table(this=exp.to_identifier(parts[-1], quoted=True),
-                     db=exp.to_identifier(parts[-2], quoted=True) if len(parts) >= 2 else None,
-                     catalog=exp.to_identifier(".".join(parts[:-2]), quoted=True) if len(parts) >= 3 else None)
+def table(name: str) -> exp.Table:
+    """``table``, ``db.table`` or ``catalog.db.table`` (BigQuery's project.dataset.table): each
+    part a quoted identifier."""
+    *prefix, name_part = name.split(".")
+    catalog, db = ([None, None] + prefix)[-2:]
+    return exp.Table(this=exp.to_identifier(name_part, quoted=True),
+                     db=exp.to_identifier(db, quoted=True) if db else None,
+                     catalog=exp.to_identifier(catalog, quoted=True) if catalog else None)
 
 
 def summary_select() -> exp.Select:
