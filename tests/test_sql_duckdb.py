@@ -176,11 +176,22 @@ def test_engine_duckdb_reads_gzip_and_parquet(edge, tmp_path):
     parquet = tmp_path / "audit.parquet"
     duckdb.connect().execute(
         f"COPY (SELECT json AS event FROM read_json_objects('{path}', format='newline_delimited')) TO '{parquet}'")
+    zipped_unnamed = tmp_path / "audit-zipped.log"  # gzip is told by its first bytes, as replay does
+    zipped_unnamed.write_bytes(zipped.read_bytes())
+    plain_named_gz = tmp_path / "plain.log.gz"
+    plain_named_gz.write_text(Path(path).read_text())
     expected = replay(policy_path, path, "--format", "jsonl").stdout
-    for log in (zipped, parquet):
+    for log in (zipped, parquet, zipped_unnamed, plain_named_gz):
         result = replay(policy_path, str(log), "--format", "jsonl", "--engine", "duckdb")
         assert result.exit_code == 0, result.output
+        assert "default engine" not in result.stderr
         assert [json.loads(x) for x in result.stdout.splitlines()] == [json.loads(x) for x in expected.splitlines()]
+    # several logs of different kinds: the output keeps the order of the logs
+    first = tmp_path / "first.log"
+    first.write_text("".join(Path(path).read_text().splitlines(keepends=True)[:10]))
+    mixed = replay(policy_path, str(first), str(parquet), str(zipped), "--format", "jsonl", "--engine", "duckdb")
+    default = replay(policy_path, str(first), path, str(zipped), "--format", "jsonl")
+    assert [json.loads(x) for x in mixed.stdout.splitlines()] == [json.loads(x) for x in default.stdout.splitlines()]
 
 
 @pytest.mark.parametrize("bad", ["not json", '{"kind":"Event","verb":5}', '{"kind":"EventList","items":[]}',

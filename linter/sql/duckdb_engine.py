@@ -1,6 +1,7 @@
 """``replay --engine duckdb``: the policy's query (sql/query.py) run by DuckDB, in this process.
 
-DuckDB reads the logs itself (JSON lines, gzip, Parquet with an ``event`` column), in parallel,
+DuckDB reads the logs itself (JSON lines, gzip told by its first bytes as the default engine
+tells it, Parquet with an ``event`` column), in parallel,
 and decides every event with the same query ``kube-audit-lint sql`` prints. The outputs are the
 default engine's: ``--format jsonl`` lines with the same keys and values, and the summary built
 from the same counts (replay/summary.py renders both).
@@ -104,31 +105,35 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-@dataclass
-class Inputs:
-    """The logs, as one DuckDB relation with the columns ``event`` (JSON) and ``filename``."""
+@dataclass(frozen=True)
+class Log:
+    """One log as DuckDB reads it: JSON lines (gzip or not, as its first bytes say, which is how
+    the default engine tells) or Parquet with an ``event`` column."""
 
-    paths: list[str]
+    path: str
+    kind: str  # "json", "gzip" or "parquet"
 
     def relation(self) -> str:
-        parts = []
-        json_paths = [p for p in self.paths if not p.endswith(".parquet")]
-        parquet_paths = [p for p in self.paths if p.endswith(".parquet")]
-        if json_paths:
-            files = "[" + ", ".join(_literal(p) for p in json_paths) + "]"
-            parts.append(f"SELECT json, filename FROM read_json_objects({files}, format='newline_delimited', "
-                         f"compression='auto', filename=true, maximum_object_size={MAX_OBJECT_SIZE})")
-        if parquet_paths:
-            files = "[" + ", ".join(_literal(p) for p in parquet_paths) + "]"
-            parts.append(f"SELECT CAST(event AS JSON) AS json, filename FROM read_parquet({files}, filename=true)")
-        paths = "[" + ", ".join(_literal("$." + name) for name in FIELDS) + "]"
-        return f"SELECT json, json_extract(json, {paths}) AS fields, filename FROM ({' UNION ALL '.join(parts)})"
+        if self.kind == "parquet":
+            return f"SELECT CAST(event AS JSON) AS json, filename FROM read_parquet({_literal(self.path)}, filename=true)"
+        compression = "gzip" if self.kind == "gzip" else "none"
+        return (f"SELECT json, filename FROM read_json_objects({_literal(self.path)}, format='newline_delimited', "
+                f"compression='{compression}', filename=true, maximum_object_size={MAX_OBJECT_SIZE})")
 
 
-def check_inputs(paths: list[str]) -> None:
-    """NotForDuckDB for inputs the default engine must read (stdin, whole JSON documents)."""
+def relation(logs: list[Log]) -> str:
+    """The logs as one relation: the line's JSON, its parsed ``fields``, its ``filename``."""
+    paths = "[" + ", ".join(_literal("$." + name) for name in FIELDS) + "]"
+    union = " UNION ALL ".join(log.relation() for log in logs)
+    return f"SELECT json, json_extract(json, {paths}) AS fields, filename FROM ({union})"
+
+
+def check_inputs(paths: list[str]) -> list[Log]:
+    """The logs DuckDB reads; NotForDuckDB for inputs the default engine must read (stdin, whole
+    JSON documents, paths DuckDB would take as patterns), LogError for a log that cannot be read."""
     from kube_audit_lint.replay.reading import LogError, is_whole_document, open_input
 
+    logs = []
     for path in paths:
         if path == "-":
             raise NotForDuckDB("standard input is read by the default engine")
@@ -137,11 +142,15 @@ def check_inputs(paths: list[str]) -> None:
         if path.endswith(".parquet"):
             if not os.path.isfile(path):
                 raise LogError(f"{path}: cannot read: no such file")
+            logs.append(Log(path, "parquet"))
             continue
         with open_input(path) as source:  # LogError for a missing or unreadable file
             head = source.read(1 << 16)
+            compressed = source.compressed
         if is_whole_document(head):
             raise NotForDuckDB(f"{path} is one JSON document (an EventList), which the default engine reads")
+        logs.append(Log(path, "gzip" if compressed else "json"))
+    return logs
 
 
 def connect(threads: int | None = None):
@@ -152,15 +161,12 @@ def connect(threads: int | None = None):
     return con
 
 
-def prepare(paths: list[str], threads: int | None = None):
-    """A DuckDB connection with the ``audit_events`` view over ``paths``: the parsed ``fields``,
-    ``filename``, and ``valid``: whether the line is an event DuckDB decides as the default engine
-    (checked while the query runs, in the same pass)."""
-    check_inputs(paths)
-    con = connect(threads)
-    con.execute(f"CREATE TEMP VIEW audit_events AS SELECT fields, filename, {event_check()} AS valid "
-                f"FROM ({Inputs(paths).relation()})")
-    return con
+def use_logs(con, logs: list[Log]) -> None:
+    """(Re)define the ``audit_events`` view over ``logs``: the parsed ``fields``, ``filename``, and
+    ``valid``: whether the line is an event DuckDB decides as the default engine (checked while
+    the query runs, in the same pass)."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW audit_events AS SELECT fields, filename, {event_check()} AS valid "
+                f"FROM ({relation(logs)})")
 
 
 def translate(exc: Exception) -> Exception:
@@ -209,21 +215,25 @@ def write_jsonl(policy: Policy, paths: list[str], kube_version, write, threads: 
 
     import duckdb
 
-    con = prepare(paths, threads)
-    result = run_query(con, jsonl_query(policy, kube_version))
+    logs = check_inputs(paths)
+    con = connect(threads)
+    query = jsonl_query(policy, kube_version)
     events = 0
     with tempfile.TemporaryFile(prefix="kube-audit-lint-") as spool:
-        while True:
-            try:
-                batch = result.fetchmany(50_000)
-            except (duckdb.InvalidInputException, duckdb.IOException) as exc:  # raised while streaming
-                raise translate(exc) from None
-            if not batch:
-                break
-            if not all(valid for _, valid in batch):
-                raise NotForDuckDB(NOT_EVENTS)
-            events += len(batch)
-            spool.write(("\n".join(line for line, _ in batch) + "\n").encode("utf-8"))
+        for log in logs:  # one log at a time: the output keeps the order of the logs
+            use_logs(con, [log])
+            result = run_query(con, query)
+            while True:
+                try:
+                    batch = result.fetchmany(50_000)
+                except (duckdb.InvalidInputException, duckdb.IOException) as exc:  # raised while streaming
+                    raise translate(exc) from None
+                if not batch:
+                    break
+                if not all(valid for _, valid in batch):
+                    raise NotForDuckDB(NOT_EVENTS)
+                events += len(batch)
+                spool.write(("\n".join(line for line, _ in batch) + "\n").encode("utf-8"))
         spool.seek(0)
         for block in iter(lambda: spool.read(4 << 20), b""):
             write(block)
@@ -237,7 +247,8 @@ def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int 
     from kube_audit_lint.replay.runner import Totals
     from kube_audit_lint.sql.counts import add_rows, counts_query
 
-    con = prepare(paths, threads)
+    con = connect(threads)
+    use_logs(con, check_inputs(paths))
     totals = Totals()
     for path in paths:
         totals.files[path] = [0, 0]
