@@ -193,6 +193,8 @@ def replay(
     compare: Optional[str] = typer.Option(None, "--compare", help="Old policy (file or git:REF:path) to compare with."),
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
+    engine: str = typer.Option("default", "--engine", help="default, duckdb (in-process DuckDB; extra [duckdb]) or spark (extra [spark])."),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL for --engine spark (default: local[*])."),
 ) -> None:
     """Replay recorded audit events against a policy: what each event hits and what would be logged."""
     from kube_audit_lint.commands.replay import ReplayOptions, run_replay_command
@@ -200,8 +202,27 @@ def replay(
     options = ReplayOptions(
         policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
         jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
+        engine=engine, spark_master=spark_master,
     )
     raise typer.Exit(run_replay_command(options))
+
+
+@app.command()
+def sql(
+    policy: str = typer.Argument(..., help="Policy file (or git:REF:path)."),
+    dialect: str = typer.Option(..., "--dialect", help="duckdb, spark, trino (Athena), bigquery or clickhouse."),
+    table: str = typer.Option("audit_events", "--table", help="The relation holding the events (may be dotted: db.table)."),
+    event_column: str = typer.Option("event", "--event-column", help="Its column holding each raw Event as JSON."),
+    summary: bool = typer.Option(False, "--summary", help="Events, logged events and bytes by rule and level instead of one row per event."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+) -> None:
+    """Print the policy as one SQL query computing, for every event, what kube-apiserver decides (extra [sql])."""
+    from kube_audit_lint.commands.sql import SqlOptions, run_sql
+
+    options = SqlOptions(policy=policy, dialect=dialect, table=table, event_column=event_column, summary=summary,
+                         kube_version=_kube_version(kube_version) if kube_version is not None else None, output=output)
+    raise typer.Exit(run_sql(options))
 
 
 @baseline_app.command("diff")

@@ -51,3 +51,25 @@ def write_policy(tmp_path):
         return str(path)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession for every Spark test (starting one costs seconds); skips with the
+    reason when pyspark or Java is missing."""
+    import os
+    import shutil
+    import sys
+
+    pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17: apt-get install openjdk-17-jre-headless")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (SparkSession.builder.master("local[2]").appName("kube-audit-lint tests")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "2").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

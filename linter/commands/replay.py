@@ -30,6 +30,8 @@ class ReplayOptions:
     compare: str | None = None
     kube_version: tuple[int, int] | None = None
     progress: bool | None = None
+    engine: str = "default"  # default, duckdb or spark (sql/engines.py)
+    spark_master: str | None = None
 
 
 class ReplayUsageError(Exception):
@@ -65,12 +67,24 @@ def _run(options: ReplayOptions) -> int:
     stdin_uses = [options.policy, options.compare, *options.logs].count("-")
     if stdin_uses > 1:
         raise ReplayUsageError("standard input (-) can be read once: give the policy or one log as -, not both")
+    if options.engine != "default" or options.spark_master:
+        from kube_audit_lint.sql import engines
+
+        problem = engines.usage_problem(options)
+        if problem:
+            raise ReplayUsageError(problem)
+        try:
+            engines.require(options.engine)
+        except engines.EngineUnavailable as exc:
+            raise ReplayUsageError(str(exc)) from None
     jobs = options.jobs or default_jobs()
     policy = load_policy(options.policy, options.kube_version)
     old = load_policy(options.compare, options.kube_version) if options.compare else None
     with Output(options.output) as out:
         progress = _progress(options)
         try:
+            if options.engine != "default" and _other_engine(options, policy, out) is not None:
+                return EXIT_OK
             if old is not None:
                 _compare(options, policy, old, jobs, out, progress)
             elif options.output_format == "jsonl":
@@ -85,6 +99,12 @@ def _run(options: ReplayOptions) -> int:
             if progress is not None:
                 progress.finish()
     return EXIT_OK
+
+
+def _other_engine(options: ReplayOptions, policy: Policy, out: "Output") -> int | None:
+    from kube_audit_lint.sql import engines
+
+    return engines.run(options, policy, out)
 
 
 def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:

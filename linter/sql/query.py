@@ -1,0 +1,291 @@
+"""A policy as one SQL query over raw audit events, built as a sqlglot expression tree.
+
+The query has three steps, each a common table expression:
+
+1. ``requests``: the request attributes replay reads from an event (see replay/events.py): the
+   authenticated ``user.username`` and ``user.groups`` ("" and none for ``user: {}``), ``verb``,
+   with an ``objectRef`` object (even ``{}``) a resource request on its apiGroup, resource,
+   subresource, namespace and name, without one a non-resource request on ``requestURI`` minus
+   its query string;
+2. ``decided``: the 0-based index of the first matching rule (``CASE WHEN rule 0 WHEN rule 1 ...``),
+   each condition built by the functions below, which keep the shape of the engine's
+   (engine/evaluate.py, itself the shape of kube-apiserver's checker.go);
+3. the output: ``auditID, stage, rule, level, omitStages, omitManagedFields, logged``, the same
+   values as ``replay --format jsonl``; or, with ``summary``, events, logged events and bytes by
+   rule and level.
+
+Every string from the policy enters the tree as a ``Literal``, which sqlglot quotes and escapes for
+the dialect: a user name with a quote in it is a user name, never SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from kube_audit_lint.engine.evaluate import decide
+from kube_audit_lint.policy.model import Level, Policy, Rule
+from kube_audit_lint.policy.versions import WILDCARD_GROUP
+from kube_audit_lint.sql.dialects import DIALECTS, JsonAccess
+
+OUTPUT_COLUMNS = ("auditID", "stage", "rule", "level", "omitStages", "omitManagedFields", "logged")
+SUMMARY_COLUMNS = ("rule", "level", "events", "logged", "bytes", "loggedBytes")
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    dialect: str = "duckdb"
+    table: str = "audit_events"
+    event_column: str = "event"
+    kube_version: tuple[int, int] | None = None
+    summary: bool = False
+    # columns carried to the output besides OUTPUT_COLUMNS: request columns (``username``,
+    # ``groups``, ..., ``path``) or columns of the table itself (the replay engines keep ``filename``)
+    keep: tuple[str, ...] = ()
+    table_columns: tuple[str, ...] = ()
+    # how the event is read, when an engine parses it itself (default: the dialect's JSON functions)
+    access: JsonAccess | None = None
+
+
+# --- literals and columns -------------------------------------------------------------------------
+
+def lit(text: str) -> exp.Literal:
+    return exp.Literal.string(text)
+
+
+def col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def any_of(conditions: list[exp.Expression]) -> exp.Expression:
+    if not conditions:
+        return exp.false()
+    return exp.or_(*conditions) if len(conditions) > 1 else conditions[0]
+
+
+def all_of(conditions: list[exp.Expression]) -> exp.Expression:
+    if not conditions:
+        return exp.true()
+    return exp.and_(*conditions) if len(conditions) > 1 else conditions[0]
+
+
+def one_of(column: str, values: tuple[str, ...]) -> exp.Expression:
+    """``column IN (values)``: exact, case-sensitive, as the checker compares strings."""
+    unique = list(dict.fromkeys(values))
+    if len(unique) == 1:
+        return exp.EQ(this=col(column), expression=lit(unique[0]))
+    return exp.In(this=col(column), expressions=[lit(v) for v in unique])
+
+
+def string_array(values) -> exp.Expression:
+    """An array literal of strings; an empty one is typed, so every branch of a CASE agrees."""
+    if not values:
+        return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("ARRAY<VARCHAR>"))
+    return exp.Array(expressions=[lit(v) for v in values])
+
+
+# --- the request attributes --------------------------------------------------------------------------
+
+def request_columns(access: JsonAccess, event: exp.Expression, with_bytes: bool) -> list[exp.Expression]:
+    """The columns of ``requests``: each field of the event replay reads, "" where it is absent."""
+
+    def text(*keys: str) -> exp.Expression:
+        return exp.Coalesce(this=access.scalar(event, keys), expressions=[lit("")])
+
+    uri = text("requestURI")
+    query_at = exp.StrPosition(this=uri, substr=lit("?"))
+    path = exp.Case(ifs=[exp.If(this=exp.GT(this=query_at.copy(), expression=exp.Literal.number(0)),
+                                true=exp.Substring(this=uri.copy(), start=exp.Literal.number(1),
+                                                   length=exp.Sub(this=query_at.copy(), expression=exp.Literal.number(1))))],
+                    default=uri.copy())
+    resource_request = exp.Coalesce(this=access.is_object(event, ("objectRef",)), expressions=[exp.false()])
+    columns = {
+        "auditID": access.scalar(event, ("auditID",)),
+        "stage": access.scalar(event, ("stage",)),
+        "username": text("user", "username"),
+        "groups": access.strings(event, ("user", "groups")),
+        "verb": text("verb"),
+        "resource_request": resource_request,
+        "api_group": text("objectRef", "apiGroup"),
+        "resource": text("objectRef", "resource"),
+        "subresource": text("objectRef", "subresource"),
+        "namespace": text("objectRef", "namespace"),
+        "name": text("objectRef", "name"),
+        "combined_resource": combined_resource(text("objectRef", "resource"), text("objectRef", "subresource")),
+        "path": path,
+    }
+    if with_bytes:  # only the summary counts bytes
+        columns["bytes"] = access.byte_length(event.copy())
+    return [exp.alias_(value, name, quoted=True) for name, value in columns.items()]
+
+
+# --- matching, the shape of engine/evaluate.py ----------------------------------------------------------
+
+def path_matches(spec: str) -> exp.Expression:
+    """A non-resource URL spec: ``*``, the exact path, or a prefix ending in ``*``."""
+    if spec == "*":
+        return exp.true()
+    exact = exp.EQ(this=col("path"), expression=lit(spec))
+    if not spec.endswith("*"):
+        return exact
+    return exp.or_(exact, exp.StartsWith(this=col("path"), expression=lit(spec.rstrip("*"))))
+
+
+def combined_resource(resource: exp.Expression, subresource: exp.Expression) -> exp.Expression:
+    """``resource/subresource``, or ``resource`` when there is no subresource."""
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=subresource.copy(), expression=lit("")), true=resource.copy())],
+                    default=exp.Concat(expressions=[resource.copy(), lit("/"), subresource.copy()]))
+
+
+def resource_matches(pattern: str) -> exp.Expression:
+    """``*``, ``*/sub`` (any resource's sub), ``res/*`` (res and all its subresources), or exact."""
+    if pattern == "*":
+        return exp.true()
+    options = [exp.EQ(this=col("combined_resource"), expression=lit(pattern))]
+    if pattern.startswith("*/") and pattern[2:]:
+        options.append(exp.EQ(this=col("subresource"), expression=lit(pattern[2:])))
+    if pattern.endswith("/*"):
+        options.append(exp.EQ(this=col("resource"), expression=lit(pattern[:-2])))
+    return any_of(options)
+
+
+def group_matches(group: str, wildcard_group: bool) -> exp.Expression:
+    if wildcard_group and group == "*":
+        return exp.true()
+    return exp.EQ(this=col("api_group"), expression=lit(group))
+
+
+def entry_matches(entry, wildcard_group: bool) -> exp.Expression:
+    """One GroupResources entry: its group, then (when it lists resources) the names and patterns."""
+    conditions = [group_matches(entry.group, wildcard_group)]
+    if entry.resources:
+        if entry.resource_names:
+            conditions.append(one_of("name", entry.resource_names))
+        conditions.append(any_of([resource_matches(p) for p in dict.fromkeys(entry.resources)]))
+    return all_of(conditions)
+
+
+def rule_matches_resource(rule: Rule, wildcard_group: bool) -> exp.Expression:
+    conditions: list[exp.Expression] = [col("resource_request")]
+    if rule.namespaces:
+        conditions.append(one_of("namespace", rule.namespaces))
+    if rule.resources:
+        conditions.append(any_of([entry_matches(e, wildcard_group) for e in rule.resources]))
+    return all_of(conditions)
+
+
+def rule_matches_non_resource(rule: Rule) -> exp.Expression:
+    return exp.and_(exp.Not(this=col("resource_request")),
+                    exp.paren(any_of([path_matches(s) for s in dict.fromkeys(rule.non_resource_urls)])))
+
+
+def group_in(groups: tuple[str, ...]) -> exp.Expression:
+    return any_of([exp.ArrayContains(this=col("groups"), expression=lit(g)) for g in dict.fromkeys(groups)])
+
+
+def rule_matches(rule: Rule, wildcard_group: bool) -> exp.Expression:
+    """Every field of the rule must match (AND); within a field any value may match (OR).
+
+    Every condition is positive (no NOT over a value that may be NULL), so a NULL from a missing
+    groups array counts as no match, as an absent group does in the engine."""
+    conditions: list[exp.Expression] = []
+    if rule.users:
+        conditions.append(one_of("username", rule.users))
+    if rule.user_groups:
+        conditions.append(group_in(rule.user_groups))
+    if rule.verbs:
+        conditions.append(one_of("verb", rule.verbs))
+    if rule.namespaces or rule.resources:
+        conditions.append(rule_matches_resource(rule, wildcard_group))
+    elif rule.non_resource_urls:
+        conditions.append(rule_matches_non_resource(rule))
+    return all_of([exp.paren(c) if isinstance(c, exp.Or) else c for c in conditions])
+
+
+def first_match(policy: Policy, wildcard_group: bool) -> exp.Expression:
+    if not policy.rules:
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build("INT"))
+    return exp.Case(ifs=[exp.If(this=rule_matches(rule, wildcard_group), true=exp.Literal.number(rule.index))
+                         for rule in policy.rules])
+
+
+# --- the decision that follows from the rule ---------------------------------------------------------
+
+def by_rule(policy: Policy, value) -> exp.Expression:
+    """``CASE rule WHEN 0 THEN value(decision 0) ... ELSE value(no match) END``."""
+    cases = [exp.If(this=exp.Literal.number(r.index), true=value(decide(policy, r.index))) for r in policy.rules]
+    default = value(decide(policy, None))
+    if not cases:
+        return default
+    return exp.Case(this=col("rule"), ifs=cases, default=default)
+
+
+def logged_expression(decision) -> exp.Expression:
+    """Decision.logs(stage): a level above None and the stage not omitted (no stage is never omitted)."""
+    if decision.level is Level.NONE:
+        return exp.false()
+    if not decision.omit_stages:
+        return exp.true()
+    return exp.paren(exp.or_(exp.Is(this=col("stage"), expression=exp.Null()),
+                             exp.Not(this=one_of("stage", tuple(sorted(decision.omit_stages))))))
+
+
+def decision_columns(policy: Policy) -> list[exp.Expression]:
+    return [
+        exp.alias_(by_rule(policy, lambda d: lit(d.level.wire)), "level", quoted=True),
+        exp.alias_(by_rule(policy, lambda d: string_array(sorted(d.omit_stages))), "omitStages", quoted=True),
+        exp.alias_(by_rule(policy, lambda d: exp.Boolean(this=d.omit_managed_fields)), "omitManagedFields", quoted=True),
+        exp.alias_(by_rule(policy, logged_expression), "logged", quoted=True),
+    ]
+
+
+# --- the query ---------------------------------------------------------------------------------------------
+
+def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
+    """The query for ``policy``; ``options.dialect`` chooses how the event JSON is read."""
+    access = options.access or DIALECTS[options.dialect]
+    wildcard_group = options.kube_version is None or options.kube_version >= WILDCARD_GROUP
+    event = exp.column(options.event_column, quoted=True)
+    requests = exp.select(*request_columns(access, event, options.summary), *map(col, options.table_columns)) \
+        .from_(table(options.table))
+    keep = [col(c) for c in options.keep] + ([col("bytes")] if options.summary else [])
+    decided = exp.select(col("auditID"), col("stage"), *keep,
+                         exp.alias_(first_match(policy, wildcard_group), "rule", quoted=True)).from_("requests")
+    decisions = exp.select(*[col(c) for c in ("auditID", "stage", "rule")], *decision_columns(policy),
+                           *[k.copy() for k in keep]).from_(exp.to_table("decided"))
+    if not options.summary:
+        query = exp.select(*[col(c) for c in OUTPUT_COLUMNS], *[k.copy() for k in keep]).from_("decisions")
+    else:
+        query = summary_select()
+    return query.with_("requests", as_=requests).with_("decided", as_=decided).with_("decisions", as_=decisions)
+
+
+def table(name: str) -> exp.Table:
+    """``table``, ``db.table`` or ``catalog.db.table`` (BigQuery's project.dataset.table): each
+    part a quoted identifier."""
+    *prefix, name_part = name.split(".")
+    catalog, db = ([None, None] + prefix)[-2:]
+    return exp.Table(this=exp.to_identifier(name_part, quoted=True),
+                     db=exp.to_identifier(db, quoted=True) if db else None,
+                     catalog=exp.to_identifier(catalog, quoted=True) if catalog else None)
+
+
+def summary_select() -> exp.Select:
+    """Events, logged events and bytes by rule and level (replay --format summary's figures)."""
+    one_if_logged = exp.Case(ifs=[exp.If(this=col("logged"), true=exp.Literal.number(1))], default=exp.Literal.number(0))
+    bytes_if_logged = exp.Case(ifs=[exp.If(this=col("logged"), true=col("bytes"))], default=exp.Literal.number(0))
+    return (
+        exp.select(col("rule"), col("level"),
+                   exp.alias_(exp.Count(this=exp.Star()), "events", quoted=True),
+                   exp.alias_(exp.Sum(this=one_if_logged), "logged", quoted=True),
+                   exp.alias_(exp.Sum(this=col("bytes")), "bytes", quoted=True),
+                   exp.alias_(exp.Sum(this=bytes_if_logged), "loggedBytes", quoted=True))
+        .from_("decisions")
+        .group_by(col("rule"), col("level"))
+        .order_by(exp.Ordered(this=col("rule"), nulls_first=False), col("level"))
+    )
+
+
+def render(policy: Policy, options: QueryOptions, pretty: bool = True) -> str:
+    return build_query(policy, options).sql(dialect=options.dialect, pretty=pretty)
