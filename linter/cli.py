@@ -117,6 +117,7 @@ def lint(
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines (or rules) changed since this git ref."),
     apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="Also check the audit flags of this kube-apiserver manifest."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which files and documents were skipped."),
+    allow_no_policy: bool = typer.Option(False, "--allow-no-policy", help="Exit 0 when no input holds an audit policy (default: exit 2)."),
 ) -> None:
     """Run the checks on audit policies and report findings."""
     from kube_audit_lint.commands.lint import LintOptions, run_lint_command
@@ -138,6 +139,7 @@ def lint(
         diff_base=diff_base,
         apiserver_manifest=apiserver_manifest,
         verbose=verbose,
+        allow_no_policy=allow_no_policy,
     )
     raise typer.Exit(run_lint_command(options))
 

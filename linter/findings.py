@@ -107,6 +107,7 @@ class Report:
     checks: tuple = ()  # CheckSpec of every check that ran (SARIF rules, docs links)
     root: str = "."  # paths in findings are relative to this directory where possible
     skipped: list[str] = field(default_factory=list)  # files given that held no policy
+    skip_reasons: dict[str, str] = field(default_factory=dict)  # skipped file -> why
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for source excerpts
     plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
     # one problem, one displayed finding: position of a finding -> position of the one it is shown under

@@ -113,7 +113,7 @@ def test_a_file_named_twice_is_linted_once(capsys, monkeypatch, tmp_path, policy
 
 
 @pytest.mark.parametrize("template", [HELM_POLICY_TEMPLATE, HELM_CONFIGMAP_TEMPLATE], ids=["policy", "configmap"])
-@pytest.mark.parametrize("command", [["lint"], ["validate", "--skip-non-policies"]])
+@pytest.mark.parametrize("command", [["lint", "--allow-no-policy"], ["validate", "--skip-non-policies"]])
 def test_a_helm_template_of_an_audit_policy_is_skipped(capsys, monkeypatch, tmp_path, template, command):
     # pre-commit hands over a chart's templates; they are no policy until rendered
     path = tmp_path / "audit-policy.yaml"
@@ -122,13 +122,50 @@ def test_a_helm_template_of_an_audit_policy_is_skipped(capsys, monkeypatch, tmp_
     assert (code, err) == (0, "")
 
 
-@pytest.mark.parametrize("command", [["lint"], ["validate", "--skip-non-policies"]])
-def test_a_broken_policy_that_is_no_template_is_still_an_error(capsys, monkeypatch, tmp_path, command):
+def test_no_policy_in_the_input_is_an_error_that_says_why(capsys, monkeypatch, tmp_path):
+    (tmp_path / "audit-policy.yaml").write_text(HELM_POLICY_TEMPLATE)
+    (tmp_path / "deployment.yaml").write_text(DEPLOYMENT)
+    code, _, err = cli(capsys, monkeypatch, "lint", str(tmp_path))
+    assert code == 2
+    assert one_line_error(err) == (
+        "kube-audit-lint: error: no audit policy found in 2 files; 2 skipped: 1 no audit.k8s.io Policy document, "
+        "1 not an audit policy, or a template yet to be rendered (--verbose names them; --allow-no-policy makes "
+        "this exit 0)")
+    code, _, err = cli(capsys, monkeypatch, "lint", str(tmp_path), "--verbose")
+    assert code == 2 and "deployment.yaml: skipped: no audit.k8s.io Policy document" in err
+    assert "(skipped: not an audit policy, or a template yet to be rendered)" in err
+
+
+def test_a_broken_policy_that_is_no_template_is_still_an_error(capsys, monkeypatch, tmp_path):
     path = tmp_path / "audit-policy.yaml"
     path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: [Metadata\n")
-    code, _, err = cli(capsys, monkeypatch, *command, str(path))
+    code, _, err = cli(capsys, monkeypatch, "validate", "--skip-non-policies", str(path))
     assert code == 2
     assert f"{path}:5:1: invalid YAML" in err
+    code, out, err = cli(capsys, monkeypatch, "lint", str(path))
+    assert (code, err) == (1, "")  # lint: a finding at its position, like any other problem
+    assert f"{path}:5:1: KAL001 [error] kube-apiserver cannot read this file: invalid YAML" in out
+
+
+def test_one_bad_file_never_stops_a_run_and_every_output_is_written(capsys, monkeypatch, tmp_path, repo_root):
+    (tmp_path / "a-broken.yaml").write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [\n")
+    (tmp_path / "b-binary.yaml").write_bytes(b"apiVersion: audit.k8s.io/v1\x00\xff\xfe kind: Policy")
+    (tmp_path / "c-insecure.yaml").write_text((repo_root / "examples" / "insecure-policy.yaml").read_text())
+    for fmt in ("json", "sarif"):
+        out = tmp_path / f"out.{fmt}"
+        code, _, err = cli(capsys, monkeypatch, "lint", str(tmp_path), "--format", fmt, "--output", str(out))
+        assert (code, err) == (1, ""), fmt
+        document = json.loads(out.read_text())
+        if fmt == "json":
+            by_file = {}
+            for finding in document["findings"]:
+                by_file.setdefault(finding["file"].rsplit("/", 1)[-1], set()).add(finding["code"])
+            assert by_file["a-broken.yaml"] == {"KAL001"} and by_file["b-binary.yaml"] == {"KAL001"}
+            assert "KAL020" in by_file["c-insecure.yaml"]
+        else:
+            uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].rsplit("/", 1)[-1]
+                    for r in document["runs"][0]["results"]}
+            assert {"a-broken.yaml", "b-binary.yaml", "c-insecure.yaml"} <= uris
 
 
 @pytest.mark.parametrize("command", [
@@ -170,9 +207,10 @@ def test_an_alias_bomb_is_an_input_error_for_every_command(capsys, monkeypatch, 
     lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
     path = tmp_path / "bomb.yaml"
     path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\n" + "\n".join(lines) + "\nrules:\n  - level: None\n")
-    code, _, err = cli(capsys, monkeypatch, *[arg.format(path=path) for arg in command])
-    assert code == 2
-    assert "document contains excessive aliasing" in err and "internal error" not in err
+    code, out, err = cli(capsys, monkeypatch, *[arg.format(path=path) for arg in command])
+    assert code == (1 if command[0] == "lint" else 2)  # lint: a finding of its own file, the run goes on
+    assert "document contains excessive aliasing" in (out if command[0] == "lint" else err)
+    assert "internal error" not in err
 
 
 def test_the_readme_example_finding_is_what_lint_prints(capsys, monkeypatch, repo_root):

@@ -22,6 +22,19 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.flush()
 
 
+def no_policy_message(report) -> str:
+    """``no audit policy found in 3 files; 3 skipped: 2 with no audit.k8s.io Policy document, 1 ...``"""
+    from collections import Counter
+
+    reasons = Counter(report.skip_reasons.get(path, "skipped") for path in report.skipped)
+    count = len(report.skipped)
+    if not count:
+        return "no audit policy found: no YAML or JSON file in the paths given (--allow-no-policy makes this exit 0)"
+    listed = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
+    return (f"no audit policy found in {count} file{'s' if count != 1 else ''}; {count} skipped: {listed} "
+            "(--verbose names them; --allow-no-policy makes this exit 0)")
+
+
 def run_lint_command(options: LintOptions) -> int:
     from kube_audit_lint.lint.config import ConfigError, load_settings, show_settings
 
@@ -39,6 +52,9 @@ def run_lint_command(options: LintOptions) -> int:
         write_output(render(report, options.output_format, color=color), options.output)
         for problem in report.plugin_problems:
             print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
+        if not report.files and not options.allow_no_policy:
+            print(f"kube-audit-lint: error: {no_policy_message(report)}", file=sys.stderr)
+            return 2
         return 2 if report.plugin_problems else exit_code(report, settings)
     except (ConfigError, LintInputError, ValueError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)

@@ -32,6 +32,7 @@ class LintOptions:
     diff_base: str | None = None
     apiserver_manifest: str | None = None
     verbose: bool = False
+    allow_no_policy: bool = False
 
 
 class LintInputError(ValueError):
@@ -200,25 +201,24 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
 
     for path in collect_files(paths):
         if is_excluded(settings, path):
-            if verbose:
-                print(f"{path}: skipped: excluded by the configuration", file=sys.stderr)
+            skip(report, path, "excluded by the configuration", verbose)
             continue
         explicit = path in paths
         try:
             reading = lint_read(path, kube_version)
         except InputError as exc:
             if (explicit and not os.path.isfile(path)) or mentions_audit_policy(path):
-                raise LintInputError(str(exc)) from None
+                # one bad file never stops a run: it is a finding at its position, the others go on
+                report.findings += unreadable_findings(exc, select_checks(settings, path))
+                report.files.append(path)
+                report.sources[path] = _source_text(path)
+                continue
             # pre-commit hands over every YAML file, templates included: one that does not even
             # mention an audit policy is not ours to complain about
-            report.skipped.append(path)
-            if verbose:
-                print(f"{exc} (skipped: not an audit policy, or a template yet to be rendered)", file=sys.stderr)
+            skip(report, path, "not an audit policy, or a template yet to be rendered", verbose, detail=str(exc))
             continue
         if not reading.is_policy_file:
-            report.skipped.append(path)
-            if verbose:
-                print(f"{path}: skipped: no audit.k8s.io Policy document", file=sys.stderr)
+            skip(report, path, "no audit.k8s.io Policy document", verbose)
             continue
         if verbose:
             for doc in reading.skipped:
@@ -234,6 +234,30 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
     return report
+
+
+def skip(report: Report, path: str, reason: str, verbose: bool, detail: str = "") -> None:
+    """A file given (or found) that is not linted, with the reason; said under --verbose."""
+    report.skipped.append(path)
+    report.skip_reasons[path] = reason
+    if verbose:
+        print(f"{detail} (skipped: {reason})" if detail else f"{path}: skipped: {reason}", file=sys.stderr)
+
+
+def unreadable_findings(error, specs) -> list[Finding]:
+    """A file meant as a policy that cannot be read (bad YAML or JSON, not text, missing): a finding
+    of invalid-policy at the error's position, since kube-apiserver would refuse it."""
+    from kube_audit_lint.findings import Location
+
+    invalid = next((s for s in specs if s.name == "invalid-policy"), None)
+    if invalid is None:
+        return []
+    return [Finding(
+        code=invalid.code, name=invalid.name, severity=Severity.ERROR,
+        message=f"kube-apiserver cannot read this file: {error.message}",
+        location=Location(error.path, error.line, error.column, None, None),
+        subject="unreadable policy file",
+    )]
 
 
 def _source_text(path: str) -> str:
