@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.model import type_meta
 from kube_audit_lint.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
 from kube_audit_lint.policy.yamlnodes import Document, InputError, Span, parse_leading_documents, read_file, read_text
 
@@ -89,7 +90,8 @@ def first_document_not_policy(reading: FileReading) -> str | None:
     if is_audit_policy_document(data):
         return None
     if isinstance(data, dict):
-        found = ", ".join(f"{key} {data[key]}" for key in ("kind", "apiVersion") if isinstance(data.get(key), str))
+        found = ", ".join(f"{key} {type_meta(data, key)}" for key in ("kind", "apiVersion")
+                          if isinstance(type_meta(data, key), str))
     else:
         found = {list: "a list", str: "a string", type(None): "nothing"}.get(type(data), "a single value")
     message = f"not an audit policy ({found or 'no kind or apiVersion'}; expected kind Policy, apiVersion audit.k8s.io/v1)"

@@ -60,6 +60,21 @@ class Stage(str, enum.Enum):
 
 STAGE_NAMES = tuple(s.value for s in Stage)
 
+def type_meta_key(data: dict[Any, Any], name: str) -> str:
+    """The key kube-apiserver reads ``apiVersion`` or ``kind`` from. The type is found with Go's
+    encoding/json, which matches keys without regard to case (``APIVersion:``, ``KIND:``): the exact
+    spelling when present, else the last key that matches. ``name`` itself when there is none."""
+    if name in data:
+        return name
+    matches = [key for key in data if isinstance(key, str) and key.lower() == name.lower()]
+    return matches[-1] if matches else name
+
+
+def type_meta(data: Any, name: str) -> Any:
+    """The value kube-apiserver takes for ``apiVersion`` or ``kind`` (None when absent)."""
+    return data.get(type_meta_key(data, name)) if isinstance(data, dict) else None
+
+
 POLICY_FIELDS = ("apiVersion", "kind", "metadata", "rules", "omitStages", "omitManagedFields")
 RULE_FIELDS = (
     "level", "users", "userGroups", "verbs", "resources", "namespaces",
@@ -208,7 +223,7 @@ class _Decoder:
         self.doc = document
         self.issues: list[DecodeIssue] = []
         self.omit_managed_fields_known = omit_managed_fields_known
-        api_version = document.data.get("apiVersion") if isinstance(document.data, dict) else None
+        api_version = type_meta(document.data, "apiVersion")
         # Go type names carry the package of the version decoded into: v1.Level, v1beta1.Level
         self.package = api_version.rpartition("/")[2] if isinstance(api_version, str) and api_version else "v1"
         for path, span in document.duplicate_keys:
@@ -357,8 +372,8 @@ class _Decoder:
         entries = self.items(data.get("rules"), ("rules",), self.go("PolicyRule"))
         rules = tuple(self.rule(item, i) for i, item in enumerate(entries))
         omf = self.boolean(data.get("omitManagedFields"), ("omitManagedFields",)) if self.omit_managed_fields_known else None
-        api_version = data.get("apiVersion")
-        kind = data.get("kind")
+        api_version = type_meta(data, "apiVersion")
+        kind = type_meta(data, "kind")
         return Policy(
             document=self.doc,
             api_version=api_version if isinstance(api_version, str) else None,

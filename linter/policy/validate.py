@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from kube_audit_lint.policy import versions
-from kube_audit_lint.policy.model import LEVEL_NAMES, STAGE_NAMES, Policy, Rule, decode_policy, format_path, go_value_kind
+from kube_audit_lint.policy.model import (
+    LEVEL_NAMES, STAGE_NAMES, Policy, Rule, decode_policy, format_path, go_value_kind, type_meta, type_meta_key,
+)
 from kube_audit_lint.policy.yamlnodes import Document, Path, Span
 
 AUDIT_GROUP = "audit.k8s.io"
@@ -100,8 +102,8 @@ def is_audit_policy_document(data: Any) -> bool:
     kind-less document whose ``rules`` look like audit rules (the apiserver defaults kind)."""
     if not isinstance(data, dict):
         return False
-    api_version = data.get("apiVersion")
-    kind = data.get("kind")
+    api_version = type_meta(data, "apiVersion")
+    kind = type_meta(data, "kind")
     if isinstance(api_version, str) and api_version.split("/")[0] == AUDIT_GROUP:
         return kind in (None, "Policy")
     if kind is None and api_version is None:
@@ -184,15 +186,17 @@ def _interpret_problem(document: Document, data: Any) -> Problem | None:
         return Problem("", f"{prefix} {got} into Go value of type {_INTERPRET_STRUCT}", document.start, (),
                        kind="decode", hint="a policy file holds one YAML or JSON object with apiVersion, kind and rules")
     for name in ("apiVersion", "kind"):
-        value = data.get(name)
+        key = type_meta_key(data, name)
+        value = data.get(key)
         if value is not None and not isinstance(value, str):
             got = go_value_kind(value)
             return Problem("", f"{prefix} {got} into Go struct field .{name} of type string",
-                           document.span((name,)), (name,), kind="decode", hint=_type_hint(value, "string"))
-    api_version = data.get("apiVersion") or ""
+                           document.span((key,)), (key,), kind="decode", hint=_type_hint(value, "string"))
+    api_version = type_meta(data, "apiVersion") or ""
     if api_version.count("/") > 1:
+        key = type_meta_key(data, "apiVersion")
         return Problem("", f"failed decoding: unexpected GroupVersion string: {api_version}",
-                       document.span(("apiVersion",)), ("apiVersion",), kind="version")
+                       document.span((key,)), (key,), kind="version")
     return None
 
 
@@ -203,16 +207,17 @@ def _version_problem(document: Document, data: dict[str, Any], kube_version: tup
     version (audit.k8s.io/__internal), which the policy reader then refuses; a version the
     audit scheme does not register fails before anything else is read.
     """
-    api_version = data.get("apiVersion") or ""
-    kind = data.get("kind") or "Policy"
+    api_version = type_meta(data, "apiVersion") or ""
+    kind = type_meta(data, "kind") or "Policy"
+    version_key, kind_key = type_meta_key(data, "apiVersion"), type_meta_key(data, "kind")
     group, _, version = api_version.rpartition("/")
-    where = document.span(("apiVersion",)) if "apiVersion" in data else document.start
+    where = document.span((version_key,)) if version_key in data else document.start
     registered = versions.registered_api_versions(kube_version)
     accepted = ", ".join(registered)
     if not version and (not group or group == AUDIT_GROUP):
         if kind != "Policy":
             return Problem("", f'failed decoding: no kind "{kind}" is registered for the internal version of group '
-                           f'"{AUDIT_GROUP}"', document.span(("kind",)), ("kind",), kind="version",
+                           f'"{AUDIT_GROUP}"', document.span((kind_key,)), (kind_key,), kind="version",
                            hint="add apiVersion: audit.k8s.io/v1 and kind: Policy")
         return Problem("", f"unknown group version field {AUDIT_GROUP}/__internal, Kind=Policy in policy",
                        where, ("apiVersion",), kind="version",
@@ -228,13 +233,13 @@ def _version_problem(document: Document, data: dict[str, Any], kube_version: tup
                     f"use audit.k8s.io/v1 (same fields)")
         elif kind not in _AUDIT_KINDS:
             hint = "the kind of an audit policy is Policy"
-        path = ("apiVersion",) if api_version not in registered else ("kind",)
+        path = (version_key,) if api_version not in registered else (kind_key,)
         group_version = f"{group}/{version}" if group else version  # GroupVersion.String()
         return Problem("", f'failed decoding: no kind "{kind}" is registered for version "{group_version}"',
                        document.span(path) if path[0] in data else where, path, kind="version", hint=hint)
     if kind != "Policy":
         return Problem("", f'failed decoding: converting ({version}.{kind}) to (audit.Policy): unknown conversion',
-                       document.span(("kind",)), ("kind",), kind="version",
+                       document.span((kind_key,)), (kind_key,), kind="version",
                        hint="the kind of an audit policy is Policy")
     return None
 
