@@ -49,6 +49,7 @@ the kube-apiserver pod.
 CODE = "KAL060"
 NAME = "audit-policy-file-not-set"
 SEVERITY = "error"
+SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 
 

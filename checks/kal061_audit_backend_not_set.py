@@ -48,6 +48,7 @@ off the cluster.
 CODE = "KAL061"
 NAME = "audit-backend-not-set"
 SEVERITY = "error"
+SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 
 

@@ -11,6 +11,7 @@ from kube_audit_lint.lint.grouping import group_report
 from kube_audit_lint.policy import versions
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+MANIFEST_SCOPE = "manifest"
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 
 
@@ -199,6 +200,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         report.sources[apiserver_manifest] = _source_text(apiserver_manifest)
     from kube_audit_lint.lint.config import is_excluded
 
+    linted = []  # the policy documents linted, for the checks of the apiserver manifest
     for path in collect_files(paths):
         if is_excluded(settings, path):
             skip(report, path, "excluded by the configuration", verbose)
@@ -227,10 +229,19 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         report.files.append(path)
         report.sources[path] = reading.text
         specs = select_checks(settings, path)
+        policy_specs = [spec for spec in specs if spec.scope != MANIFEST_SCOPE]
         for verdict in reading.verdicts:
-            report.findings += lint_verdict(verdict, specs, settings, kube_version, apiserver=apiserver,
+            report.findings += lint_verdict(verdict, policy_specs, settings, kube_version, apiserver=apiserver,
                                             plugin_problems=report.plugin_problems)
+            linted.append(verdict)
         report.findings += _file_note_findings(reading, specs)
+    manifest_specs = [spec for spec in select_checks(settings) if spec.scope == MANIFEST_SCOPE]
+    if apiserver is not None and linted and manifest_specs:
+        # the manifest is one file: its checks run once, against the policy it names when it is linted
+        named = apiserver.value("audit-policy-file") or ""
+        verdict = next((v for v in linted if os.path.basename(v.policy.path) == os.path.basename(named)), linted[0])
+        report.findings += lint_verdict(verdict, manifest_specs, settings, kube_version, apiserver=apiserver,
+                                        plugin_problems=report.plugin_problems)
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
     return report

@@ -8,6 +8,7 @@ data and one generator::
     NAME = "health-endpoint-logged"
     SEVERITY = "warning"            # error | warning | note
     GROUPED_BY = "deciding-rule"    # optional: shown with the other findings on the rule responsible
+    SCOPE = "manifest"              # optional: reads only the apiserver manifest, once per run
     OPTIONS = {"paths": [...]}      # optional: defaults, overridable in configuration
     DOCS_URL = "https://..."        # optional, for plugins: where the check is documented
     def check(ctx: CheckContext) -> Iterator[Finding]: yield ctx.finding(...)
@@ -61,6 +62,7 @@ class CheckSpec:
     distribution: str = ""  # "name version" of the package that provides a plugin check
     docs_url: str = ""  # a plugin's own documentation (built-in checks: docs/checks.md)
     grouped_by: str = ""  # "deciding-rule": its findings share a cause with others on the same rule
+    scope: str = "policy"  # what it reads: each "policy" document, or the apiserver "manifest" once per run
 
     @property
     def builtin(self) -> bool:
@@ -113,6 +115,7 @@ def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
         distribution=distribution,
         docs_url=str(getattr(module, "DOCS_URL", "") or ""),
         grouped_by=str(getattr(module, "GROUPED_BY", "") or ""),
+        scope=str(getattr(module, "SCOPE", "policy") or "policy"),
     )
 
 

@@ -59,16 +59,29 @@ def apiserver_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) 
     if note:
         reading.notes.append(note)
     if tail_error is not None:
-        reading.notes.append(Problem("", f"{tail_error.message}: kube-apiserver never reads past the first "
-                                     "document, so this does not stop it", Span(tail_error.line, tail_error.column,
-                                     tail_error.line, tail_error.column), (), error=False, kind="multi-document"))
+        reading.notes.append(_unread_tail_note(tail_error))
     reading.skipped = documents[1:]
     return reading
 
 
+def _unread_tail_note(error: InputError) -> Problem:
+    """A later document that cannot be read: the apiserver stops at the first one, so it only warns."""
+    return Problem("", f"{error.message}: kube-apiserver never reads past the first document, so this does not "
+                   "stop it", Span(error.line, error.column, error.line, error.column), (), error=False,
+                   kind="multi-document")
+
+
 def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
-    """Every policy document in the file; non-policy documents are kept aside as skipped."""
-    text, documents = read_file(path)
+    """Every policy document in the file; non-policy documents are kept aside as skipped.
+
+    A document that cannot be read after a first policy document is a note, as for the apiserver
+    (which reads only the first); before one, it makes the file unreadable (InputError)."""
+    text = read_text(path)
+    documents, tail_error = parse_leading_documents(path, text)
+    if tail_error is not None and not (documents and is_audit_policy_document(documents[0].data)):
+        raise tail_error
+    if not documents:
+        raise InputError(path, 1, 1, "no YAML document in the file")
     reading = FileReading(path, documents, text=text)
     policy_indexes = [i for i, doc in enumerate(documents) if is_audit_policy_document(doc.data)]
     for i, doc in enumerate(documents):
@@ -80,6 +93,8 @@ def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> Fi
         note = _multi_document_note(documents, policy_indexes[0])
         if note:
             reading.notes.append(note)
+    if tail_error is not None:
+        reading.notes.append(_unread_tail_note(tail_error))
     return reading
 
 
