@@ -150,7 +150,9 @@ def test_reachable_and_matchable_rule_is_not_shadowed():
 # ---- users, verbs, namespaces: exact strings
 
 
-def test_wildcards_in_users_and_verbs_are_literal_strings():
+def test_wildcards_in_users_groups_verbs_and_namespaces_match_no_request():
+    """kube-apiserver compares these as exact strings (checker.go hasString), and no authenticator,
+    verb or namespace name carries a "*": a rule that needs one matches no request it can receive."""
     s = space("""
         - level: None
           users: ["*"]
@@ -158,13 +160,17 @@ def test_wildcards_in_users_and_verbs_are_literal_strings():
           verbs: ["*"]
         - level: Metadata
           users: ["system:node-*"]
+        - level: None
+          userGroups: ["system:serviceaccounts:openshift-*"]
+        - level: None
+          namespaces: ["openshift-*"]
         - level: Request
-          users: ["bob"]
+          users: ["bob", "system:node-*"]
           verbs: ["get"]
     """)
-    assert reachable_rules(s) == [0, 1, 2, 3]
-    assert s.reachable(2).user == "system:node-*"
-    assert s.reachable(3).user == "bob"
+    assert reachable_rules(s) == [5]
+    assert all(s.can_match(i) is None for i in range(5))
+    assert s.reachable(5).user == "bob"
 
 
 def test_unauthenticated_requests_skip_rules_with_users_or_groups():

@@ -205,6 +205,20 @@ _CLUSTER_SCOPED = frozenset({
     "mutatingwebhookconfigurations", "customresourcedefinitions",
 })
 _SUBRESOURCES = ("", "status", "log", "exec", "scale")
+# Verbs of the resources and subresources that serve only some (a review is created, a log read).
+_ONLY_VERBS = {
+    ("pods", "log"): ("get",), ("pods", "exec"): ("get", "create"), ("pods", "attach"): ("get", "create"),
+    ("pods", "portforward"): ("get", "create"), ("pods", "eviction"): ("create",), ("pods", "binding"): ("create",),
+    ("serviceaccounts", "token"): ("create",), ("bindings", ""): ("create",),
+    **{(review, ""): ("create",) for review in (
+        "tokenreviews", "subjectaccessreviews", "selfsubjectaccessreviews", "localsubjectaccessreviews",
+        "selfsubjectrulesreviews", "selfsubjectreviews")},
+}
+
+
+def _served_verbs(resource: str, subresource: str) -> tuple[str, ...]:
+    """The verbs to prefer for an example request on ``resource/subresource``."""
+    return _ONLY_VERBS.get((resource, subresource), ())
 _NAMESPACES = ("default", "kube-system", "prod", "")
 _NAMES = ("example", "")
 _COLLECTION_VERBS = frozenset({"list", "watch", "create", "deletecollection"})
@@ -228,6 +242,17 @@ def _no_slash(value: str) -> bool:
 
 def _non_empty(value: str) -> bool:
     return value != ""
+
+
+def _literal(value: str) -> bool:
+    """A user, group or verb a request can carry: kube-apiserver has no wildcards there, so a
+    policy value with ``*`` matches only itself, which no authenticator or verb produces."""
+    return value != "" and "*" not in value
+
+
+def _namespace_name(value: str) -> bool:
+    """A namespace a request can carry: a DNS label, never a pattern."""
+    return "/" not in value and "*" not in value
 
 
 def _resource_name(value: str) -> bool:
@@ -477,12 +502,12 @@ class _Universe:
 
     def __init__(self, constants: _Constants):
         self.constants = constants
-        self.user = _Field(sorted(constants.users), _non_empty, "other-user", allow_none=True)
-        self.verb = _Field(sorted(constants.verbs), _non_empty, "other-verb")
+        self.user = _Field(sorted(constants.users), _literal, "other-user", allow_none=True)
+        self.verb = _Field(sorted(constants.verbs), _literal, "other-verb")
         self.api_group = _Field(sorted(constants.api_groups), _no_slash, "other.example.com")
         self.resource = _Field(sorted(constants.resources), _resource_name, "other-resource")
         self.subresource = _Field(sorted(constants.subresources | {""}), _no_slash, "other-subresource")
-        self.namespace = _Field(sorted(constants.namespaces), _no_slash, "other-namespace")
+        self.namespace = _Field(sorted(constants.namespaces), _namespace_name, "other-namespace")
         self.name = _Field(sorted(constants.names), _no_slash, "other-name")
         self.path = _PathField(sorted(constants.paths))
         self.groups = tuple(sorted(constants.groups))
@@ -526,8 +551,9 @@ class _Universe:
             base[PATH] = path
         memberships: list[dict[int, int]] = [{}]
         if rule.user_groups:
-            # "at least one of the groups": one cube per group, the others left free
-            memberships = [{self.group_field[g]: IN_GROUP} for g in dict.fromkeys(rule.user_groups)]
+            # "at least one of the groups": one cube per group, the others left free; a group with
+            # a "*" is no pattern to the apiserver, and no authenticator gives such a group
+            memberships = [{self.group_field[g]: IN_GROUP} for g in dict.fromkeys(rule.user_groups) if _literal(g)]
         cubes = []
         for membership in memberships:
             for alternative in alternatives:
@@ -599,14 +625,16 @@ class _Universe:
         if user is None:
             groups = ()  # no rule looks at the groups of a request without a user
         if fields[KIND] & RESOURCE_KIND:
-            verb = self.verb.pick(fields[VERB], _VERBS)
             api_group = self.api_group.pick(fields[API_GROUP], _API_GROUPS)
             known = _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES
             resource = self.resource.pick(fields[RESOURCE], known)
             subresource = self.subresource.pick(fields[SUBRESOURCE], _SUBRESOURCES)
-            scoped = ("", "default") if resource in _CLUSTER_SCOPED and not subresource else _NAMESPACES
+            # a request the apiserver serves, where the cube allows one: the verbs the resource
+            # takes, no namespace on a cluster-scoped resource, a name in every subresource's URL
+            verb = self.verb.pick(fields[VERB], _served_verbs(resource, subresource) + _VERBS)
+            scoped = ("", "default") if resource in _CLUSTER_SCOPED else _NAMESPACES
             namespace = self.namespace.pick(fields[NAMESPACE], scoped)
-            names = ("",) + _NAMES if verb in _COLLECTION_VERBS else _NAMES
+            names = ("",) + _NAMES if verb in _COLLECTION_VERBS and not subresource else _NAMES
             name = self.name.pick(fields[NAME], names)
             return Request(user=user, groups=groups, verb=verb, resource_request=True,
                            api_group=api_group, resource=resource, subresource=subresource,
