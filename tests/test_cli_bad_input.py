@@ -128,12 +128,12 @@ def test_no_policy_in_the_input_is_an_error_that_says_why(capsys, monkeypatch, t
     code, _, err = cli(capsys, monkeypatch, "lint", str(tmp_path))
     assert code == 2
     assert one_line_error(err) == (
-        "kube-audit-lint: error: no audit policy found in 2 files; 2 skipped: 1 no audit.k8s.io Policy document, "
-        "1 not an audit policy, or a template yet to be rendered (--verbose names them; --allow-no-policy makes "
-        "this exit 0)")
+        "kube-audit-lint: error: no audit policy found in 2 files; 2 skipped: 1 an unrendered template: render it "
+        "first (helm template, kustomize build) and lint the output, 1 no audit.k8s.io Policy document (--verbose "
+        "names them; --allow-no-policy makes this exit 0)")
     code, _, err = cli(capsys, monkeypatch, "lint", str(tmp_path), "--verbose")
     assert code == 2 and "deployment.yaml: skipped: no audit.k8s.io Policy document" in err
-    assert "(skipped: not an audit policy, or a template yet to be rendered)" in err
+    assert "(skipped: an unrendered template: render it first" in err
 
 
 def test_a_broken_policy_that_is_no_template_is_still_an_error(capsys, monkeypatch, tmp_path):

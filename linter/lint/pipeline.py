@@ -217,7 +217,10 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                 continue
             # pre-commit hands over every YAML file, templates included: one that does not even
             # mention an audit policy is not ours to complain about
-            skip(report, path, "not an audit policy, or a template yet to be rendered", verbose, detail=str(exc))
+            template = "{{" in _source_text(path)
+            reason = ("an unrendered template: render it first (helm template, kustomize build) and lint the output"
+                      if template else "not an audit policy, or a template yet to be rendered")
+            skip(report, path, reason, verbose, detail=str(exc))
             continue
         if not reading.is_policy_file:
             skip(report, path, "no audit.k8s.io Policy document", verbose)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.embedded import embedded_policies
 from kube_audit_lint.policy.model import type_meta
 from kube_audit_lint.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
 from kube_audit_lint.policy.yamlnodes import Document, InputError, Span, parse_leading_documents, read_file, read_text
@@ -23,6 +24,7 @@ class FileReading:
     notes: list[Problem] = field(default_factory=list)  # how the apiserver reads the file differently
     skipped: list[Document] = field(default_factory=list)  # documents that are not policies
     text: str = ""  # the text read (stdin can be read only once: excerpts and suppressions need it)
+    embedded: list[str] = field(default_factory=list)  # where policies inside other documents were found
 
     @property
     def is_policy_file(self) -> bool:
@@ -87,7 +89,11 @@ def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> Fi
     for i, doc in enumerate(documents):
         if i in policy_indexes:
             reading.verdicts.append(apiserver_verdict(doc, kube_version))
-        else:
+            continue
+        embedded = embedded_policies(doc, text)
+        reading.verdicts += [apiserver_verdict(policy, kube_version) for _, policy in embedded]
+        reading.embedded += [where for where, _ in embedded]
+        if not embedded:
             reading.skipped.append(doc)
     if policy_indexes:
         note = _multi_document_note(documents, policy_indexes[0])
