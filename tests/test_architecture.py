@@ -49,3 +49,12 @@ def test_ruff_finds_nothing():
     result = subprocess.run([tool("ruff"), "check", "--no-cache", "linter", "checks", "tests", "benchmarks", "examples"],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_the_engine_and_the_policy_model_are_typed_strictly(package_tree):
+    """[tool.mypy] in pyproject.toml: strict flags for kube_audit_lint.engine and .policy."""
+    result = subprocess.run([tool("mypy"), "--no-incremental", "--follow-imports=silent",
+                             "-p", "kube_audit_lint.engine", "-p", "kube_audit_lint.policy"],
+                            cwd=package_tree, capture_output=True, text=True, timeout=600,
+                            env={"MYPYPATH": str(package_tree), "PATH": str(TOOLS)})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

@@ -30,10 +30,12 @@ def _profiles() -> dict[str, Any]:
 def rendered_policy(document: Document) -> Document | None:
     """The policy for ``document`` (an APIServer resource), or None when its audit section names
     a profile OpenShift does not have (nothing to render)."""
-    audit = (document.data.get("spec") or {}).get("audit") if isinstance(document.data.get("spec"), dict) else None
-    audit = audit if isinstance(audit, dict) else {}
+    spec = document.data.get("spec")
+    found = spec.get("audit") if isinstance(spec, dict) else None
+    audit: dict[str, Any] = found if isinstance(found, dict) else {}
     profile = audit.get("profile") or "Default"
-    custom = audit.get("customRules") if isinstance(audit.get("customRules"), list) else []
+    listed = audit.get("customRules")
+    custom: list[Any] = listed if isinstance(listed, list) else []
     data = _profiles()
     if profile not in PROFILES or any(not isinstance(c, dict) or c.get("profile") not in PROFILES for c in custom):
         return None
