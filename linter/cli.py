@@ -288,6 +288,14 @@ def report(
     raise typer.Exit(run_report_command(options))
 
 
+class Terminated(BaseException):
+    """SIGTERM (a cancelled CI job): unwinds like Ctrl-C, so output files are left as they were."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main() -> None:
     """Console entry point: never a traceback for bad input, exit 3 with a pointer for a bug."""
     import signal
@@ -296,13 +304,18 @@ def main() -> None:
         # `kube-audit-lint ... | head`: end quietly as other command-line tools do, rather than
         # letting a broken pipe turn into an exit status that means something else here
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = app(standalone_mode=False)  # click returns the exit code instead of raising
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        typer.echo("kube-audit-lint: interrupted (SIGINT); no output file was changed", err=True)
         sys.exit(130)
+    except Terminated:
+        typer.echo("kube-audit-lint: terminated (SIGTERM); no output file was changed", err=True)
+        sys.exit(143)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - the last line of defence

@@ -60,9 +60,10 @@ def policy(tmp_path):
 
 
 @pytest.mark.parametrize("flag", ["--output", "--write-accepted"])
-@pytest.mark.parametrize("where", ["directory", "missing-directory"])
+@pytest.mark.parametrize("where", ["directory", "under-a-file"])
 def test_an_output_file_that_cannot_be_written_exits_2(capsys, monkeypatch, tmp_path, policy, flag, where):
-    target = str(tmp_path) if where == "directory" else str(tmp_path / "nope" / "out.txt")
+    (tmp_path / "a-file").write_text("")
+    target = str(tmp_path) if where == "directory" else str(tmp_path / "a-file" / "out.txt")
     code, _, err = cli(capsys, monkeypatch, "lint", policy, flag, target)
     assert code == 2
     assert one_line_error(err).startswith(f"kube-audit-lint: error: {target}: cannot write: ")

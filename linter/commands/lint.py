@@ -12,9 +12,10 @@ __all__ = ["LintOptions", "run_lint_command", "write_output"]
 
 def write_output(text: str, output: str | None) -> None:
     if output:
+        from kube_audit_lint.files import write_atomically
+
         try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            write_atomically(output, text)
         except OSError as exc:
             raise LintInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
     else:

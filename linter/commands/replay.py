@@ -164,16 +164,20 @@ class Output:
     """Where the report goes: stdout, or the --output file (created only once there is output)."""
 
     def __init__(self, path: str | None):
+        from kube_audit_lint.files import AtomicFile
+
         self.path = path
         self._stream = None
+        # a file is written beside the target and put in place only when the replay is complete
+        self._file = AtomicFile(path) if path is not None else None
 
     def _binary(self):
         if self._stream is None:
-            if self.path is None:
+            if self._file is None:
                 self._stream = sys.stdout.buffer
             else:
                 try:
-                    self._stream = open(self.path, "wb")
+                    self._stream = self._file.open()
                 except OSError as exc:
                     raise ReplayUsageError(f"--output {self.path}: {exc.strerror or exc}") from None
         return self._stream
@@ -216,10 +220,12 @@ class Output:
         if self._stream is None:
             return
         try:
-            if self._stream is sys.stdout.buffer:
+            if self._file is None:
                 self._stream.flush()
+            elif exc_type is None:
+                self._file.commit()
             else:
-                self._stream.close()
+                self._file.discard()  # interrupted or failed: the previous file stays as it was
         except OSError:
             if exc_type is None:
                 raise  # otherwise the error on its way out says it already

@@ -32,8 +32,9 @@ def write(output: str | bytes, path: str | None) -> None:
         sys.stdout.buffer.write(output)
         sys.stdout.flush()
         return
+    from kube_audit_lint.files import write_atomically
+
     try:
-        with open(path, "wb") as handle:
-            handle.write(output)
+        write_atomically(path, output)
     except OSError as exc:
         raise ReportInputError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -61,9 +61,10 @@ def run_sql(options: SqlOptions) -> int:
     if options.output is None:
         sys.stdout.write(text)
         return EXIT_OK
+    from kube_audit_lint.files import write_atomically
+
     try:
-        with open(options.output, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_atomically(options.output, text)
     except OSError as exc:
         print(f"kube-audit-lint: error: --output {options.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT

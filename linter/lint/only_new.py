@@ -56,10 +56,11 @@ def write_accepted(report: Report, path: str) -> int:
         for f in report.active
     ]
     entries.sort(key=lambda e: (e["file"], e["code"], e["fingerprint"]))
+    from kube_audit_lint.files import write_atomically
+
+    document = {"version": ACCEPTED_VERSION, "tool": "kube-audit-lint", "findings": entries}
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump({"version": ACCEPTED_VERSION, "tool": "kube-audit-lint", "findings": entries}, handle, indent=2)
-            handle.write("\n")
+        write_atomically(path, json.dumps(document, indent=2) + "\n")
     except OSError as exc:
         raise OnlyNewError(f"{path}: cannot write: {exc.strerror or exc}") from None
     print(f"kube-audit-lint: recorded {len(entries)} accepted finding(s) in {path}", file=sys.stderr)
