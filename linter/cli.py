@@ -86,10 +86,17 @@ def validate(
 
 class LintFormat(str, Enum):
     text = "text"
+    concise = "concise"
     json = "json"
     sarif = "sarif"
     github = "github"
     markdown = "markdown"
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class FailOn(str, Enum):
@@ -102,9 +109,10 @@ class FailOn(str, Enum):
 @app.command()
 def lint(
     paths: List[str] = typer.Argument(None, help="Policy files or directories (searched for policies)."),
-    output_format: LintFormat = typer.Option(LintFormat.text, "--format", help="text, json, sarif, github or markdown."),
+    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "--output-format", help="text, concise (one line per finding), json, sarif, github or markdown."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these checks (codes or names; comma-separated or repeated)."),
+    extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", help="Add these checks to the selection (and drop them from the ignored ones)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (codes or names)."),
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Lowest severity that fails the run (default: warning)."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported."),
@@ -118,6 +126,9 @@ def lint(
     apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="Also check the audit flags of this kube-apiserver manifest."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which files and documents were skipped."),
     allow_no_policy: bool = typer.Option(False, "--allow-no-policy", help="Exit 0 when no input holds an audit policy (default: exit 2)."),
+    statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per check instead of the findings."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the findings only: no closing count, no 'No findings.'."),
+    color: Color = typer.Option(Color.auto, "--color", help="auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never."),
 ) -> None:
     """Run the checks on audit policies and report findings."""
     from kube_audit_lint.commands.lint import LintOptions, run_lint_command
@@ -140,6 +151,10 @@ def lint(
         apiserver_manifest=apiserver_manifest,
         verbose=verbose,
         allow_no_policy=allow_no_policy,
+        extend_select=_split(extend_select),
+        statistics=statistics,
+        quiet=quiet,
+        color=color.value,
     )
     raise typer.Exit(run_lint_command(options))
 

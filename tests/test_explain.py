@@ -201,7 +201,7 @@ def test_command_text_output(write_policy):
                     "-n", "default")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "request: create pods/exec -n default by alice (groups dev)",
+        "request: create pods/exec -n default by alice (groups dev, system:authenticated)",
         'rule 0 (line 5): verbs [watch] does not contain "create"',
         'rule 1 (line 7): resources[0] (group ""): resources [pods] does not match "pods/exec" '
         '("pods" matches the resource only, not its subresources)',

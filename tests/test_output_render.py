@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_formats():
-    assert FORMATS == ("text", "json", "sarif", "github", "markdown")
+    assert FORMATS == ("text", "concise", "json", "sarif", "github", "markdown")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -29,7 +29,8 @@ def test_every_format_renders_the_sample(fmt, tmp_path):
 def test_colour_only_reaches_text(tmp_path):
     report = sample_report(tmp_path)
     assert "\x1b[" in render(report, "text", color=True)
-    for fmt in FORMATS[1:]:
+    assert "\x1b[" in render(report, "concise", color=True)
+    for fmt in FORMATS[2:]:
         assert "\x1b[" not in render(report, fmt, color=True)
 
 

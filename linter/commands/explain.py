@@ -73,7 +73,75 @@ def option_conflict(options: ExplainRequest) -> str | None:
         return f"--path must be a URL path starting with '/', got {options.path!r}"
     if options.resource is not None and not is_resource_form(options.resource):
         return f"--resource must be RESOURCE or RESOURCE/SUBRESOURCE (e.g. pods/exec), got {options.resource!r}"
+    verbs = RESOURCE_VERBS if options.path is None else NON_RESOURCE_VERBS
+    if options.verb not in verbs:
+        return f"unknown verb {options.verb!r}{_close(options.verb, verbs)} (one of: {', '.join(verbs)})"
+    if options.resource is not None:
+        return unknown_resource(options.resource.partition("/")[0], options.api_group)
     return None
+
+
+# kube-apiserver's request info: the verbs of resource requests, and the HTTP methods of the others
+RESOURCE_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy")
+NON_RESOURCE_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
+
+
+def _close(word: str, known) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {found[0]!r}?" if found else ""
+
+
+def unknown_resource(resource: str, api_group: str) -> str | None:
+    """Why ``resource`` in ``api_group`` is not served by kube-apiserver, or None. A group the
+    catalogue does not know (a CRD's) is taken as given; in a built-in group, the resource must be
+    one it serves (``secret`` for ``secrets`` is a mistake, not a request)."""
+    from kube_audit_lint.kube.api import builtin_groups
+
+    served = builtin_groups().get(api_group)
+    if served is None or resource in served or resource == "*":
+        return None
+    elsewhere = [group or '""' for group, resources in builtin_groups().items() if resource in resources]
+    if elsewhere:
+        return (f"{resource!r} is not served in API group {api_group or chr(34) * 2}: it is in "
+                f"{', '.join(elsewhere)} (add --api-group {elsewhere[0]})")
+    return f"unknown resource {resource!r} in API group {api_group or chr(34) * 2}{_close(resource, served)}"
+
+
+def with_group_resolved(options: ExplainRequest, kube_version: tuple[int, int]) -> tuple[ExplainRequest, str | None]:
+    """``--resource deployments`` without ``--api-group``: the group that serves it, when only
+    one does (and a note saying so)."""
+    from dataclasses import replace
+
+    from kube_audit_lint.kube.api import builtin_groups
+
+    if options.resource is None or options.api_group:
+        return options, None
+    resource = options.resource.partition("/")[0]
+    if resource in builtin_groups().get("", {}):
+        return options, None
+    owners = [group for group, resources in builtin_groups().items()
+              if resource in resources and resources[resource].served_in(kube_version)]
+    if len(owners) != 1:
+        return options, None
+    return replace(options, api_group=owners[0]), f"--api-group {owners[0]} (the only group serving {resource})"
+
+
+def with_apiserver_groups(options: ExplainRequest) -> tuple[ExplainRequest, str | None]:
+    """kube-apiserver's authenticators add system:authenticated to every authenticated user's groups
+    (system:unauthenticated for the anonymous user): explain does the same, and says so."""
+    from dataclasses import replace
+
+    from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+
+    if options.unauthenticated or options.event is not None:
+        return options, None
+    group = UNAUTHENTICATED_GROUP if options.user == ANONYMOUS_USER else AUTHENTICATED_GROUP
+    if group in options.groups:
+        return options, None
+    return replace(options, groups=[*options.groups, group]), f"group {group} (kube-apiserver adds it to every " + (
+        "anonymous request)" if group == UNAUTHENTICATED_GROUP else "authenticated user)")
 
 
 def is_resource_form(text: str) -> bool:
@@ -186,9 +254,11 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
     from kube_audit_lint.policy.yamlnodes import InputError
 
     try:
+        request, group_note = with_group_resolved(request, kube_version)
         conflict = option_conflict(request)
         if conflict:
             raise UsageError(conflict)
+        request, groups_note = with_apiserver_groups(request)
         attributes = request_from_event(request.event) if request.event else request_from_options(request)
         reading = apiserver_read(policy_path, kube_version)
         not_policy = first_document_not_policy(reading)
@@ -198,6 +268,9 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
     except (UsageError, InputError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for note in (group_note, groups_note):
+        if note:
+            print(f"kube-audit-lint: note: explaining with {note}", file=sys.stderr)
     verdict = reading.verdicts[0]
     if not verdict.accepted:
         first = verdict.errors[0]

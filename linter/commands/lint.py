@@ -36,6 +36,16 @@ def no_policy_message(report) -> str:
             "(--verbose names them; --allow-no-policy makes this exit 0)")
 
 
+def use_color(choice: str, terminal: bool, environ) -> bool:
+    """--color always|never wins; auto: FORCE_COLOR forces colour, NO_COLOR (https://no-color.org)
+    turns it off, else colour on a terminal only."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if environ.get("FORCE_COLOR"):
+        return True
+    return terminal and "NO_COLOR" not in environ
+
+
 def run_lint_command(options: LintOptions) -> int:
     from kube_audit_lint.lint.config import ConfigError, load_settings, show_settings
 
@@ -48,9 +58,13 @@ def run_lint_command(options: LintOptions) -> int:
             return 0
         from kube_audit_lint.output import render
 
-        color = (options.output is None and options.output_format == "text" and sys.stdout.isatty()
-                 and "NO_COLOR" not in os.environ)
-        write_output(render(report, options.output_format, color=color), options.output)
+        color = use_color(options.color, options.output is None and sys.stdout.isatty(), os.environ)
+        if options.statistics:
+            from kube_audit_lint.output.text import statistics
+
+            write_output(statistics(report), options.output)
+        else:
+            write_output(render(report, options.output_format, color=color, quiet=options.quiet), options.output)
         for problem in report.plugin_problems:
             print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
         if not report.files and not options.allow_no_policy:

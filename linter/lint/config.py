@@ -525,6 +525,14 @@ def apply_command_line(settings: Settings, options) -> None:
         if kept != settings.ignore:
             settings.ignore = kept
             settings.origins["ignore"] = f"{settings.origins.get('ignore')} (without what --select names)"
+    extend = list(getattr(options, "extend_select", None) or [])
+    if extend:
+        # added to what is selected (everything, when nothing is): ignores of the same checks dropped
+        if settings.select:
+            settings.select = settings.select + [n for n in extend if n not in settings.select]
+            settings.origins["select"] = _joined(settings.origins.get("select"), "--extend-select")
+        added = _codes(extend)
+        settings.ignore = [name for name in settings.ignore if _codes([name]).isdisjoint(added)]
     if options.ignore:
         settings.ignore = settings.ignore + [n for n in options.ignore if n not in settings.ignore]
         settings.origins["ignore"] = _joined(settings.origins.get("ignore"), COMMAND_LINE)

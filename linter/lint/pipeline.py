@@ -34,6 +34,10 @@ class LintOptions:
     apiserver_manifest: str | None = None
     verbose: bool = False
     allow_no_policy: bool = False
+    extend_select: list[str] = field(default_factory=list)
+    statistics: bool = False
+    quiet: bool = False
+    color: str = "auto"
 
 
 class LintInputError(ValueError):
@@ -69,7 +73,8 @@ def select_checks(settings, path: str | None = None):
                 continue
             spec = find_check(name)
             if spec is None:
-                raise LintInputError(f"unknown check {name!r} (see: kube-audit-lint checks)")
+                raise LintInputError(f"unknown check {name!r}{did_you_mean(name, known_check_keys())} "
+                                     "(see: kube-audit-lint checks)")
             resolved.add(spec.code)
         return resolved
 
@@ -83,6 +88,20 @@ def select_checks(settings, path: str | None = None):
             if any(fnmatch.fnmatch(candidate, pattern) for candidate in candidates):
                 chosen -= keys(names)
     return [spec for spec in all_checks() if spec.code in chosen]
+
+
+def known_check_keys() -> list[str]:
+    from kube_audit_lint.lint.registry import all_checks
+
+    return [key for spec in all_checks() for key in (spec.code, spec.name)]
+
+
+def did_you_mean(word: str, known) -> str:
+    """``; did you mean "secrets"?`` for the closest known word, or "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _path_forms(path: str, settings) -> list[str]:
@@ -310,6 +329,19 @@ def exit_code(report: Report, settings) -> int:
     return 1 if any(f.severity >= threshold for f in report.active) else 0
 
 
+def check_baseline(name: str | None) -> None:
+    """An unknown baseline is a usage error before any policy is read, whatever the policy."""
+    from kube_audit_lint.lint.baseline import BaselineError, builtin_names, load_baseline
+
+    if not name:
+        return
+    try:
+        load_baseline(name)
+    except BaselineError as exc:
+        hint = did_you_mean(name, builtin_names()) if not os.path.exists(name) else ""
+        raise LintInputError(f"{exc}{hint}") from None
+
+
 def lint_report(options: LintOptions):
     """Run a whole lint as the command would, without writing output: (report, settings).
 
@@ -325,6 +357,7 @@ def lint_report(options: LintOptions):
 
     from kube_audit_lint.lint import suppressions
 
+    check_baseline(settings.baseline)
     selected = {spec.code for spec in select_checks(settings)}
     judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
     run_settings = replace(settings, select=[]) if judging_suppressions else settings

@@ -24,7 +24,7 @@ _SEVERITY_COLOURS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m
 _CARET_COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
 
 
-def render(report: Report, *, color: bool = False) -> str:
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     paint = _painter(color)
     blocks: list[str] = []
     grouping = report.grouping()
@@ -32,8 +32,38 @@ def render(report: Report, *, color: bool = False) -> str:
     for _path, findings in group_by_file(shown):
         blocks.append("\n".join(finding_block(finding, report, paint, grouping.members(finding))
                                 for finding in findings))
-    blocks.append(closing_line(report))
-    return "\n\n".join(blocks) + "\n"
+    if not quiet:
+        blocks.append(closing_line(report))
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def render_concise(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    """One line per problem: ``path:line:col: CODE [severity] headline (name)``, no excerpt."""
+    paint = _painter(color)
+    grouping = report.grouping()
+    lines = []
+    for finding in ordered(report):
+        if finding.suppressed or not grouping.shown(finding):
+            continue
+        headline = with_headline(finding.message).split("\n", 1)[0]
+        also = len(grouping.members(finding))
+        more = f" [+{also} same cause]" if also else ""
+        lines.append(f"{paint(_BOLD, str(finding.location))}: {paint(_BOLD, finding.code)} "
+                     f"{paint(_SEVERITY_COLOURS[finding.severity], '[' + finding.severity.label + ']')} "
+                     f"{headline}{more} {paint(_DIM, '(' + finding.name + ')')}")
+    if not quiet:
+        lines.append(closing_line(report))
+    return "".join(line + "\n" for line in lines)
+
+
+def statistics(report: Report) -> str:
+    """Counts per check, most frequent first (``--statistics``): active findings, shown or grouped."""
+    from collections import Counter
+
+    counts = Counter((f.code, f.name) for f in report.active)
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    return "".join(f"{n:>{width}}  {code}  {name}\n" for (code, name), n in
+                   sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def finding_block(finding: Finding, report: Report, paint, grouped: list[Finding] = ()) -> str:
