@@ -109,3 +109,20 @@ def test_output_creates_missing_folders(capsys, monkeypatch, insecure, tmp_path)
     target = tmp_path / "reports" / "lint" / "out.json"
     code, _, _ = cli(capsys, monkeypatch, "lint", insecure, "--format", "json", "--output", str(target))
     assert code == 1 and target.read_text().startswith("{")
+
+
+@pytest.mark.parametrize("content, seen", [
+    ("", "empty"),
+    ("meeting notes\n", "text that is not JSON"),
+    ('2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c939" ip="127.0.0.1" method="GET" user="admin"\n',
+     "the apiserver's legacy text format (--audit-log-format=legacy), not JSON"),
+    ("time,user,verb\n1,alice,get\n", "CSV or comma-separated text, not JSON"),
+    ('{"kind": "Pod"}\n', "JSON, but no audit.k8s.io Event in it"),
+])
+@pytest.mark.parametrize("fmt", ["summary", "jsonl"])
+def test_replay_of_nothing_is_an_error_naming_what_it_saw(capsys, monkeypatch, good, tmp_path, content, seen, fmt):
+    log = tmp_path / "audit.log"
+    log.write_text(content)
+    code, out, err = cli(capsys, monkeypatch, "replay", good, str(log), "--format", fmt)
+    assert code == 2 and out == ""
+    assert f"no audit event in the input ({log}: {seen}); replay reads audit.k8s.io Event JSON lines" in err

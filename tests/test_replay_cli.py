@@ -401,10 +401,12 @@ def test_jobs_2_compare_equals_jobs_1(policy, tmp_path, small_pieces):
 
 
 def test_empty_log(policy, tmp_path):
+    """Nothing read is an error, never a report of 0 events."""
     path = tmp_path / "empty.log"
     path.write_text("")
-    data = json.loads(replay(policy, str(path), "--format", "json").stdout)
-    assert data["events"] == 0 and data["files"] == [{"path": str(path), "events": 0, "badLines": 0}]
+    result = replay(policy, str(path), "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"no audit event in the input ({path}: empty)" in result.output
 
 
 @pytest.mark.parametrize("compress", [False, True])

@@ -265,5 +265,5 @@ def test_empty_log(edge, tmp_path):
     for fmt in ("json", "jsonl"):
         default = replay(policy_path, str(empty), "--format", fmt)
         engine = replay(policy_path, str(empty), "--format", fmt, "--engine", "duckdb")
-        assert engine.exit_code == 0, engine.output
-        assert engine.stdout == default.stdout
+        assert engine.exit_code == default.exit_code == 2, engine.output  # nothing read is an error
+        assert engine.stdout == default.stdout == ""

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.replay.nothing_read import NothingRead, require_events
 
 EXIT_OK, EXIT_INPUT = 0, 2
 FORMATS = ("summary", "json", "jsonl", "markdown")
@@ -95,6 +96,8 @@ def _run(options: ReplayOptions) -> int:
             return _fail(str(exc))
         except StrictError as exc:
             return _fail(f"{exc} (--strict)")
+        except NothingRead as exc:
+            return _fail(str(exc))
         finally:
             if progress is not None:
                 progress.finish()
@@ -113,6 +116,7 @@ def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", p
 
     summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
                            progress=progress)
+    require_events(summary.events, options.logs)
     if options.output_format == "json":
         out.write_json(summary.to_dict())
     elif options.output_format == "markdown":
@@ -127,6 +131,7 @@ def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out
 
     result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
                            progress=progress)
+    require_events(result.events, options.logs)
     if options.output_format == "json":
         out.write_json(result.to_dict())
     elif options.output_format == "markdown":
@@ -141,6 +146,7 @@ def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", pro
     run = Run(JSONL, [policy], options.kube_version, jobs=jobs, sink=out.write_bytes, strict=options.strict,
               progress=progress, sink_file=out.copy_file)
     totals = run.replay(options.logs)
+    require_events(totals.events, options.logs)
     if totals.bad_line_count:
         first = totals.bad_lines[0].render()
         print(f"kube-audit-lint: {totals.bad_line_count:,} line(s) are not audit events and were skipped; "
@@ -168,6 +174,7 @@ class Output:
 
         self.path = path
         self._stream = None
+        self.bytes_written = 0
         # a file is written beside the target and put in place only when the replay is complete
         self._file = AtomicFile(path) if path is not None else None
 
@@ -183,6 +190,7 @@ class Output:
         return self._stream
 
     def write_bytes(self, data: bytes) -> None:
+        self.bytes_written += len(data)
         self._binary().write(data)
 
     def copy_file(self, path: str) -> None:

@@ -50,7 +50,12 @@ def _duckdb(options, policy, out) -> int | None:
 
     try:
         if options.output_format == "jsonl":
+            written = out.bytes_written
             duckdb_engine.write_jsonl(policy, options.logs, options.kube_version, out.write_bytes, options.jobs)
+            if out.bytes_written == written:
+                from kube_audit_lint.replay.nothing_read import require_events
+
+                require_events(0, options.logs)
             return 0
         totals = duckdb_engine.summary_totals(policy, options.logs, options.kube_version, options.jobs)
     except duckdb_engine.NotForDuckDB as exc:
@@ -91,9 +96,11 @@ def spark_error(exc: Exception) -> str:
 
 def write_summary(options, policy, totals, out) -> None:
     from kube_audit_lint.replay import render
+    from kube_audit_lint.replay.nothing_read import require_events
     from kube_audit_lint.replay.summary import summarize
 
     summary = summarize(policy, totals, options.kube_version)
+    require_events(summary.events, options.logs)
     if options.output_format == "json":
         out.write_json(summary.to_dict())
     elif options.output_format == "markdown":
