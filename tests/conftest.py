@@ -73,3 +73,15 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say, in the summary, how many tests of the real corpus were skipped because ../shared is
+    absent (a clone of its own): the run is then no full pass."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    corpus = [report for report in skipped if "../shared not present" in str(report.longrepr)]
+    if corpus:
+        terminalreporter.write_line(
+            f"{len(corpus)} tests of the real corpus were skipped: ../shared (real policies, events and "
+            "managed-cluster logs) is not beside this checkout, so this run is not a full pass")
+

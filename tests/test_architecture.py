@@ -58,3 +58,17 @@ def test_the_engine_and_the_policy_model_are_typed_strictly(package_tree):
                             cwd=package_tree, capture_output=True, text=True, timeout=600,
                             env={"MYPYPATH": str(package_tree), "PATH": str(TOOLS)})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_the_version_is_written_once_and_the_readme_pins_its_tag(repo_root):
+    import re
+
+    from kube_audit_lint import __version__
+
+    pyproject = (repo_root / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject and 'attr = "kube_audit_lint.__version__"' in pyproject
+    readme = (repo_root / "README.md").read_text()
+    assert f"kube-audit-lint/kube-audit-lint@v{__version__}" in readme and f"rev: v{__version__}" in readme
+    changelog = (repo_root / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(__version__)}\]", changelog, re.M)
+    assert 'tags: ["v*.*.*"]' in (repo_root / ".github" / "workflows" / "release.yml").read_text()
