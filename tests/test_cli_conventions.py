@@ -126,3 +126,18 @@ def test_replay_of_nothing_is_an_error_naming_what_it_saw(capsys, monkeypatch, g
     code, out, err = cli(capsys, monkeypatch, "replay", good, str(log), "--format", fmt)
     assert code == 2 and out == ""
     assert f"no audit event in the input ({log}: {seen}); replay reads audit.k8s.io Event JSON lines" in err
+
+
+def test_stdin_filename_names_the_piped_policy_and_its_per_file_settings_apply(capsys, monkeypatch, insecure,
+                                                                             tmp_path):
+    import io
+
+    (tmp_path / ".kube-audit-lint.yaml").write_text('per-file-ignores:\n  "policies/*.yaml": [KAL006]\n')
+    monkeypatch.chdir(tmp_path)
+    text = open(insecure).read()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code, out, _ = cli(capsys, monkeypatch, "lint", "-", "--stdin-filename", "policies/audit.yaml",
+                       "--format", "concise", "-q")
+    lines = out.splitlines()
+    assert code == 1 and lines and all(line.startswith("policies/audit.yaml:") for line in lines)
+    assert not any(" KAL006 " in line for line in lines)

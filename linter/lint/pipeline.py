@@ -35,6 +35,7 @@ class LintOptions:
     verbose: bool = False
     allow_no_policy: bool = False
     extend_select: list[str] = field(default_factory=list)
+    stdin_filename: str | None = None
     statistics: bool = False
     quiet: bool = False
     color: str = "auto"
@@ -200,7 +201,7 @@ def _sort_key(finding: Finding):
 
 
 def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
-               apiserver_manifest: str | None = None) -> Report:
+               apiserver_manifest: str | None = None, stdin_filename: str | None = None) -> Report:
     from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
     from kube_audit_lint.policy.yamlnodes import InputError
 
@@ -227,6 +228,8 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         explicit = path in paths
         try:
             reading = lint_read(path, kube_version)
+            if path == "-" and stdin_filename:
+                path = named_stdin(reading, stdin_filename)
         except InputError as exc:
             if (explicit and not os.path.isfile(path)) or mentions_audit_policy(path):
                 # one bad file never stops a run: it is a finding at its position, the others go on
@@ -267,6 +270,15 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
     return report
+
+
+def named_stdin(reading, name: str) -> str:
+    """A policy piped in by an editor (``lint - --stdin-filename path``): reported under its file's
+    name, whose per-file settings apply."""
+    reading.path = name
+    for document in [*reading.documents, *(verdict.policy.document for verdict in reading.verdicts)]:
+        document.path = name
+    return name
 
 
 def skip(report: Report, path: str, reason: str, verbose: bool, detail: str = "") -> None:
@@ -361,7 +373,8 @@ def lint_report(options: LintOptions):
     selected = {spec.code for spec in select_checks(settings)}
     judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
     run_settings = replace(settings, select=[]) if judging_suppressions else settings
-    report = lint_paths(options.paths, run_settings, kube_version, options.verbose, options.apiserver_manifest)
+    report = lint_paths(options.paths, run_settings, kube_version, options.verbose, options.apiserver_manifest,
+                        stdin_filename=options.stdin_filename)
     report = apply_suppressions(report, run_settings)
     if judging_suppressions:
         # a suppression is judged against every check's findings; only the selected ones are reported
