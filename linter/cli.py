@@ -286,11 +286,11 @@ class ReportFormat(str, Enum):
 def report(
     policy: str = typer.Argument(..., help="Policy file."),
     events: Optional[List[str]] = typer.Option(None, "--events", help="Audit log to replay as evidence (repeat for several)."),
-    framework: Optional[str] = typer.Option(None, "--framework", help="Frameworks, comma-separated: cis, nsa, stig, pci (default), falco, elastic, eks-detections, or a profile file."),
+    framework: Optional[str] = typer.Option(None, "--framework", help="Frameworks, comma-separated: cis, nsa, stig, pci, falco, elastic, eks-detections, or a profile file (default: cis, nsa, stig and pci)."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline name (gke, eks, cis, recommended) or file, for the findings."),
     apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="kube-apiserver manifest, kubeadm configuration or flags file whose audit flags to check."),
     output_format: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html, pdf, md or json."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (default: standard output)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (default: audit-policy-report.FORMAT; - for standard output)."),
     accepted: Optional[str] = typer.Option(None, "--accepted", help="Accepted-findings file: its findings are listed as accepted exceptions."),
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
 ) -> None:

@@ -142,4 +142,4 @@ def test_the_pdf_holds_the_controls_table(pdf_text, report):
         assert control_id in text, control_id
     for word in ("Fail", "Manual", "Pass", "Met", "Not met"):
         assert word in text
-    assert "7. Appendix: sources" in text
+    assert "8. Appendix: sources" in text

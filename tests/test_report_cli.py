@@ -22,7 +22,18 @@ EVENT = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "stage": "ResponseCom
 
 
 def run(*args):
-    return CliRunner().invoke(app, ["report", *args])
+    """The report on standard output unless the test names a file."""
+    extra = [] if "--output" in args else ["--output", "-"]
+    return CliRunner().invoke(app, ["report", *args, *extra])
+
+
+def test_the_report_goes_to_a_file_by_default_and_says_where(policy, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["report", policy, "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert "kube-audit-lint: wrote the md report to audit-policy-report.md" in result.output
+    text = (tmp_path / "audit-policy-report.md").read_text()
+    assert text.index("## 3. Controls") < text.index("## 7. Appendix: lint findings")
 
 
 @pytest.fixture

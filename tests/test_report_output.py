@@ -166,7 +166,7 @@ def test_html_has_a_print_stylesheet(html):
 def test_markdown_sections_and_tables(report):
     text = render(report, "md")
     for heading in ("## 1. Identification", "## 2. Summary", "## 3. Controls", "## 4. Effective levels",
-                    "## 5. Replay evidence", "## 6. Accepted exceptions", "## 7. Appendix: sources"):
+                    "## 5. Replay evidence", "## 6. Accepted exceptions", "## 7. Appendix: lint findings", "## 8. Appendix: sources"):
         assert heading in text
     assert "| Control | Status | Evidence | Remediation |" in text
     assert "#### Bodies of Secrets, ConfigMaps and TokenReviews" in text

@@ -18,11 +18,19 @@ def run_report_command(options: ReportOptions) -> int:
         check_format_available(options.output_format)
         report = build_report(options)
         output = render(report, options.output_format)
-        write(output, options.output)
+        target = options.output or default_path(options.output_format)
+        write(output, target)
+        if target != "-":
+            print(f"kube-audit-lint: wrote the {options.output_format} report to {target}", file=sys.stderr)
     except ReportInputError as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     return 0
+
+
+def default_path(fmt: str) -> str:
+    """A report goes to a file unless asked for on standard output (``--output -``)."""
+    return f"audit-policy-report.{fmt}"
 
 
 def write(output: str | bytes, path: str | None) -> None:

@@ -28,6 +28,7 @@ def render_markdown(report: dict) -> str:
         _matrix(report),
         _replay(report),
         _exceptions(report),
+        _lint_findings(report),
         _appendix(report),
     ]
     return "\n\n".join(part for part in parts if part) + "\n"
@@ -97,17 +98,23 @@ def _summary(report: dict) -> str:
     tally = summary["findings"]
     lines = ["## 2. Summary", _table(header, rows),
              f"Findings of the lint run: **{tally['error']} errors, {tally['warning']} warnings, {tally['note']} notes**"
-             + (f"; {tally['suppressed']} suppressed (section 6)." if tally["suppressed"] else ".")]
-    links = _Links(report)
-    active = [f for f in report["findings"] if not f["suppressed"]]
-    if active:
-        lines.append(_table(("Severity", "Check", "Location", "Finding"), [
-            (f["severity"], f"{f['code']} {cell(f['name'])}", links.at(f["file"], f["line"]), _finding_text(f))
-            for f in active]))
+             + (f"; {tally['suppressed']} suppressed (section 6)" if tally["suppressed"] else "")
+             + " (listed in section 7, after the controls and their evidence)."]
     if report["conflicts"]:
         lines.append(f"{len(report['conflicts'])} place(s) where the frameworks evaluated ask opposite things: "
                      "see *Where frameworks disagree* in section 3.")
     return "\n\n".join(lines)
+
+
+def _lint_findings(report: dict) -> str:
+    """The lint run's findings: an appendix, after the controls an auditor reads first."""
+    links = _Links(report)
+    active = [f for f in report["findings"] if not f["suppressed"]]
+    if not active:
+        return "## 7. Appendix: lint findings\n\nNo finding."
+    return "## 7. Appendix: lint findings\n\n" + _table(("Severity", "Check", "Location", "Finding"), [
+        (f["severity"], f"{f['code']} {cell(f['name'])}", links.at(f["file"], f["line"]), _finding_text(f))
+        for f in active])
 
 
 def _finding_text(finding: dict) -> str:
@@ -328,7 +335,7 @@ def _exceptions(report: dict) -> str:
 
 
 def _appendix(report: dict) -> str:
-    parts = ["## 7. Appendix: sources"]
+    parts = ["## 8. Appendix: sources"]
     for key, anchor, title in (("policy", POLICY_ANCHOR, "Policy"), ("apiserverManifest", MANIFEST_ANCHOR, "kube-apiserver flags")):
         source = report["sources"].get(key)
         if source is None:
