@@ -28,7 +28,7 @@ CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
 POLICY = "gce-configure-helper.yaml"
 EVENTS = ("panther-analysis-tests.jsonl", "falco-trace-files.jsonl")
-SECTION_IDS = ("identification", "summary", "controls", "matrix", "replay", "exceptions", "appendix")
+SECTION_IDS = ("identification", "summary", "controls", "matrix", "replay", "exceptions", "lint-findings", "appendix")
 
 
 def browse(page: Path, work: Path, screenshot: Path | None = None) -> dict:
@@ -143,3 +143,13 @@ def test_the_pdf_holds_the_controls_table(pdf_text, report):
     for word in ("Fail", "Manual", "Pass", "Met", "Not met"):
         assert word in text
     assert "8. Appendix: sources" in text
+
+
+def test_the_first_page_shows_the_controls_verdicts_before_any_lint_finding(pdf_text, report):
+    """An auditor's first screen: the frameworks' verdicts; the lint findings are an appendix."""
+    first_page = pdf_text.split("\f")[0]
+    assert "2. Summary" in first_page
+    for framework in report["frameworks"]:
+        assert framework["title"][:20] in first_page, framework["title"]
+    assert re.search(r"\d+ (fail|not met)", first_page, re.I)
+    assert pdf_text.index("3. Controls") < pdf_text.index("7. Appendix: lint findings")
