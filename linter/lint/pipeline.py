@@ -202,10 +202,9 @@ def _sort_key(finding: Finding):
 
 def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                apiserver_manifest: str | None = None, stdin_filename: str | None = None) -> Report:
+    from kube_audit_lint.lint.registry import plugin_problems
     from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
     from kube_audit_lint.policy.yamlnodes import InputError
-
-    from kube_audit_lint.lint.registry import plugin_problems
 
     report = Report(findings=[], root=os.getcwd())
     report.plugin_problems += [problem.render() for problem in plugin_problems()]
