@@ -141,3 +141,13 @@ def test_stdin_filename_names_the_piped_policy_and_its_per_file_settings_apply(c
     lines = out.splitlines()
     assert code == 1 and lines and all(line.startswith("policies/audit.yaml:") for line in lines)
     assert not any(" KAL006 " in line for line in lines)
+
+
+def test_report_refuses_an_unknown_framework_and_a_log_without_events(capsys, monkeypatch, good, tmp_path):
+    code, _, err = cli(capsys, monkeypatch, "report", good, "--framework", "pcii", "--output", "-")
+    assert code == 2 and "unknown framework 'pcii'" in err and "did you mean 'pci'?" in err
+    notes = tmp_path / "notes.log"
+    notes.write_text("meeting notes\n")
+    code, out, err = cli(capsys, monkeypatch, "report", good, "--events", str(notes), "--output", "-",
+                         "--format", "json")
+    assert code == 2 and out == "" and f"no audit event in the input ({notes}: text that is not JSON)" in err

@@ -232,8 +232,12 @@ def load_framework(name_or_path: str) -> Framework:
         return load_builtin(aliases[name_or_path])
     if os.path.isfile(name_or_path):
         return _load_file(os.path.abspath(name_or_path))
+    import difflib
+
+    close = difflib.get_close_matches(name_or_path, [*builtin_names(), *aliases], n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
     raise FrameworkError(f"unknown framework {name_or_path!r}: not a file, and not one of "
-                         f"{', '.join(builtin_names())}")
+                         f"{', '.join(builtin_names())}{hint}")
 
 
 @functools.lru_cache(maxsize=None)

@@ -289,12 +289,15 @@ def _finding(finding) -> dict:
 
 
 def _replay(policy, paths: list[str], kube_version) -> dict:
+    from kube_audit_lint.replay.nothing_read import NothingRead, require_events
     from kube_audit_lint.replay.reading import LogError
     from kube_audit_lint.replay.summary import replay_files
 
     try:
-        summary = replay_files(policy, paths, kube_version, jobs=1).to_dict()
-    except LogError as exc:
+        replayed = replay_files(policy, paths, kube_version, jobs=1)
+        require_events(replayed.events, paths)  # evidence from no event at all is no evidence
+        summary = replayed.to_dict()
+    except (LogError, NothingRead) as exc:
         raise ReportInputError(str(exc)) from None
     summary.pop("policy", None)
     for entry in summary.get("files", []):
