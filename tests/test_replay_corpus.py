@@ -8,16 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-
+from corpus_policies import load, policy_ids
 from kube_audit_lint.engine.evaluate import evaluate
-from kube_audit_lint.policy.load import lint_read
 from kube_audit_lint.replay.events import event_to_request
 from kube_audit_lint.replay.runner import JSONL, Run
 from kube_audit_lint.replay.summary import replay_files
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-OLD_API = (1, 23)  # policies still on audit.k8s.io/v1beta1 load on releases before 1.24
 
 
 def corpus(kind: str, pattern: str) -> list[Path]:
@@ -25,20 +23,6 @@ def corpus(kind: str, pattern: str) -> list[Path]:
     if not folder.is_dir():
         pytest.skip(f"../shared not present: {folder}")
     return sorted(folder.glob(pattern))
-
-
-def load(path: Path):
-    """The first policy of the file as the apiserver accepts it, on the newest release that does."""
-    for version in (None, OLD_API):
-        reading = lint_read(str(path), version or (1, 36))
-        if reading.verdicts and reading.verdicts[0].accepted:
-            return reading.verdicts[0].policy, version
-    return None, None
-
-
-def policy_ids() -> list[str]:
-    folder = SHARED / "corpus" / "policies"
-    return sorted(p.name for p in folder.glob("*.yaml")) if folder.is_dir() else ["(corpus absent)"]
 
 
 @pytest.fixture(scope="module")

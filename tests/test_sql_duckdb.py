@@ -9,38 +9,22 @@ import json
 from pathlib import Path
 
 import pytest
+from corpus_policies import load, policy_ids
 
 pytest.importorskip("sqlglot", reason="the sql extra (sqlglot) is not installed")
 duckdb = pytest.importorskip("duckdb", reason="the duckdb extra is not installed")
 
-from typer.testing import CliRunner  # noqa: E402
-
 from kube_audit_lint.cli import app  # noqa: E402
 from kube_audit_lint.engine.evaluate import evaluate  # noqa: E402
-from kube_audit_lint.policy.load import lint_read  # noqa: E402
 from kube_audit_lint.replay.events import event_to_request  # noqa: E402
 from kube_audit_lint.replay.runner import JSONL, Run  # noqa: E402
 from kube_audit_lint.sql import duckdb_engine  # noqa: E402
 from kube_audit_lint.sql.query import QueryOptions, render  # noqa: E402
-
 from sql_cases import EDGE_POLICY, edge_events, write_lines  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-OLD_API = (1, 23)
-
-
-def load(path: Path):
-    for version in (None, OLD_API):
-        reading = lint_read(str(path), version or (1, 36))
-        if reading.verdicts and reading.verdicts[0].accepted:
-            return reading.verdicts[0].policy, version
-    return None, None
-
-
-def policy_ids() -> list[str]:
-    folder = SHARED / "corpus" / "policies"
-    return sorted(p.name for p in folder.glob("*.yaml")) if folder.is_dir() else ["(corpus absent)"]
 
 
 @pytest.fixture(scope="module")
