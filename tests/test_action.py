@@ -34,6 +34,16 @@ def action_python(tmp_path_factory) -> Path:
     return env_dir / "bin"
 
 
+@pytest.fixture(scope="module")
+def action_dir(tmp_path_factory) -> Path:
+    """The action as a runner checks it out: the repository's files in a folder of their own, so
+    that its install step builds there and the source tree stays as it was."""
+    target = tmp_path_factory.mktemp("action") / "kube-audit-lint"
+    shutil.copytree(REPO, target, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
+                                                              ".mypy_cache", ".ruff_cache"))
+    return target
+
+
 def make_workspace(tmp_path: Path) -> Path:
     workspace = tmp_path / "workspace"
     (workspace / "policies").mkdir(parents=True)
@@ -43,12 +53,12 @@ def make_workspace(tmp_path: Path) -> Path:
     return workspace
 
 
-def run(tmp_path, action_python, **inputs):
+def run(tmp_path, action_python, action_dir, **inputs):
     workspace = make_workspace(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PATH"] = f"{action_python}{os.pathsep}{env['PATH']}"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    return workspace, run_action(REPO, inputs, workspace, env)
+    return workspace, run_action(action_dir, inputs, workspace, env)
 
 
 def test_action_metadata_validates_against_the_github_actions_schema():
@@ -67,8 +77,8 @@ def test_workflows_validate_against_the_github_workflows_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_bad_policy_fails_after_sarif_is_written_and_uploaded(tmp_path, action_python):
-    workspace, result = run(tmp_path, action_python, paths="policies deploy.yaml", category="policies")
+def test_bad_policy_fails_after_sarif_is_written_and_uploaded(tmp_path, action_python, action_dir):
+    workspace, result = run(tmp_path, action_python, action_dir, paths="policies deploy.yaml", category="policies")
     assert result.steps_run[0] == "Install kube-audit-lint"
     # findings: the step that fails is the last one, after the upload
     assert result.failed_step == "Fail on findings", result.stdout
@@ -91,34 +101,35 @@ def test_bad_policy_fails_after_sarif_is_written_and_uploaded(tmp_path, action_p
     assert result.summary.count("policies/bad.yaml") >= int(result.action_outputs["findings"])
 
 
-def test_good_policy_passes(tmp_path, action_python):
-    workspace, result = run(tmp_path, action_python, paths="policies/good.yaml", **{"upload-sarif": "false"})
+def test_good_policy_passes(tmp_path, action_python, action_dir):
+    workspace, result = run(tmp_path, action_python, action_dir, paths="policies/good.yaml", **{"upload-sarif": "false"})
     assert result.failed_step is None, result.stdout
     assert result.action_outputs["findings"] == "0"
     assert not result.uses[1:], "no upload when upload-sarif is false"
 
 
-def test_fail_on_never_and_no_annotations(tmp_path, action_python):
-    workspace, result = run(tmp_path, action_python, paths="policies", **{"fail-on": "never", "annotations": "false"})
+def test_fail_on_never_and_no_annotations(tmp_path, action_python, action_dir):
+    workspace, result = run(tmp_path, action_python, action_dir, paths="policies", **{"fail-on": "never", "annotations": "false"})
     assert result.failed_step is None
     assert int(result.action_outputs["findings"]) > 0
     assert "::error " not in result.stdout and "::warning " not in result.stdout
 
 
-def test_only_new_with_accepted_file(tmp_path, action_python):
+def test_only_new_with_accepted_file(tmp_path, action_python, action_dir):
     workspace = make_workspace(tmp_path)
     accepted = workspace / "accepted.json"
     subprocess.run([sys.executable, "-m", "kube_audit_lint", "lint", "policies", "--write-accepted", str(accepted)],
                    cwd=workspace, check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PATH"] = f"{action_python}{os.pathsep}{env['PATH']}"
-    result = run_action(REPO, {"paths": "policies", "only-new": "accepted.json", "upload-sarif": "false"}, workspace, env)
+    result = run_action(action_dir, {"paths": "policies", "only-new": "accepted.json", "upload-sarif": "false"},
+                        workspace, env)
     assert result.failed_step is None, result.stdout
     assert result.action_outputs["findings"] == "0"
 
 
-def test_configuration_error_fails_with_status_2(tmp_path, action_python):
-    workspace, result = run(tmp_path, action_python, paths="policies", select="no-such-check")
+def test_configuration_error_fails_with_status_2(tmp_path, action_python, action_dir):
+    workspace, result = run(tmp_path, action_python, action_dir, paths="policies", select="no-such-check")
     assert result.failed_step == "Fail on findings"
     assert result.status == 2
     assert "::error title=kube-audit-lint::" in result.stdout
