@@ -132,7 +132,8 @@ def test_json_summary_counts_are_consistent(policy, log):
     assert data["logged"] + data["droppedByOmittedStages"] + data["eventsByLevel"]["None"] == 7
     assert [r["events"] for r in data["rules"]] == [1, 1, 1, 1, 1, 2]
     assert data["unusedRules"] == []
-    assert data["files"] == [{"path": log, "events": 7, "badLines": 0}]
+    assert data["files"] == [{"path": log, "events": 7, "badLines": 0, "formats": {"raw": 7}, "truncatedAfter": None}]
+    assert data["formats"] == {"raw": {"events": 7, "skipped": {}, "truncated": 0}}
     categories = [r["category"] for r in data["sensitiveNotLogged"]["requests"]]
     assert categories == ["pod-exec", "secrets"]
     secret = data["sensitiveNotLogged"]["requests"][1]
@@ -180,7 +181,7 @@ def test_stdin_and_several_logs(policy, log):
     result = replay(policy, log, "-", "--format", "json", input=lines(*SAMPLE[:2]))
     data = json.loads(result.stdout)
     assert data["events"] == 9
-    assert data["files"] == [{"path": log, "events": 7, "badLines": 0}, {"path": "<stdin>", "events": 2, "badLines": 0}]
+    assert [(f["path"], f["events"], f["badLines"]) for f in data["files"]] == [(log, 7, 0), ("<stdin>", 2, 0)]
 
 
 def test_gzip_on_stdin_through_a_pipe(policy, repo_root):

@@ -142,3 +142,47 @@ def evaluate(policy: Policy, request: Request, kube_version: tuple[int, int] | N
     """What kube-apiserver (``kube_version``, default the newest) decides for ``request``."""
     wildcard_group = kube_version is None or kube_version >= WILDCARD_GROUP_SINCE
     return decide(policy, first_match(policy, request, wildcard_group))
+
+
+def rule_matches_without_groups(rule: Rule, request: Request, wildcard_group: bool = True) -> bool:
+    """``rule_matches`` with the rule's ``userGroups`` left out (for a request whose groups are unknown)."""
+    if rule.user_groups and request.user is None:
+        return False
+    return rule_matches(_without_groups(rule), request, wildcard_group)
+
+
+def _without_groups(rule: Rule) -> Rule:
+    import dataclasses
+
+    return dataclasses.replace(rule, user_groups=()) if rule.user_groups else rule
+
+
+def evaluate_without_groups(policy: Policy, request: Request,
+                            kube_version: tuple[int, int] | None = None) -> Decision | None:
+    """What kube-apiserver decides for ``request`` whatever groups its user has (a record that does
+    not say them, as GKE's), or None when that depends on the groups.
+
+    Walking the rules in order, a rule that matches the rest of the request and names userGroups
+    decides for the group sets that meet its groups and no earlier candidate's; the first matching
+    rule without userGroups (or no match at all) decides for every other group set, the empty one
+    included. A candidate is reachable when some group set reaches it: its groups are not all
+    taken by earlier candidates. The decision is known when every reachable candidate sets the same
+    level, omitted stages and managed-fields setting; it is then the one a user with none of the
+    policy's groups gets."""
+    wildcard_group = kube_version is None or kube_version >= WILDCARD_GROUP_SINCE
+    taken: set[str] = set()
+    outcomes: set[tuple[Level, frozenset[str], bool]] = set()
+    for rule in policy.rules:
+        if not rule_matches_without_groups(rule, request, wildcard_group):
+            continue
+        if not rule.user_groups:
+            decision = decide(policy, rule.index)
+            break
+        if not set(rule.user_groups) <= taken:
+            reached = decide(policy, rule.index)
+            outcomes.add((reached.level, reached.omit_stages, reached.omit_managed_fields))
+            taken.update(rule.user_groups)
+    else:
+        decision = decide(policy, None)
+    outcomes.add((decision.level, decision.omit_stages, decision.omit_managed_fields))
+    return decision if len(outcomes) == 1 else None

@@ -140,7 +140,7 @@ def compare(new: Policy, old: Policy, totals: Totals, kube_version: tuple[int, i
                         compared_with=old.path if old.document is not None else "",
                         kube_version=version_label(kube_version))
     result.events = totals.events
-    result.files = [{"path": path, "events": n, "badLines": bad} for path, (n, bad) in totals.files.items()]
+    result.files = [count.to_dict(path) for path, count in totals.files.items()]
     old_events = [0] * len(old.rules)
     new_events = [0] * len(new.rules)
     groups: dict[tuple, ChangeGroup] = {}

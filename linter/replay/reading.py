@@ -1,9 +1,15 @@
-"""Reading audit logs: files, gzip (recognised by its magic bytes), stdin; JSON lines or one JSON
-document (an ``EventList``, or a single pretty-printed event); cut into line-aligned chunks and
-decoded into events, with every line that is not an event reported by file and line number.
+"""Reading audit logs: files, stdin (``-``), compressed with gzip, bzip2, xz or zstd (recognised by
+their magic bytes; zstd needs the ``zstandard`` package, extra ``[zstd]``); JSON lines or one JSON
+document (an ``EventList``, a pretty-printed event or export envelope); cut into line-aligned
+chunks and decoded into events, with every line that is not an event reported by file and line
+number. What each managed platform wraps the events in is unwrapped by ``formats``.
 
-JSON lines are streamed chunk by chunk, so memory does not grow with the log. A whole-document
-input (a pretty-printed ``EventList``, as webhook payloads are) is read whole.
+JSON lines are streamed chunk by chunk, so memory does not grow with the log; a line longer than
+the maximum event size is skipped while it is read (counted as an oversized line), so a line with
+no end or a decompression bomb costs at most that much memory. A whole-document input (a
+pretty-printed ``EventList``, as webhook payloads are) is read whole, up to
+``DOCUMENT_FACTOR`` times the maximum event size. A compressed stream that ends early, or a last
+line cut mid-event, gives every complete event and is counted as the input's cut.
 """
 
 from __future__ import annotations
@@ -12,15 +18,19 @@ import io
 import operator
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator, Union
 
 import msgspec
 
-from kube_audit_lint.replay.events import Event, EventList, SizedEvent
+from kube_audit_lint.replay.events import Event, SizedEvent
 
 GZIP_MAGIC = b"\x1f\x8b"
+MAGIC = ((GZIP_MAGIC, "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+BOM = b"\xef\xbb\xbf"
 CHUNK_SIZE = 4 << 20
+MAX_EVENT_SIZE = 16 << 20  # the default of --max-event-size
+DOCUMENT_FACTOR = 64  # a whole JSON document may be this many times the maximum event size
 STDIN = "-"
 
 _kind_of = operator.attrgetter("kind")
@@ -29,6 +39,18 @@ Piece = Union[bytes, memoryview]  # whole lines of input
 
 class LogError(Exception):
     """An audit log that cannot be read at all (missing, unreadable, corrupt compression)."""
+
+
+class Oversized:
+    """Stands for a line longer than the maximum event size, skipped while it was read."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size  # the bytes read of it before giving up (at least the limit)
+
+    def __len__(self) -> int:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -42,20 +64,23 @@ class BadLine:
 
 
 class Source:
-    """One input, opened for reading its (decompressed) bytes."""
+    """One input, opened for reading its (decompressed) bytes. A compressed stream that ends before
+    its end marker reads as ending there: ``cut`` says so."""
 
     def __init__(self, name: str, raw: BinaryIO, size: int | None, owned: bool):
         self.name = name
         self.raw = raw  # the bytes as stored, for progress
         self.size = size  # stored size, None when unknown (stdin)
-        self.compressed = raw.peek(2)[:2] == GZIP_MAGIC if hasattr(raw, "peek") else False
         self._owned = owned
-        if self.compressed:
-            import gzip
+        self.cut = False  # the compressed stream ended early
+        head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+        self.compression = next((name for magic, name in MAGIC if head.startswith(magic)), None)
+        self.stream: BinaryIO = _decompressing(self.compression, raw, self.display) if self.compression else raw
+        self._started = False
 
-            self.stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        else:
-            self.stream = raw
+    @property
+    def compressed(self) -> bool:
+        return self.compression is not None
 
     @property
     def display(self) -> str:
@@ -69,14 +94,41 @@ class Source:
             return 0
 
     def read(self, size: int) -> bytes:
+        if self.cut:
+            return b""
         try:
-            return self.stream.read(size)
-        except (OSError, EOFError) as exc:  # gzip.BadGzipFile and zlib errors are OSErrors
+            block = self._read_compressed(size) if self.compressed else self.stream.read(size)
+        except (OSError, ValueError) as exc:  # gzip.BadGzipFile, zlib, lzma, zstd errors
             raise LogError(f"{self.display}: cannot read: {describe_error(exc)}") from None
+        if not self._started:
+            self._started = True
+            if block.startswith(BOM):
+                block = block[len(BOM):] or self.read(size)
+        return block
+
+    def _read_compressed(self, size: int) -> bytes:
+        """Up to ``size`` decompressed bytes, one decompression step at a time, so that a stream that
+        ends early still gives everything before its end (a whole read would lose it)."""
+        parts, got = [], 0
+        read1 = self.stream.read1  # type: ignore[attr-defined]
+        while got < size:
+            try:
+                block = read1(size - got)
+            except EOFError:  # the stream ends before its end marker: a cut log
+                self.cut = True
+                break
+            if not block:
+                break
+            parts.append(block)
+            got += len(block)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def close(self) -> None:
         if self.compressed:
-            self.stream.close()
+            try:
+                self.stream.close()
+            except (OSError, EOFError, ValueError):
+                pass
         if self._owned:
             self.raw.close()
 
@@ -85,6 +137,71 @@ class Source:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _decompressing(compression: str, raw: BinaryIO, display: str) -> BinaryIO:
+    if compression == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if compression == "bzip2":
+        import bz2
+
+        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+    if compression == "xz":
+        import lzma
+
+        return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
+    try:
+        import zstandard
+    except ImportError:
+        raise LogError(f"{display}: zstd-compressed: install the zstandard package "
+                       "(pip install 'kube-audit-lint[zstd]') or decompress it first (zstd -dc)") from None
+    return _ZstdStream(raw, zstandard.ZstdDecompressor().decompressobj)  # type: ignore[return-value]
+
+
+class _ZstdStream:
+    """A zstd stream of any number of frames, decompressed a little input at a time (so that the
+    output of one step stays small even for a decompression bomb), which says when the input ends
+    inside a frame (EOFError), as the standard library's readers do."""
+
+    FEED = 1024  # compressed bytes per step: at most ~32 MiB out, ~10 KiB for a JSON log
+
+    def __init__(self, raw: BinaryIO, new_frame):
+        self._raw = raw
+        self._new_frame = new_frame
+        self._frame = None  # the frame being decompressed
+        self._input = memoryview(b"")
+        self._fed = False  # some input of the current frame was fed
+
+    def read1(self, size: int) -> bytes:
+        while True:
+            if not self._input:
+                block = self._raw.read(1 << 16)
+                if not block:
+                    if self._frame is not None and self._fed:
+                        self._frame = None
+                        raise EOFError("compressed file ended before the end of a zstd frame")
+                    return b""
+                self._input = memoryview(block)
+            if self._frame is None:
+                self._frame, self._fed = self._new_frame(), False
+            piece, self._input = self._input[:self.FEED], self._input[self.FEED:]
+            try:
+                out = self._frame.decompress(bytes(piece))
+            except Exception as exc:  # zstandard.ZstdError
+                raise OSError(f"zstd: {exc}") from None
+            self._fed = True
+            if self._frame.eof:
+                unused = self._frame.unused_data
+                if unused:
+                    self._input = memoryview(unused + bytes(self._input))
+                self._frame = None
+            if out:
+                return out  # may exceed size: the caller joins what it gets
+
+    def close(self) -> None:
+        pass
 
 
 def describe_error(exc: BaseException) -> str:
@@ -108,31 +225,56 @@ def open_input(name: str) -> Source:
     return Source(name, raw, size, owned=True)
 
 
-def split_lines(read: Callable[[int], bytes], chunk_size: int | None = None) -> Iterator[tuple[Piece, int]]:
+def split_lines(read: Callable[[int], bytes], chunk_size: int | None = None,
+                max_size: int | None = None) -> Iterator[tuple[Piece | Oversized, int]]:
     """The bytes from ``read`` in pieces of whole lines (the last may lack its newline), each with
     its number of lines. Most pieces are views of the block read rather than copies: the line a
-    read cuts in two comes out as a small piece of its own."""
-    chunk_size = chunk_size or CHUNK_SIZE
+    read cuts in two comes out as a small piece of its own.
+
+    A line longer than ``max_size`` is not kept: what was read of it is dropped and the rest is
+    skipped up to its newline, and it comes out as an ``Oversized`` piece of one line. (Blocks are
+    at most ``max_size`` long, so a longer line always spans blocks.)"""
+    max_size = max_size or MAX_EVENT_SIZE
+    chunk_size = min(chunk_size or CHUNK_SIZE, max_size)
     rest: list[bytes] = []
+    rest_size = 0
+    skipping = 0  # bytes of an oversized line read so far, while skipping it
     while True:
         block = read(chunk_size)
         if not block:
-            if rest:
+            if skipping:
+                yield Oversized(skipping), 1
+            elif rest:
                 yield b"".join(rest), 1
             return
         first_end = block.find(b"\n") + 1
         if first_end == 0:  # a line longer than the block: keep reading
-            rest.append(block)
+            if skipping:
+                skipping += len(block)
+            elif rest_size + len(block) > max_size:
+                skipping, rest, rest_size = rest_size + len(block), [], 0
+            else:
+                rest.append(block)
+                rest_size += len(block)
             continue
-        yield b"".join(rest) + block[:first_end], 1
+        if skipping:
+            yield Oversized(skipping + first_end), 1
+            skipping = 0
+        elif rest_size + first_end > max_size:
+            yield Oversized(rest_size + first_end), 1
+        else:
+            yield b"".join(rest) + block[:first_end], 1
         last_end = block.rfind(b"\n") + 1
         if last_end > first_end:
             yield memoryview(block)[first_end:last_end], block.count(b"\n", first_end, last_end)
         rest = [block[last_end:]] if last_end < len(block) else []
+        rest_size = len(block) - last_end
 
 
 def read_range(f: BinaryIO, start: int, end: int) -> Callable[[int], bytes]:
     """A ``read`` for split_lines that stops at ``end``."""
+    if start == 0 and f.read(len(BOM)) == BOM:
+        start = len(BOM)
     f.seek(start)
     remaining = end - start
 
@@ -155,7 +297,7 @@ def is_whole_document(head: bytes) -> bool:
     """True when the input is one JSON document spread over lines (a pretty-printed EventList or
     event) rather than JSON lines: its first line opens an object or array and does not close it.
     (A first line that is merely broken JSON is a bad line of a JSON-lines log.)"""
-    first_line = head.lstrip().split(b"\n", 1)[0].rstrip()
+    first_line = head.removeprefix(BOM).lstrip().split(b"\n", 1)[0].rstrip()
     if not first_line.startswith((b"{", b"[")) or not first_line.endswith((b"{", b"[")):
         return False
     try:
@@ -169,30 +311,49 @@ def is_whole_document(head: bytes) -> bool:
 
 @dataclass
 class Decoded:
-    """The events of one chunk, with the bad lines and, when asked for, each event's size."""
+    """The events of one chunk, with the bad lines and, when asked for, each event's size; events
+    and skipped records counted by format (see ``formats``)."""
 
     events: list
     bad: list[BadLine]
     sizes: list[int] | None = None
+    formats: dict[str, int] = field(default_factory=dict)  # format -> events
+    skipped: dict[tuple[str, str], int] = field(default_factory=dict)  # (format, reason) -> records
+    truncated: dict[str, int] = field(default_factory=dict)  # format -> events cut by the sink, decided
+    cut: bool = False  # the input's last line is an event cut short (a log still being written, a cut stream)
 
 
 class ChunkDecoder:
     """Decodes chunks of JSON lines into events: one C call per chunk when every line is a plain
-    event, line by line (to name the bad lines and unpack EventLists) otherwise."""
+    event, line by line (to name the bad lines and take wrappers apart) otherwise.
 
-    def __init__(self, sized: bool = False):
+    ``only`` is a format name (``--input-format``): records of other formats are skipped."""
+
+    def __init__(self, sized: bool = False, only: str | None = None, max_size: int | None = None):
         self.sized = sized
+        self.only = only
+        self.max_size = max_size or MAX_EVENT_SIZE
         self.event_type = SizedEvent if sized else Event
         self._decoder = msgspec.json.Decoder(self.event_type)
-        self._list_decoder = msgspec.json.Decoder(EventList)
 
-    def decode(self, chunk: Piece, first_line: int, source: str) -> Decoded:
-        fast = self._fast(chunk)
-        if fast is not None:
-            return fast
-        return self._line_by_line(chunk, first_line, source)
+    def decode(self, chunk: Piece | Oversized, first_line: int, source: str, label: str = "raw") -> Decoded:
+        if type(chunk) is Oversized:
+            return self.oversized(chunk, first_line, source, label)
+        if self.only is None or self.only == label:
+            fast = self._fast(chunk, label)
+            if fast is not None:
+                return fast
+        return self._line_by_line(chunk, first_line, source, label)
 
-    def _fast(self, chunk: Piece) -> Decoded | None:
+    def oversized(self, chunk: Oversized, number: int, source: str, label: str) -> Decoded:
+        from kube_audit_lint.replay.formats import OVERSIZED
+
+        message = (f"{OVERSIZED}: {chunk.size:,} bytes or more, over the maximum event size of "
+                   f"{self.max_size:,} (--max-event-size); skipped unread")
+        return Decoded([], [BadLine(source, number, message)], [] if self.sized else None,
+                       skipped={(label, OVERSIZED): 1})
+
+    def _fast(self, chunk: Piece, label: str) -> Decoded | None:
         try:
             if self.sized:
                 lines = list(filter(None, bytes(chunk).split(b"\n")))
@@ -205,65 +366,134 @@ class ChunkDecoder:
             return None
         if None in map(_kind_of, events):
             return None  # kind-less objects need a closer look
-        return Decoded(events, [], sizes)
+        return Decoded(events, [], sizes, {label: len(events)} if events else {})
 
-    def _line_by_line(self, chunk: Piece, first_line: int, source: str) -> Decoded:
+    def _line_by_line(self, chunk: Piece, first_line: int, source: str, label: str) -> Decoded:
         out = Decoded([], [], [] if self.sized else None)
-        for offset, line in enumerate(bytes(chunk).split(b"\n")):
+        into = _Into(self, out, source)
+        data = bytes(chunk)
+        last_cut = not data.endswith(b"\n")  # the input's last line, without its newline
+        lines = data.split(b"\n")
+        for offset, line in enumerate(lines):
             if line.strip():
-                self._decode_line(line, first_line + offset, source, out)
+                into.line(line, first_line + offset, label, last=last_cut and offset == len(lines) - 1)
         return out
 
-    def _decode_line(self, line: bytes, number: int, source: str, out: Decoded) -> None:
+    def decode_document(self, data: bytes, source: str, label: str = "raw") -> Decoded:
+        """A whole JSON document: an EventList, an export envelope or array, or one event. Input
+        that is not one JSON document after all is read as JSON lines."""
+        from kube_audit_lint.replay.formats import record
+
+        out = Decoded([], [], [] if self.sized else None)
+        data = data.removeprefix(BOM)
         try:
-            self._add(self._decoder.decode(line), len(line), number, source, out)
-            return
-        except msgspec.ValidationError as exc:  # (a subclass of DecodeError)
-            error = exc
+            msgspec.json.decode(data, type=msgspec.Raw)
         except msgspec.DecodeError as exc:
-            out.bad.append(BadLine(source, number, f"not JSON: {exc}"))
-            return
-        except RecursionError:  # msgspec's answer to JSON nested deeper than Python's stack
-            out.bad.append(BadLine(source, number, "not an audit event: JSON nested too deeply"))
-            return
+            if "trailing characters" not in str(exc):
+                return self._line_by_line(data, 1, source, label)
+        except RecursionError:
+            pass
+        record(data, 1, _Into(self, out, source), label)
+        return out
+
+
+class _Into:
+    """Takes the records of one chunk apart into a Decoded (the formats.Sink of ChunkDecoder)."""
+
+    def __init__(self, decoder: ChunkDecoder, out: Decoded, source: str):
+        self.decoder = decoder
+        self.out = out
+        self.source = source
+        self.only = decoder.only
+
+    def line(self, line: bytes, number: int, label: str, last: bool = False) -> None:
+        from kube_audit_lint.replay import formats
+
         try:
-            items = self._list_decoder.decode(line).items
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            out.bad.append(BadLine(source, number, f"not an audit event: {error}"))
+            event = self.decoder._decoder.decode(line)
+        except msgspec.ValidationError:  # (a subclass of DecodeError): an EventList, or an event gone wrong
+            formats.record(line, number, self, label)
             return
-        self.add_items(items, number, source, out)
-
-    def add_items(self, items: list, number: int, source: str, out: Decoded) -> None:
-        """The events of an EventList's ``items``; a bad item is reported as ``items[i]``."""
-        for index, raw in enumerate(items):
-            try:
-                event = self._decoder.decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                out.bad.append(BadLine(source, number, f"items[{index}]: not an audit event: {exc}"))
-                continue
-            self._add(event, len(raw), number, source, out, f"items[{index}]: ")
-
-    def _add(self, event, size: int, number: int, source: str, out: Decoded, where: str = "") -> None:
-        if not event.looks_like_event():
-            out.bad.append(BadLine(source, number, f"{where}not an audit event: no kind, verb, requestURI or objectRef"))
+        except msgspec.DecodeError as exc:
+            if last and "truncated" in str(exc):
+                self.out.cut = True  # the last line, cut short: the input's cut, not a bad line
+                return
+            formats.record(line, number, self, label)  # several JSON documents on a line, or not JSON
             return
+        except RecursionError:
+            self.skip(label, formats.NESTED, number, f"not an audit event: {formats.NESTED}")
+            return
+        if event.looks_like_event():
+            self.add(event, len(line), label, number)
+        else:
+            formats.record(line, number, self, label)
+
+    def add(self, event, size: int, fmt: str, number: int, where: str = "") -> None:
+        from kube_audit_lint.replay.formats import OTHER_FORMAT
+
+        if self.only is not None and fmt != self.only:
+            self.skip(fmt, OTHER_FORMAT, number, f"{where}a {fmt} record, not {self.only} (--input-format)")
+            return
+        out = self.out
         out.events.append(event)
+        out.formats[fmt] = out.formats.get(fmt, 0) + 1
         if out.sizes is not None:
             out.sizes.append(size)
 
-    def decode_document(self, data: bytes, source: str) -> Decoded:
-        """A whole JSON document: an EventList, or one event. Input that is not one JSON document
-        after all is read as JSON lines."""
-        out = Decoded([], [], [] if self.sized else None)
+    def skip(self, fmt: str, reason: str, number: int, message: str | None = None) -> None:
+        key = (fmt, reason)
+        self.out.skipped[key] = self.out.skipped.get(key, 0) + 1
+        if message is not None:
+            self.out.bad.append(BadLine(self.source, number, message))
+
+    # --- formats.Sink ---
+
+    def event(self, data: bytes, fmt: str, number: int, where: str) -> None:
+        from kube_audit_lint.replay import formats
+
+        decode = self.decoder._decoder.decode
         try:
-            items = self._list_decoder.decode(data).items
-        except msgspec.ValidationError as list_error:
-            try:
-                self._add(self._decoder.decode(data), len(data), 1, source, out)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                out.bad.append(BadLine(source, 1, f"not an audit event or EventList: {list_error}"))
-            return out
-        except (msgspec.DecodeError, RecursionError):
-            return self._line_by_line(data, 1, source)
-        self.add_items(items, 1, source, out)
-        return out
+            event = decode(data)
+        except msgspec.ValidationError as exc:
+            self.skip(fmt, formats.NOT_EVENT, number, f"{where}not an audit event: {exc}")
+            return
+        except msgspec.DecodeError as exc:
+            if "truncated" not in str(exc):
+                self.skip(fmt, formats.NOT_JSON, number, f"{where}not JSON: {exc}")
+                return
+            event = formats.salvage(data, decode)
+            if event is None:
+                self.skip(fmt, formats.CUT_LOST, number,
+                          f"{where}{formats.CUT_LOST} ({len(data):,} bytes kept of the event)")
+                return
+            self.out.truncated[fmt] = self.out.truncated.get(fmt, 0) + 1
+        except RecursionError:
+            self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
+            return
+        if not event.looks_like_event():
+            self.skip(fmt, formats.NOT_EVENT, number,
+                      f"{where}not an audit event: no kind, verb, requestURI or objectRef")
+            return
+        self.add(event, len(data), fmt, number, where)
+
+    def raw_item(self, data: bytes, fmt: str, number: int, where: str) -> None:
+        from kube_audit_lint.replay import formats
+
+        try:
+            event = self.decoder._decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self.skip(fmt, formats.NOT_EVENT, number, f"{where}not an audit event: {exc}")
+            return
+        except RecursionError:
+            self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
+            return
+        if not event.looks_like_event():
+            self.skip(fmt, formats.NOT_EVENT, number,
+                      f"{where}not an audit event: no kind, verb, requestURI or objectRef")
+            return
+        self.add(event, len(data), fmt, number, where)
+
+    def struct_event(self, event, size: int, fmt: str, number: int = 0) -> None:
+        if self.decoder.sized and not isinstance(event, SizedEvent):
+            event = SizedEvent(**{f: getattr(event, f) for f in event.__struct_fields__})
+        self.add(event, size, fmt, number)

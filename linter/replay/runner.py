@@ -31,8 +31,8 @@ from typing import BinaryIO
 
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.replay.reading import (
-    BadLine, ChunkDecoder, Decoded, LogError, Piece, Source, is_whole_document, line_count, open_input,
-    read_range, split_lines,
+    DOCUMENT_FACTOR, MAX_EVENT_SIZE, BadLine, ChunkDecoder, Decoded, LogError, Oversized, Piece, Source,
+    is_whole_document, line_count, open_input, read_range, split_lines,
 )
 from kube_audit_lint.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTally
 
@@ -53,6 +53,27 @@ class StrictError(Exception):
 
 
 @dataclass
+class Reading:
+    """How a run reads its inputs: ``only`` a format (--input-format), lines up to ``max_size``."""
+
+    only: str | None = None
+    max_size: int = MAX_EVENT_SIZE
+
+
+@dataclass
+class FileCount:
+    events: int = 0
+    bad_lines: int = 0
+    cut: bool = False  # the input ends inside an event (a cut stream or last line)
+    formats: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self, path: str) -> dict:
+        return {"path": path, "events": self.events, "badLines": self.bad_lines,
+                "formats": dict(sorted(self.formats.items())),
+                "truncatedAfter": self.events if self.cut else None}
+
+
+@dataclass
 class Totals:
     """Everything counted over a run; partial totals of tasks add up into it."""
 
@@ -61,7 +82,8 @@ class Totals:
     events: int = 0
     bad_lines: list[BadLine] = field(default_factory=list)
     bad_line_count: int = 0
-    files: dict[str, list[int]] = field(default_factory=dict)  # source -> [events, bad lines]
+    files: dict[str, FileCount] = field(default_factory=dict)
+    formats: dict[str, dict] = field(default_factory=dict)  # format -> {"events", "skipped", "truncated"}
 
     def add_counts(self, counts: dict[tuple, tuple]) -> None:
         for key, numbers in counts.items():
@@ -74,9 +96,32 @@ class Totals:
 
     def add_bad(self, bad: BadLine) -> None:
         self.bad_line_count += 1
-        self.files[bad.source][1] += 1
+        self.files[bad.source].bad_lines += 1
         if len(self.bad_lines) < BAD_LINES_KEPT:
             self.bad_lines.append(bad)
+
+    def format_entry(self, fmt: str) -> dict:
+        entry = self.formats.get(fmt)
+        if entry is None:
+            entry = self.formats[fmt] = {"events": 0, "skipped": {}, "truncated": 0}
+        return entry
+
+    def add_formats(self, name: str, result: "TaskResult") -> None:
+        file = self.files[name]
+        for fmt, n in result.formats.items():
+            self.format_entry(fmt)["events"] += n
+            file.formats[fmt] = file.formats.get(fmt, 0) + n
+        for (fmt, reason), n in result.skipped.items():
+            skipped = self.format_entry(fmt)["skipped"]
+            skipped[reason] = skipped.get(reason, 0) + n
+        for fmt, n in result.truncated.items():
+            self.format_entry(fmt)["truncated"] += n
+
+    def formats_dict(self) -> dict:
+        """Per format: events read, records skipped by reason, events cut by the sink yet decided."""
+        return {fmt: {"events": e["events"], "skipped": dict(sorted(e["skipped"].items())),
+                      "truncated": e["truncated"]}
+                for fmt, e in sorted(self.formats.items())}
 
 
 @dataclass
@@ -88,15 +133,21 @@ class TaskResult:
     output_path: str | None  # a file holding them (whole-file tasks)
     counts: dict[tuple, tuple]
     examples: dict[tuple, dict]
+    formats: dict[str, int] = field(default_factory=dict)
+    skipped: dict[tuple[str, str], int] = field(default_factory=dict)
+    truncated: dict[str, int] = field(default_factory=dict)
+    cut: bool = False
 
 
 class Worker:
     """Decodes lines and counts them with the tally of the run's mode (also in worker processes)."""
 
-    def __init__(self, mode: str, policies: list[Policy], kube_version: tuple[int, int] | None):
+    def __init__(self, mode: str, policies: list[Policy], kube_version: tuple[int, int] | None,
+                 reading: Reading | None = None):
         self.mode = mode
+        self.reading = reading or Reading()
         views = [PolicyView(p, kube_version) for p in policies]
-        self.decoder = ChunkDecoder(sized=mode == COMPARE)
+        self.decoder = ChunkDecoder(sized=mode == COMPARE, only=self.reading.only, max_size=self.reading.max_size)
         if mode == COMPARE:
             self.tally = CompareTally(views[1], views[0])  # policies: [new, old]
         elif mode == JSONL:
@@ -113,45 +164,107 @@ class Worker:
             self.tally.count(decoded.events)
         return None
 
-    def run_pieces(self, pieces: Iterable[tuple[Piece, int]], source: str, out: BinaryIO | None = None) -> TaskResult:
+    def run_pieces(self, pieces: Iterable[tuple[Piece | Oversized, int]], source: str, out: BinaryIO | None = None,
+                   label: str | None = None) -> TaskResult:
         """The pieces (whole lines, line count) of one task; line numbers count from its start.
-        The jsonl output is returned, or written to ``out``."""
-        events, lines, bad, output = 0, 0, [], []
+        The jsonl output is returned, or written to ``out``. ``label`` is the format of the
+        input's plain event lines (raw or viaq), found from the first piece when not given."""
+        result = self._result(0, 0, [], [])
+        output = []
         for piece, piece_lines in pieces:
-            decoded = self.decoder.decode(piece, lines + 1, source)
-            events += len(decoded.events)
-            lines += piece_lines
-            bad += decoded.bad
+            if label is None:
+                label = line_label(piece)
+            decoded = self.decoder.decode(piece, result.lines + 1, source, label)
+            result.lines += piece_lines
+            self._add(result, decoded)
             written = self.feed(decoded)
             if written:
                 if out is None:
                     output.append(written)
                 else:
                     out.write(written)
-        return self._result(events, lines, bad, output)
+        self._finish(result, output)
+        return result
 
     def run_document(self, data: bytes, source: str) -> TaskResult:
-        decoded = self.decoder.decode_document(data, source)
+        decoded = self.decoder.decode_document(data, source, line_label(data))
         written = self.feed(decoded)
-        return self._result(len(decoded.events), line_count(data), decoded.bad, [written] if written else [])
+        result = self._result(0, line_count(data), [], [])
+        self._add(result, decoded)
+        self._finish(result, [written] if written else [])
+        return result
 
     def run_source(self, source: Source, out: BinaryIO | None = None) -> TaskResult:
         """A whole input: JSON lines, or one JSON document."""
-        pieces = split_lines(source.read)
+        pieces = split_lines(source.read, max_size=self.reading.max_size)
         first = next(pieces, None)
-        if first is not None and is_whole_document(bytes(first[0])):
-            data = bytes(first[0]) + b"".join(bytes(piece) for piece, _ in pieces)
-            result = self.run_document(data, source.display)
+        if first is not None and type(first[0]) is not Oversized and is_whole_document(bytes(first[0])):
+            data = read_document(source, first[0], pieces, self.reading.max_size)
+            result = self.run_document(data, source.display) if data is not None else \
+                self._oversized_document(source.display)
             if out is not None and result.output:
                 out.write(result.output)
                 result.output = None
-            return result
-        return self.run_pieces(itertools.chain((first,) if first else (), pieces), source.display, out)
+        else:
+            result = self.run_pieces(itertools.chain((first,) if first else (), pieces), source.display, out)
+        result.cut = result.cut or source.cut
+        return result
+
+    def _oversized_document(self, source: str) -> TaskResult:
+        decoded = self.decoder.oversized(Oversized(self.reading.max_size * DOCUMENT_FACTOR), 1, source, "raw")
+        decoded.bad[0] = dataclasses.replace(decoded.bad[0], message=(
+            f"oversized document: a JSON document over {DOCUMENT_FACTOR} times the maximum event size "
+            f"({self.reading.max_size * DOCUMENT_FACTOR:,} bytes; --max-event-size); skipped"))
+        result = self._result(0, 1, [], [])
+        self._add(result, decoded)
+        self._finish(result, [])
+        return result
+
+    @staticmethod
+    def _add(result: TaskResult, decoded: Decoded) -> None:
+        result.events += len(decoded.events)
+        result.bad += decoded.bad
+        for fmt, n in decoded.formats.items():
+            result.formats[fmt] = result.formats.get(fmt, 0) + n
+        for key, n in decoded.skipped.items():
+            result.skipped[key] = result.skipped.get(key, 0) + n
+        for fmt, n in decoded.truncated.items():
+            result.truncated[fmt] = result.truncated.get(fmt, 0) + n
+        result.cut = result.cut or decoded.cut
 
     def _result(self, events, lines, bad, output) -> TaskResult:
-        examples = self.tally.take_examples() if self.mode == COMPARE else {}
-        joined = b"".join(output) if output else None
-        return TaskResult(events, lines, bad, joined, None, self.tally.take_counts(), examples)
+        return TaskResult(events, lines, bad, None, None, {}, {})
+
+    def _finish(self, result: TaskResult, output: list) -> None:
+        result.examples = self.tally.take_examples() if self.mode == COMPARE else {}
+        result.output = b"".join(output) if output else None
+        result.counts = self.tally.take_counts()
+
+
+def line_label(piece) -> str:
+    """The format of an input's plain event lines: ``viaq`` when its first line is a ViaQ record."""
+    from kube_audit_lint.replay.formats import RAW, VIAQ, is_viaq
+
+    if type(piece) is Oversized:
+        return RAW
+    return VIAQ if is_viaq(piece) else RAW
+
+
+def read_document(source: Source, first: Piece, pieces, max_size: int) -> bytes | None:
+    """The rest of a whole-document input, or None when it is larger than a document may be."""
+    limit = max_size * DOCUMENT_FACTOR
+    parts, size = [bytes(first)], len(first)
+    for piece, _ in pieces:
+        if type(piece) is Oversized:
+            size += piece.size
+        else:
+            parts.append(bytes(piece))
+            size += len(piece)
+        if size > limit:
+            for _ in pieces:  # read to the end (the input is skipped, not left half-read)
+                pass
+            return None
+    return b"".join(parts)
 
 
 # --- in worker processes ---------------------------------------------------------------------------
@@ -161,13 +274,13 @@ _inherited_blocks: list | None = None  # the parent's SharedBlocks maps, inherit
 _output_dirs: set[str] = set()  # where this worker wrote jsonl output for the parent to copy
 
 
-def _init_process(mode: str, policies: list[Policy], kube_version) -> None:
+def _init_process(mode: str, policies: list[Policy], kube_version, reading: Reading | None = None) -> None:
     global _process_worker
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
     _exit_with_parent(os.getppid())
-    _process_worker = Worker(mode, policies, kube_version)
+    _process_worker = Worker(mode, policies, kube_version, reading)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -187,18 +300,20 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _run_range(path: str, start: int, end: int, output_dir: str | None) -> TaskResult:
+def _run_range(path: str, start: int, end: int, output_dir: str | None, label: str) -> TaskResult:
     assert _process_worker is not None
+    max_size = _process_worker.reading.max_size
     with open(path, "rb") as f, _output_file(output_dir) as out:
-        result = _process_worker.run_pieces(split_lines(read_range(f, start, end)), path, out)
+        result = _process_worker.run_pieces(split_lines(read_range(f, start, end), max_size=max_size), path, out,
+                                            label)
     if out is not None:
         result.output_path = out.name
     return result
 
 
-def _run_pieces(pieces: list[tuple[bytes, int]], source: str) -> TaskResult:
+def _run_pieces(pieces: list[tuple[bytes, int]], source: str, label: str) -> TaskResult:
     assert _process_worker is not None
-    return _process_worker.run_pieces(pieces, source)
+    return _process_worker.run_pieces(pieces, source, label=label)
 
 
 def _share_blocks(maps: list | None) -> None:
@@ -206,12 +321,12 @@ def _share_blocks(maps: list | None) -> None:
     _inherited_blocks = maps
 
 
-def _run_shared(index: int, length: int, lines: int, source: str) -> TaskResult:
+def _run_shared(index: int, length: int, lines: int, source: str, label: str) -> TaskResult:
     """Decode a block the parent filled."""
     assert _process_worker is not None and _inherited_blocks is not None
     view = memoryview(_inherited_blocks[index])[:length]
     try:
-        return _process_worker.run_pieces([(view, lines)], source)
+        return _process_worker.run_pieces([(view, lines)], source, label=label)
     finally:
         view.release()
 
@@ -316,8 +431,9 @@ class Run:
     def __init__(self, mode: str, policies: list[Policy], kube_version=None, jobs: int = 1,
                  sink: Callable[[bytes], None] | None = None, strict: bool = False,
                  progress: Callable[[int, int | None, int], None] | None = None,
-                 sink_file: Callable[[str], None] | None = None):
+                 sink_file: Callable[[str], None] | None = None, reading: Reading | None = None):
         self.mode = mode
+        self.reading = reading or Reading()
         self.policies = policies
         self.kube_version = kube_version
         self.jobs = max(1, jobs)
@@ -363,14 +479,15 @@ class Run:
         compressed_files = sum(1 for s in files if s.compressed)
         before = 0
         for source in sources:
-            self.totals.files.setdefault(source.display, [0, 0])
+            self.totals.files.setdefault(source.display, FileCount())
             if self.jobs > 1 and source.compressed and source.size is not None and compressed_files > 1:
                 yield Task(source, _run_file, (source.name, self._jsonl_dir()), True, before + source.size,
                            limit=2 * self.jobs)
             elif self.jobs > 1 and not source.compressed and source.size and plain_bytes >= PARALLEL_MIN_BYTES \
                     and self._lines_file(source):
+                label = self._label_of_file(source)
                 for start, end in line_aligned_ranges(source.name, source.size):
-                    yield Task(source, _run_range, (source.name, start, end, self._jsonl_dir()), True, before + end,
+                    yield Task(source, _run_range, (source.name, start, end, self._jsonl_dir(), label), True, before + end,
                                limit=2 * self.jobs)
             else:
                 yield from self._read_here(source, before)
@@ -379,6 +496,16 @@ class Run:
     def _lines_file(self, source: Source) -> bool:
         with open(source.name, "rb") as f:
             return not is_whole_document(f.read(1 << 16))
+
+    def _label_of_file(self, source: Source) -> str:
+        with open(source.name, "rb") as f:
+            return line_label(f.read(1 << 16))
+
+    def _mark_cut(self, name: str, lines: int) -> None:
+        self.totals.files[name].cut = True
+        if self.strict:
+            events = self.totals.files[name].events
+            raise StrictError(BadLine(name, lines, f"the log ends inside an event: truncated after {events:,} events"))
 
     def _jsonl_dir(self) -> str | None:
         if self.mode != JSONL:
@@ -390,19 +517,33 @@ class Run:
     def _read_here(self, source: Source, before: int) -> Iterator[Task]:
         """Read the input here: replay it here too while it is small, then hand blocks to workers
         (keeping a core for decompressing)."""
+        yield from self._read_pieces_here(source, before)
+        if source.cut:
+            yield Task(source, self._cut_result, (), False, before + source.position())
+
+    def _cut_result(self) -> TaskResult:
+        return TaskResult(0, 0, [], None, None, {}, {}, cut=True)
+
+    def _read_pieces_here(self, source: Source, before: int) -> Iterator[Task]:
         local = self._worker()
-        pieces = split_lines(source.read)
+        max_size = self.reading.max_size
+        pieces = split_lines(source.read, max_size=max_size)
         first = next(pieces, None)
         if first is None:
             return
-        if is_whole_document(bytes(first[0])):
-            data = bytes(first[0]) + b"".join(bytes(piece) for piece, _ in pieces)
-            yield Task(source, local.run_document, (data, source.display), False, before + source.position())
+        if type(first[0]) is not Oversized and is_whole_document(bytes(first[0])):
+            data = read_document(source, first[0], pieces, max_size)
+            if data is None:
+                yield Task(source, local._oversized_document, (source.display,), False, before + source.position())
+            else:
+                yield Task(source, local.run_document, (data, source.display), False, before + source.position())
             return
+        label = line_label(first[0])
         read = 0
         pieces = itertools.chain((first,), pieces)
         for piece, lines in pieces:
-            yield Task(source, local.run_pieces, ([(piece, lines)], source.display), False, before + source.position())
+            yield Task(source, local.run_pieces, ([(piece, lines)], source.display, None, label), False,
+                       before + source.position())
             read += len(piece)
             if self.jobs > 1 and read > PARALLEL_MIN_BYTES:
                 break
@@ -412,44 +553,48 @@ class Run:
         self._pool_for_run()
         blocks = self._blocks
         cut = self._piped_tasks if blocks is None else self._block_tasks
-        for task in cut(source, pieces, blocks):
+        for task in cut(source, pieces, blocks, label):
             task.progress += before
             task.limit = feeding
             yield task
 
-    def _block_tasks(self, source: Source, pieces, blocks: SharedBlocks) -> Iterator[Task]:
+    def _block_tasks(self, source: Source, pieces, blocks: SharedBlocks, label: str) -> Iterator[Task]:
         # there is a block more than the tasks that may be pending (their limit), so one is free
         index, filled, lines_in = blocks.take(), 0, 0
         for piece, lines in pieces:
             if filled + len(piece) > blocks.size and filled:
-                yield self._block_task(source, blocks, index, filled, lines_in)
+                yield self._block_task(source, blocks, index, filled, lines_in, label)
                 index, filled, lines_in = blocks.take(), 0, 0
-            if len(piece) > blocks.size:  # a line longer than a block
-                yield Task(source, self._worker().run_pieces, ([(piece, lines)], source.display), False,
+            if type(piece) is Oversized or len(piece) > blocks.size:  # a line longer than a block
+                if filled:
+                    yield self._block_task(source, blocks, index, filled, lines_in, label)
+                    index, filled, lines_in = blocks.take(), 0, 0
+                yield Task(source, self._worker().run_pieces, ([(piece, lines)], source.display, None, label), False,
                            source.position())
                 continue
             blocks.maps[index][filled:filled + len(piece)] = piece
             filled += len(piece)
             lines_in += lines
         if filled:
-            yield self._block_task(source, blocks, index, filled, lines_in)
+            yield self._block_task(source, blocks, index, filled, lines_in, label)
         else:
             blocks.give_back(index)
 
-    def _block_task(self, source: Source, blocks: SharedBlocks, index: int, filled: int, lines: int) -> Task:
-        return Task(source, _run_shared, (index, filled, lines, source.display), True, source.position(),
+    def _block_task(self, source: Source, blocks: SharedBlocks, index: int, filled: int, lines: int,
+                    label: str) -> Task:
+        return Task(source, _run_shared, (index, filled, lines, source.display, label), True, source.position(),
                     release=lambda: blocks.give_back(index))
 
-    def _piped_tasks(self, source: Source, pieces, _blocks=None) -> Iterator[Task]:
+    def _piped_tasks(self, source: Source, pieces, _blocks, label: str) -> Iterator[Task]:
         batch, batch_bytes = [], 0
         for piece, lines in pieces:
-            batch.append((bytes(piece), lines))
+            batch.append((piece if type(piece) is Oversized else bytes(piece), lines))
             batch_bytes += len(piece)
             if batch_bytes >= TASK_SIZE:
-                yield Task(source, _run_pieces, (batch, source.display), True, source.position())
+                yield Task(source, _run_pieces, (batch, source.display, label), True, source.position())
                 batch, batch_bytes = [], 0
         if batch:
-            yield Task(source, _run_pieces, (batch, source.display), True, source.position())
+            yield Task(source, _run_pieces, (batch, source.display, label), True, source.position())
 
     # --- running them in order ----------------------------------------------------------------------
 
@@ -486,31 +631,34 @@ class Run:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=multiprocessing.get_context(method),
                 initializer=_init_process,
-                initargs=(self.mode, [slim(p) for p in self.policies], self.kube_version),
+                initargs=(self.mode, [slim(p) for p in self.policies], self.kube_version, self.reading),
             )
         return self._pool
 
     def _worker(self) -> Worker:
         if self._local is None:
-            self._local = Worker(self.mode, self.policies, self.kube_version)
+            self._local = Worker(self.mode, self.policies, self.kube_version, self.reading)
         return self._local
 
     def _handle(self, result: TaskResult, task: Task) -> None:
         totals, name = self.totals, task.source.display
         line_base = self._lines_done.get(task.source, 0)
         totals.events += result.events
-        totals.files[name][0] += result.events
+        totals.files[name].events += result.events
         for bad in result.bad:
             bad = dataclasses.replace(bad, line=bad.line + line_base)
             if self.strict:
                 raise StrictError(bad)
             totals.add_bad(bad)
         self._lines_done[task.source] = line_base + result.lines
+        totals.add_formats(name, result)
         totals.add_counts(result.counts)
         for group, example in result.examples.items():
             totals.examples.setdefault(group, example)
         if self.sink is not None:
             self._pass_output(result)
+        if result.cut:
+            self._mark_cut(name, line_base + result.lines)
         if self.progress is not None:
             self.progress(task.progress, self._total_bytes, totals.events)
 
@@ -527,4 +675,4 @@ class Run:
             os.unlink(result.output_path)
 
 
-__all__ = ["Run", "Totals", "StrictError", "LogError", "SUMMARY", "JSONL", "COMPARE", "default_jobs"]
+__all__ = ["Run", "Reading", "Totals", "StrictError", "LogError", "SUMMARY", "JSONL", "COMPARE", "default_jobs"]

@@ -146,7 +146,7 @@ def summarize(policy: Policy, totals: Totals, kube_version: tuple[int, int] | No
     """The summary of a run's counts (mode summary: cell key (Decision, stage, request or None))."""
     summary = ReplaySummary(policy=policy.path if policy.document is not None else "", kube_version=version_label(kube_version))
     summary.events = totals.events
-    summary.files = [{"path": path, "events": n, "badLines": bad} for path, (n, bad) in totals.files.items()]
+    summary.files = [count.to_dict(path) for path, count in totals.files.items()]
     summary.rules = [RuleUse(r.index, rule_line(policy, r.index), r.level) for r in policy.rules]
     unlogged: dict[Request, UnloggedRequest] = {}
     for (decision, stage, listed), (events,) in totals.counts.items():

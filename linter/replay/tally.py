@@ -25,10 +25,13 @@ from typing import Iterable
 
 import msgspec
 
-from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, evaluate, group_matches, resource_matches
+from kube_audit_lint.engine.evaluate import (
+    WILDCARD_GROUP_SINCE, Decision, evaluate, evaluate_without_groups, group_matches, resource_matches,
+)
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import Level, Policy
 from kube_audit_lint.replay.events import User, request_of
+from kube_audit_lint.replay.formats import UnknownGroupsUser
 from kube_audit_lint.replay.sensitive import resource_label, sensitive_category, user_class
 
 KEY_CACHE_LIMIT = 200_000
@@ -37,7 +40,9 @@ SENSITIVE_LIMIT = 5_000  # distinct sensitive requests listed; the rest are coun
 OTHER_REQUESTS = "other requests"
 RECEIVED = "RequestReceived"
 
+UNDECIDABLE = "undecidable without groups"  # the decision of an event whose groups are unknown, when they matter
 _UNMENTIONED = object()  # any value no rule of the policy mentions
+_UNKNOWN_GROUPS = "<unknown groups>"  # the groups of a user the record does not give them for
 _BY_NAME = object()  # the outcome depends on the object name: look it up by name
 
 
@@ -56,6 +61,24 @@ class PolicyView:
         self.named_entries = tuple((e.group, e.resources) for r in rules for e in r.resources if e.resource_names)
         self.wildcard_group = kube_version is None or kube_version >= WILDCARD_GROUP_SINCE
         self._decisions: dict[tuple, Decision] = {}
+        self._groupless: dict[tuple, Decision | str] = {}
+
+    def decide_groupless(self, request: Request) -> Decision | str:
+        """The decision for a request whose user's groups are unknown, or UNDECIDABLE."""
+        key = self.distinguishable(request)
+        decision = self._groupless.get(key)
+        if decision is None:
+            if len(self._groupless) >= DECISION_CACHE_LIMIT:
+                self._groupless.clear()
+            decision = evaluate_without_groups(self.policy, request, self.kube_version) or UNDECIDABLE
+            self._groupless[key] = decision
+        return decision
+
+    def decide_event(self, request: Request, event) -> Decision | str:
+        """The decision for an event: UNDECIDABLE when its groups are unknown and matter."""
+        if type(event.user) is UnknownGroupsUser:
+            return self.decide_groupless(request)
+        return self.decide(request)
 
     def decide(self, request: Request) -> Decision:
         key = self.distinguishable(request)
@@ -86,6 +109,8 @@ class PolicyView:
     def user_token(self, user: User | None) -> tuple:
         """What the rules can tell of a user: the name if some rule lists it, the listed groups."""
         username, groups = (user.username, user.groups) if user is not None else ("", ())
+        if type(user) is UnknownGroupsUser:
+            return username if username in self.users else _UNMENTIONED, _UNKNOWN_GROUPS
         return username if username in self.users else _UNMENTIONED, self.groups.intersection(groups)
 
     def depends_on_name(self, request: Request) -> bool:
@@ -198,8 +223,10 @@ class SummaryTally(Tally):
         return self.view.user_token(user)
 
     def outcome(self, request: Request, event) -> tuple[tuple, bool]:
-        decision = self.view.decide(request)
+        decision = self.view.decide_event(request, event)
         stage = event.stage
+        if decision is UNDECIDABLE:
+            return (UNDECIDABLE, stage, None), self.view.depends_on_name(request)
         if sensitive_category(request) and unlogged_sensitive(decision, stage):
             cell_key = (decision, stage, request)
             if self._listed >= SENSITIVE_LIMIT and cell_key not in self._registry:
@@ -227,10 +254,12 @@ class JsonlTally(Tally):
         return self.view.user_token(user)
 
     def outcome(self, request: Request, event) -> tuple[tuple, bool]:
-        return (self.view.decide(request), event.stage), self.view.depends_on_name(request)
+        return (self.view.decide_event(request, event), event.stage), self.view.depends_on_name(request)
 
     def new_cell(self, cell_key: tuple) -> list:
         decision, stage = cell_key
+        if decision is UNDECIDABLE:
+            return [0, undecidable_tail(stage, self._encode)]
         return [0, jsonl_tail(decision, stage, self._encode)]
 
     def lines(self, events: Iterable) -> bytes:
@@ -268,6 +297,13 @@ def jsonl_tail(decision: Decision, stage: str | None, encode) -> bytes:
     return b"," + body[1:] + b"\n"
 
 
+def undecidable_tail(stage: str | None, encode) -> bytes:
+    """The jsonl line of an event the policy cannot decide without its user's groups."""
+    body = encode({"stage": stage, "rule": None, "level": None, "omitStages": None, "omitManagedFields": None,
+                   "logged": None, "undecidable": UNDECIDABLE})
+    return b"," + body[1:] + b"\n"
+
+
 class CompareTally(Tally):
     """Two policies over the same events, with the events' sizes for volume estimates.
 
@@ -288,14 +324,16 @@ class CompareTally(Tally):
         return self.old.user_token(user), self.new.user_token(user), user_class(Request(user=name))
 
     def outcome(self, request: Request, event) -> tuple[tuple, bool]:
-        old, new = self.old.decide(request), self.new.decide(request)
+        old, new = self.old.decide_event(request, event), self.new.decide_event(request, event)
         stage = event.stage
+        by_name = self.old.depends_on_name(request) or self.new.depends_on_name(request)
+        if old is UNDECIDABLE or new is UNDECIDABLE:
+            return (UNDECIDABLE, UNDECIDABLE, stage, None), by_name
         group = None
         if _visible(old, stage) != _visible(new, stage):
             group = (user_class(request), request.verb, resource_label(request), sensitive_category(request))
             if group not in self.examples:
                 self.examples[group] = dict(request.as_dict(), stage=stage, auditID=event.auditID)
-        by_name = self.old.depends_on_name(request) or self.new.depends_on_name(request)
         return (old, new, stage, group), by_name
 
     def count_sized(self, events: list, sizes: list[int]) -> None:

@@ -71,7 +71,10 @@ def add_rows(policy: Policy, paths: list[str], totals, rows) -> None:
                         key_request = OTHER_REQUESTS
         counts.setdefault((decision, stage, key_request), [0])[0] += events
         totals.events += events
-        totals.files[display_name(filename, paths)][0] += events
+        name = display_name(filename, paths)
+        totals.files[name].events += events
+        totals.files[name].formats["raw"] = totals.files[name].formats.get("raw", 0) + events
+        totals.format_entry("raw")["events"] += events
     totals.add_counts({k: tuple(v) for k, v in counts.items()})
 
 

@@ -148,10 +148,14 @@ def check_inputs(paths: list[str]) -> list[Log]:
             continue
         with open_input(path) as source:  # LogError for a missing or unreadable file
             head = source.read(1 << 16)
-            compressed = source.compressed
+            compression = source.compression
+        if compression not in (None, "gzip"):
+            raise NotForDuckDB(f"{path} is {compression}-compressed, which the default engine reads")
+        if head.startswith(b"\xef\xbb\xbf"):
+            raise NotForDuckDB(f"{path} starts with a byte-order mark, which the default engine reads")
         if is_whole_document(head):
             raise NotForDuckDB(f"{path} is one JSON document (an EventList), which the default engine reads")
-        logs.append(Log(path, "gzip" if compressed else "json"))
+        logs.append(Log(path, "gzip" if compression else "json"))
     return logs
 
 
@@ -246,14 +250,14 @@ def write_jsonl(policy: Policy, paths: list[str], kube_version, write, threads: 
 
 def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int | None = None):
     """The run's Totals (replay/runner.py) as the default engine counts them."""
-    from kube_audit_lint.replay.runner import Totals
+    from kube_audit_lint.replay.runner import FileCount, Totals
     from kube_audit_lint.sql.counts import add_rows, counts_query
 
     con = connect(threads)
     use_logs(con, check_inputs(paths))
     totals = Totals()
     for path in paths:
-        totals.files[path] = [0, 0]
+        totals.files[path] = FileCount()
     sql = counts_query(policy, "duckdb", kube_version, by=("filename", "valid"), event_column="fields",
                        access=field_access())
     rows = run_query(con, sql).fetchall()

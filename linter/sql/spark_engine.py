@@ -87,7 +87,9 @@ def _report_bad(path: str, bad: int, totals=None) -> None:
                f"with the default engine to see them)")
     if totals is not None:
         totals.bad_line_count += bad
-        totals.files[path][1] += bad
+        totals.files[path].bad_lines += bad
+        skipped = totals.format_entry("raw")["skipped"]
+        skipped["not an audit event"] = skipped.get("not an audit event", 0) + bad
         totals.bad_lines.append(BadLine(path, 0, message))
     else:
         print(f"kube-audit-lint: {path}: {message}", file=sys.stderr)
@@ -125,13 +127,13 @@ def _values(row) -> tuple:
 
 def summary_totals(spark, policy: Policy, paths: list[str], kube_version):
     """The run's Totals (replay/runner.py), counted by Spark as duckdb_engine counts them."""
-    from kube_audit_lint.replay.runner import Totals
+    from kube_audit_lint.replay.runner import FileCount, Totals
     from kube_audit_lint.sql.counts import add_rows, counts_query
 
     counts_sql = counts_query(policy, "spark", kube_version)
     totals = Totals()
     for path in paths:
-        totals.files.setdefault(path, [0, 0])
+        totals.files.setdefault(path, FileCount())
         lines, bad = _events(spark, path)
         try:
             rows = [tuple(r) for r in spark.sql(counts_sql).collect()]
