@@ -47,6 +47,9 @@ def _kube_version(text: Optional[str]) -> tuple[int, int]:
 
 
 KUBE_VERSION_HELP = "Kubernetes release whose apiserver behaviour to reproduce, e.g. 1.30 (default: the newest implemented)."
+INPUT_FORMAT_HELP = ("Read only this log format (default: recognised from content): raw, eventlist, cloudwatch, "
+                     "cloudwatch-subscription, cloudwatch-insights, aks, gke, viaq or otlp.")
+MAX_EVENT_SIZE_HELP = "Largest event read, e.g. 16MiB (the default), 512KiB or 1000000; longer lines are counted and skipped."
 
 
 class TextOrJson(str, Enum):
@@ -180,7 +183,8 @@ def explain(
     name: str = typer.Option("", "--name", help="Object name."),
     path: Optional[str] = typer.Option(None, "--path", help="Non-resource URL path, e.g. /healthz."),
     unauthenticated: bool = typer.Option(False, "--unauthenticated", help="A request with no authenticated user (401)."),
-    event: Optional[str] = typer.Option(None, "--event", help="Take the request from an audit event: FILE:LINE."),
+    event: Optional[str] = typer.Option(None, "--event", help="Take the request from an audit event: FILE:LINE (any log format replay reads)."),
+    event_index: Optional[int] = typer.Option(None, "--event-index", help="Which event of a record or document holding several (1-based)."),
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
     output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
@@ -189,7 +193,7 @@ def explain(
 
     request = ExplainRequest(
         user=user, groups=list(group or []), verb=verb, resource=resource, api_group=api_group,
-        namespace=namespace, name=name, path=path, unauthenticated=unauthenticated, event=event,
+        namespace=namespace, name=name, path=path, unauthenticated=unauthenticated, event=event, event_index=event_index,
     )
     raise typer.Exit(run_explain(policy, request, _kube_version(kube_version), output_format.value))
 
@@ -214,6 +218,11 @@ def replay(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
     engine: str = typer.Option("default", "--engine", help="default, duckdb (in-process DuckDB; extra [duckdb]) or spark (extra [spark])."),
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL for --engine spark (default: local[*])."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help=INPUT_FORMAT_HELP),
+    max_event_size: Optional[str] = typer.Option(None, "--max-event-size", help=MAX_EVENT_SIZE_HELP),
+    cost: bool = typer.Option(False, "--cost", help="Bytes and events per day per rule and request class, over the sample's own time span."),
+    price_per_gb: Optional[float] = typer.Option(None, "--price-per-gb", help="Price of a GB (10^9 bytes) of logs: money per day in the cost (implies --cost) and in --compare."),
+    apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="kube-apiserver manifest: its --audit-log-truncate-max-event-size is a sink limit the cost counts."),
 ) -> None:
     """Replay recorded audit events against a policy: what each event hits and what would be logged."""
     from kube_audit_lint.commands.replay import ReplayOptions, run_replay_command
@@ -221,9 +230,31 @@ def replay(
     options = ReplayOptions(
         policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
         jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
-        engine=engine, spark_master=spark_master,
+        engine=engine, spark_master=spark_master, input_format=input_format, max_event_size=max_event_size,
+        cost=cost, price_per_gb=price_per_gb, apiserver_manifest=apiserver_manifest,
     )
     raise typer.Exit(run_replay_command(options))
+
+
+@app.command("filter")
+def filter_(
+    policy: str = typer.Argument(..., help="Policy file (or git:REF:path) to apply."),
+    logs: List[str] = typer.Argument(..., help="Audit logs in any format replay reads, or - for stdin."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the events to this file (default: stdout)."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help=INPUT_FORMAT_HELP),
+    max_event_size: Optional[str] = typer.Option(None, "--max-event-size", help=MAX_EVENT_SIZE_HELP),
+    drop_undecidable: bool = typer.Option(False, "--drop-undecidable", help="Drop records the policy cannot decide without the user's groups (GKE) instead of keeping them."),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 2) on a record that is not an event or an input cut short."),
+    stats_json: Optional[str] = typer.Option(None, "--stats-json", help="Also write the counts (read, written, dropped, by format) as JSON to this file."),
+) -> None:
+    """Apply a policy to exported events as kube-apiserver would have written them: JSON lines out."""
+    from kube_audit_lint.commands.filter import FilterOptions, run_filter_command
+
+    options = FilterOptions(policy=policy, logs=list(logs), output=output, kube_version=_kube_version(kube_version),
+                            input_format=input_format, max_event_size=max_event_size,
+                            drop_undecidable=drop_undecidable, strict=strict, stats_json=stats_json)
+    raise typer.Exit(run_filter_command(options))
 
 
 @app.command()

@@ -58,7 +58,8 @@ USERS = [
     {"username": "alice", "groups": ["grp'1"]},
     {"username": "bob", "groups": ["system:masters", "other"]},
     {"username": "carol", "groups": ["ünï'côdé"]},
-    {},
+    {},  # no user (a failed authentication): a users rule listing "" does not match it
+    {"username": "", "groups": ["system:unauthenticated"]},  # a user named "": it does
     None,
     "absent",
 ]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import log_wrappers
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NEEDS_A_CLUSTER = ("s3a://", "gs://", "spark://", "hdfs://")
@@ -40,7 +42,7 @@ def workspace(tmp_path_factory) -> Path:
     """The files the README's commands name: policies, logs, a manifest, a git history."""
     work = tmp_path_factory.mktemp("readme")
     policy = (REPO / "examples" / "audit-policy.yaml").read_text()
-    for name in ("policy.yaml", "new-policy.yaml", "audit-policy.yaml"):
+    for name in ("policy.yaml", "new-policy.yaml", "audit-policy.yaml", "my-policy.yaml"):
         (work / name).write_text(policy)
     (work / "policies").mkdir()
     (work / "policies" / "audit-policy.yaml").write_text(policy)
@@ -48,6 +50,14 @@ def workspace(tmp_path_factory) -> Path:
     (work / "audit.log").write_text(log)
     for name in ("audit-1.log.gz", "audit.log.gz"):
         (work / name).write_bytes(gzip.compress(log.encode()))
+    events = [json.loads(line) for line in log.splitlines()]
+    (work / "eks.json").write_bytes(log_wrappers.cloudwatch(events))
+    (work / "PT1H.json").write_bytes(log_wrappers.aks_storage(events))
+    (work / "gke.json").write_text(json.dumps([
+        {"insertId": f"i{i}", "timestamp": "2026-12-03T10:00:00Z",
+         "protoPayload": {"serviceName": "k8s.io", "methodName": "io.k8s.core.v1.pods.list",
+                          "resourceName": "core/v1/namespaces/default/pods",
+                          "authenticationInfo": {"principalEmail": "alice@example.com"}}} for i in range(5)]))
     manifest = ("apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver, namespace: kube-system}\nspec:\n"
                 "  containers:\n  - name: kube-apiserver\n    command: [kube-apiserver, --audit-policy-file=/etc/kubernetes/audit-policy.yaml,"
                 " --audit-log-path=/var/log/audit.log]\n")

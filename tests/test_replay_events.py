@@ -7,7 +7,8 @@ import pytest
 
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.yamlnodes import InputError
-from kube_audit_lint.replay.events import event_to_request, read_event_at
+from kube_audit_lint.replay.event_at import event_at
+from kube_audit_lint.replay.events import event_to_request
 
 
 def event(**fields):
@@ -40,11 +41,24 @@ def test_impersonation_is_ignored_the_authenticated_user_counts():
     assert request.groups == ("devs", "system:authenticated")
 
 
-@pytest.mark.parametrize("user", [{}, None, ...])
-def test_failed_authentication_is_a_user_named_empty_with_no_groups(user):
+@pytest.mark.parametrize("user", [{}, None, ..., {"username": ""}, {"groups": []}])
+def test_failed_authentication_is_no_user(user):
+    # the apiserver writes `user: {}` for a request that failed authentication, whose attributes
+    # have no user at all: ruleMatchesUser is false for every rule with users or userGroups
     request = event_to_request(event(user=user))
-    assert request.user == ""
+    assert request.user is None
     assert request.groups == ()
+
+
+def test_failed_authentication_never_matches_a_users_rule():
+    from kube_audit_lint.engine.evaluate import evaluate
+    from kube_audit_lint.policy.validate import apiserver_verdict
+    from kube_audit_lint.policy.yamlnodes import parse_documents
+
+    text = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- {level: None, users: [""]}\n- level: Metadata\n'
+    policy = apiserver_verdict(parse_documents("p.yaml", text)[0], (1, 36)).policy
+    assert evaluate(policy, event_to_request(event(user={}))).rule == 1
+    assert evaluate(policy, event_to_request(event(user={"username": "", "groups": ["x"]}))).rule == 0
 
 
 def test_empty_object_ref_is_still_a_resource_request():
@@ -74,16 +88,16 @@ def test_not_an_event_is_a_value_error(bad):
         event_to_request(bad)
 
 
-def test_read_event_at_returns_the_line(tmp_path):
+def test_event_at_returns_the_line(tmp_path):
     log = tmp_path / "audit.log"
     log.write_text("\n".join(json.dumps(event(auditID=f"id-{i}")) for i in range(5)) + "\n")
-    assert read_event_at(str(log), 4)["auditID"] == "id-3"
+    assert event_at(str(log), 4)[0].auditID == "id-3"
 
 
-def test_read_event_at_reads_gzip(tmp_path):
+def test_event_at_reads_gzip(tmp_path):
     log = tmp_path / "audit.log.1"  # no .gz: recognised by its magic bytes
     log.write_bytes(gzip.compress((json.dumps(event(auditID="zipped")) + "\n").encode()))
-    assert read_event_at(str(log), 1)["auditID"] == "zipped"
+    assert event_at(str(log), 1)[0].auditID == "zipped"
 
 
 @pytest.mark.parametrize("content, line, message", [
@@ -93,15 +107,15 @@ def test_read_event_at_reads_gzip(tmp_path):
     ('[1, 2]\n', 1, "expected a JSON object"),
     ('{"kind":"ConfigMap"}\n', 1, "not an audit event"),
 ])
-def test_read_event_at_errors_name_file_and_line(tmp_path, content, line, message):
+def test_event_at_errors_name_file_and_line(tmp_path, content, line, message):
     log = tmp_path / "audit.log"
     log.write_text(content)
     with pytest.raises(InputError) as info:
-        read_event_at(str(log), line)
+        event_at(str(log), line)
     assert str(info.value).startswith(f"{log}:{line}:")
     assert message in str(info.value)
 
 
-def test_read_event_at_missing_file(tmp_path):
+def test_event_at_missing_file(tmp_path):
     with pytest.raises(InputError, match="cannot read"):
-        read_event_at(str(tmp_path / "nope.log"), 1)
+        event_at(str(tmp_path / "nope.log"), 1)

@@ -43,6 +43,7 @@ class ExplainRequest:
     path: str | None = None
     unauthenticated: bool = False
     event: str | None = None
+    event_index: int | None = None  # which event of a record holding several (1-based)
 
 
 class UsageError(ValueError):
@@ -171,19 +172,30 @@ def parse_event_reference(text: str) -> tuple[str, int]:
     return path, int(line)
 
 
-def request_from_event(reference: str):
-    """The request of the event at FILE:LINE; UsageError with a one-line reason otherwise."""
+def request_from_event(reference: str, index: int | None = None):
+    """The request of the event at FILE:LINE (any format replay reads) and a note when its record
+    does not carry the user's groups (GKE); UsageError with a one-line reason otherwise."""
     from kube_audit_lint.policy.yamlnodes import InputError
-    from kube_audit_lint.replay.events import event_to_request, read_event_at
-    from kube_audit_lint.replay.reading import LogError
+    from kube_audit_lint.replay.event_at import event_at
+    from kube_audit_lint.replay.events import UnknownGroupsUser, request_of
 
     path, line = parse_event_reference(reference)
     try:
-        return event_to_request(read_event_at(path, line))
+        event, _ = event_at(path, line, index)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    except (LogError, ValueError) as exc:
-        raise UsageError(f"{path}:{line}: {exc}") from None
+    return request_of(event), type(event.user) is UnknownGroupsUser
+
+
+def groups_unknown_note(policy, request, kube_version) -> str:
+    """What a record without the user's groups (GKE) leaves open: whether the decision shown, for a
+    user in no group, is the apiserver's whatever the groups were."""
+    from kube_audit_lint.engine.evaluate import evaluate_without_groups
+
+    if evaluate_without_groups(policy, request, kube_version) is not None:
+        return "the record carries no user groups; this policy decides the request the same whatever they are"
+    return ("the record carries no user groups and this policy's decision depends on them: undecidable "
+            "(explained below for a user in no group)")
 
 
 def stage_sources(policy, rule_index: int | None) -> list[tuple[str, str]]:
@@ -259,7 +271,13 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
         if conflict:
             raise UsageError(conflict)
         request, groups_note = with_apiserver_groups(request)
-        attributes = request_from_event(request.event) if request.event else request_from_options(request)
+        groups_unknown = False
+        if request.event:
+            attributes, groups_unknown = request_from_event(request.event, request.event_index)
+        elif request.event_index is not None:
+            raise UsageError("--event-index chooses among the events of --event FILE:LINE; give --event")
+        else:
+            attributes = request_from_options(request)
         reading = apiserver_read(policy_path, kube_version)
         not_policy = first_document_not_policy(reading)
         if not_policy:
@@ -278,6 +296,8 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
               f"{versions.format(kube_version)} would refuse this policy ({first.render()}); "
               "explaining its rules as written", file=sys.stderr)
     explanation = explain(verdict.policy, attributes, kube_version)
+    if groups_unknown:
+        print(f"kube-audit-lint: note: {groups_unknown_note(verdict.policy, attributes, kube_version)}", file=sys.stderr)
     if output_format == "json":
         report = json_report(verdict.policy, explanation, policy_path, kube_version, verdict.accepted)
         sys.stdout.write(json.dumps(report, indent=2) + "\n")

@@ -33,6 +33,11 @@ class ReplayOptions:
     progress: bool | None = None
     engine: str = "default"  # default, duckdb or spark (sql/engines.py)
     spark_master: str | None = None
+    input_format: str | None = None  # one of replay.formats.FORMATS; None: recognised from content
+    max_event_size: str | None = None  # e.g. "16MiB"
+    cost: bool = False  # bytes and events per day per rule and request class (replay/cost.py)
+    price_per_gb: float | None = None
+    apiserver_manifest: str | None = None  # its --audit-log-truncate-max-event-size, for the cost
 
 
 class ReplayUsageError(Exception):
@@ -57,12 +62,16 @@ def _fail(message: str) -> int:
 
 def _run(options: ReplayOptions) -> int:
     from kube_audit_lint.replay.reading import LogError
-    from kube_audit_lint.replay.runner import StrictError, default_jobs
+    from kube_audit_lint.replay.runner import Reading, StrictError, default_jobs
 
     if options.output_format not in FORMATS:
         raise ReplayUsageError(f"--format: expected one of {', '.join(FORMATS)}")
     if options.compare and options.output_format == "jsonl":
         raise ReplayUsageError("--compare reports changes, not events: use --format summary, json or markdown")
+    if options.price_per_gb is not None and not options.price_per_gb >= 0:
+        raise ReplayUsageError("--price-per-gb: expected a price of 0 or more, e.g. 0.50")
+    if options.output_format == "jsonl" and (options.cost or options.price_per_gb is not None):
+        raise ReplayUsageError("--cost and --price-per-gb report totals: use --format summary, json or markdown")
     if options.jobs is not None and options.jobs < 1:
         raise ReplayUsageError("--jobs: expected a number of processes, 1 or more")
     stdin_uses = [options.policy, options.compare, *options.logs].count("-")
@@ -78,6 +87,9 @@ def _run(options: ReplayOptions) -> int:
             engines.require(options.engine)
         except engines.EngineUnavailable as exc:
             raise ReplayUsageError(str(exc)) from None
+    reading = reading_options(options.input_format, options.max_event_size)
+    if options.engine != "default" and reading != Reading():
+        raise ReplayUsageError(f"--input-format and --max-event-size apply to the default engine, not --engine {options.engine}")
     jobs = options.jobs or default_jobs()
     policy = load_policy(options.policy, options.kube_version)
     old = load_policy(options.compare, options.kube_version) if options.compare else None
@@ -87,11 +99,11 @@ def _run(options: ReplayOptions) -> int:
             if options.engine != "default" and _other_engine(options, policy, out) is not None:
                 return EXIT_OK
             if old is not None:
-                _compare(options, policy, old, jobs, out, progress)
+                _compare(options, policy, old, jobs, out, progress, reading)
             elif options.output_format == "jsonl":
-                _jsonl(options, policy, jobs, out, progress)
+                _jsonl(options, policy, jobs, out, progress, reading)
             else:
-                _summary(options, policy, jobs, out, progress)
+                _summary(options, policy, jobs, out, progress, reading)
         except LogError as exc:
             return _fail(str(exc))
         except StrictError as exc:
@@ -110,12 +122,53 @@ def _other_engine(options: ReplayOptions, policy: Policy, out: "Output") -> int 
     return engines.run(options, policy, out)
 
 
-def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:
+def reading_options(input_format: str | None, max_event_size: str | None):
+    """The runner's Reading from --input-format and --max-event-size (ReplayUsageError when bad)."""
+    from kube_audit_lint.replay.formats import FORMATS
+    from kube_audit_lint.replay.reading import MAX_EVENT_SIZE, parse_size
+    from kube_audit_lint.replay.runner import Reading
+
+    if input_format is not None and input_format not in FORMATS:
+        raise ReplayUsageError(f"--input-format: {input_format!r} is not a log format; expected one of "
+                               f"{', '.join(FORMATS)}")
+    size = MAX_EVENT_SIZE
+    if max_event_size is not None:
+        try:
+            size = parse_size(max_event_size)
+        except ValueError as exc:
+            raise ReplayUsageError(f"--max-event-size: {exc}") from None
+    return Reading(only=input_format, max_size=size)
+
+
+def sinks(manifest: str | None) -> tuple[tuple[str, int], ...]:
+    """The sinks whose size limit the cost counts oversized events for: the managed clusters', and
+    the apiserver's own truncation when its manifest enables it."""
+    from kube_audit_lint.replay.cost import MANIFEST_SINK, SINKS
+
+    if manifest is None:
+        return SINKS
+    from kube_audit_lint.kube.flags import read_apiserver_config
+    from kube_audit_lint.policy.yamlnodes import InputError
+
+    try:
+        config = read_apiserver_config(manifest)
+    except InputError as exc:
+        raise ReplayUsageError(str(exc)) from None
+    if (config.value("audit-log-truncate-enabled") or "false").lower() != "true":
+        return SINKS
+    limit = config.value("audit-log-truncate-max-event-size", "102400") or "102400"
+    if not limit.isdigit():
+        raise ReplayUsageError(f"{manifest}: --audit-log-truncate-max-event-size={limit!r} is not a number of bytes")
+    return SINKS + ((MANIFEST_SINK, int(limit)),)
+
+
+def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress, reading) -> None:
     from kube_audit_lint.replay import render
     from kube_audit_lint.replay.summary import replay_files
 
     summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
-                           progress=progress)
+                           progress=progress, reading=reading, with_cost=options.cost,
+                           price_per_gb=options.price_per_gb, sinks=sinks(options.apiserver_manifest))
     require_events(summary.events, options.logs)
     if options.output_format == "json":
         out.write_json(summary.to_dict())
@@ -125,12 +178,13 @@ def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", p
         out.write_text(render.summary_text(summary, policy.rules))
 
 
-def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out: "Output", progress) -> None:
+def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out: "Output", progress,
+             reading) -> None:
     from kube_audit_lint.replay import render
     from kube_audit_lint.replay.compare import compare_files
 
     result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
-                           progress=progress)
+                           progress=progress, reading=reading, price_per_gb=options.price_per_gb)
     require_events(result.events, options.logs)
     if options.output_format == "json":
         out.write_json(result.to_dict())
@@ -140,11 +194,11 @@ def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out
         out.write_text(render.comparison_text(result))
 
 
-def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress) -> None:
+def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress, reading) -> None:
     from kube_audit_lint.replay.runner import JSONL, Run
 
     run = Run(JSONL, [policy], options.kube_version, jobs=jobs, sink=out.write_bytes, strict=options.strict,
-              progress=progress, sink_file=out.copy_file)
+              progress=progress, sink_file=out.copy_file, reading=reading)
     totals = run.replay(options.logs)
     require_events(totals.events, options.logs)
     if totals.bad_line_count:

@@ -1,7 +1,7 @@
 """Replaying recorded audit logs against a policy.
 
 - ``events``: an audit event -> the request attributes the audit filter saw
-  (``event_to_request``, ``read_event_at``);
+  (``event_to_request``, ``event_at.event_at``);
 - ``reading``: logs (JSON lines, EventList, gzip, stdin) -> decoded events and bad lines;
 - ``tally``: events -> counts of what a policy decides, cached per distinct request;
 - ``runner``: the inputs cut into ordered tasks, here or in worker processes;

@@ -3,7 +3,9 @@
 ``compare_files(new, old, paths, kube_version=None, jobs=1)`` returns a Comparison;
 ``Comparison.to_dict()`` is what ``--format json`` prints. Its keys:
 
-- ``policy`` (new), ``comparedWith`` (old), ``kubeVersion``, ``events`` (read), ``files``.
+- ``policy`` (new), ``comparedWith`` (old), ``kubeVersion``, ``events`` (read), ``files``,
+  ``formats`` and ``undecidable`` (events either policy cannot decide without the user's groups:
+  counted nowhere else), as in the replay summary.
 - ``logged``: ``{"old", "new", "change"}``: events each policy would write.
 - ``estimatedBytes``: ``{"old", "new", "change", "note"}``: log volume each policy would write,
   from the events' own sizes; a request or response body counts only under a level that keeps it
@@ -21,6 +23,9 @@
   new. Each: ``{"level", "rule" (short description), "old": {"index", "line", "events"} or null,
   "new": {...} or null}``.
 - ``badLines``, ``badLineCount``: as in the replay summary.
+- ``perDay``: ``{"days", "bytesOld", "bytesNew", "bytesChange", "pricePerGB", "moneyOld",
+  "moneyNew", "moneyChange"}``: the estimated bytes per day over the sample's own time span (null
+  without event times), and the money at ``--price-per-gb``.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from dataclasses import dataclass, field
 from kube_audit_lint.engine.evaluate import Decision
 from kube_audit_lint.policy.model import Level, Policy, Rule
 from kube_audit_lint.replay.reading import BadLine
-from kube_audit_lint.replay.runner import COMPARE, Run, Totals
+from kube_audit_lint.replay.runner import COMPARE, Reading, Run, Totals
 from kube_audit_lint.replay.sensitive import CATEGORIES
 from kube_audit_lint.replay.summary import rule_line, version_label
+from kube_audit_lint.replay.tally import UNDECIDABLE
 
 VOLUME_NOTE = ("bytes of the recorded events; bodies count only at Request/RequestResponse, and bodies the "
                "recorded log does not hold are not counted")
@@ -97,6 +103,9 @@ class Comparison:
     newly_used: list[RuleChange] = field(default_factory=list)
     bad_lines: list[BadLine] = field(default_factory=list)
     bad_line_count: int = 0
+    formats: dict[str, dict] = field(default_factory=dict)
+    undecidable: int = 0
+    per_day: dict | None = None  # replay/cost.py per_day_change, over the sample's own time span
 
     @property
     def changed_events(self) -> int:
@@ -109,6 +118,8 @@ class Comparison:
             "kubeVersion": self.kube_version,
             "events": self.events,
             "files": self.files,
+            "formats": self.formats,
+            "undecidable": self.undecidable,
             "logged": {"old": self.logged_old, "new": self.logged_new, "change": self.logged_new - self.logged_old},
             "estimatedBytes": {"old": self.bytes_old, "new": self.bytes_new,
                                "change": self.bytes_new - self.bytes_old, "note": VOLUME_NOTE},
@@ -118,13 +129,14 @@ class Comparison:
             "rulesNewlyUsed": [r.to_dict() for r in self.newly_used],
             "badLines": [{"file": b.source, "line": b.line, "message": b.message} for b in self.bad_lines],
             "badLineCount": self.bad_line_count,
+            "perDay": self.per_day,
         }
 
 
 def written_bytes(decision: Decision, stage: str | None, numbers: list[int]) -> int:
     """Bytes ``decision`` would write for events of one cell: (events, bytes, request body bytes,
     response body bytes). Each event also ends with a newline."""
-    events, size, request_body, response_body = numbers
+    events, size, request_body, response_body = numbers[:4]
     if not decision.logs(stage):
         return 0
     if decision.level < Level.REQUEST:
@@ -144,8 +156,12 @@ def compare(new: Policy, old: Policy, totals: Totals, kube_version: tuple[int, i
     old_events = [0] * len(old.rules)
     new_events = [0] * len(new.rules)
     groups: dict[tuple, ChangeGroup] = {}
+    result.formats = totals.formats_dict()
     for (old_decision, new_decision, stage, group), numbers in totals.counts.items():
         events = numbers[0]
+        if old_decision is UNDECIDABLE or new_decision is UNDECIDABLE:
+            result.undecidable += events
+            continue
         old_logged, new_logged = old_decision.logs(stage), new_decision.logs(stage)
         result.logged_old += events if old_logged else 0
         result.logged_new += events if new_logged else 0
@@ -208,7 +224,13 @@ def rule_changes(old: Policy, new: Policy, old_events: list[int], new_events: li
 
 
 def compare_files(new: Policy, old: Policy, paths: list[str], kube_version: tuple[int, int] | None = None,
-                  jobs: int = 1, strict: bool = False, progress=None) -> Comparison:
+                  jobs: int = 1, strict: bool = False, progress=None, reading: Reading | None = None,
+                  price_per_gb: float | None = None) -> Comparison:
     """Replay the logs at ``paths`` against both policies and compare what they would write."""
-    totals = Run(COMPARE, [new, old], kube_version, jobs=jobs, strict=strict, progress=progress).replay(paths)
-    return compare(new, old, totals, kube_version)
+    from kube_audit_lint.replay.cost import per_day_change
+
+    totals = Run(COMPARE, [new, old], kube_version, jobs=jobs, strict=strict, progress=progress,
+                 reading=reading).replay(paths)
+    result = compare(new, old, totals, kube_version)
+    result.per_day = per_day_change(result.bytes_old, result.bytes_new, totals.span, price_per_gb)
+    return result

@@ -5,8 +5,9 @@ has the same request fields) becomes the request attributes the audit filter eva
 on:
 
 - user: ``user.username`` and ``user.groups``, the *authenticated* identity (the audit filter runs
-  before impersonation, so ``impersonatedUser`` plays no part); ``user: {}`` (a failed
-  authentication) or no ``user`` at all is a user named "" with no groups;
+  before impersonation, so ``impersonatedUser`` plays no part); ``user: {}`` (what the apiserver
+  writes for a failed authentication, whose request has no user) or no ``user`` at all is no user:
+  rules with ``users`` or ``userGroups`` never match it, as in the apiserver's checker;
 - verb: ``verb``;
 - with ``objectRef`` (even an empty ``objectRef: {}``) a resource request on ``objectRef.apiGroup``
   ("" when absent), ``resource``, ``subresource``, ``namespace`` and ``name``;
@@ -23,12 +24,15 @@ from typing import Literal, Optional
 import msgspec
 
 from kube_audit_lint.engine.request import Request
-from kube_audit_lint.policy.yamlnodes import InputError
 
 
 class User(msgspec.Struct, frozen=True, gc=False):
     username: str = ""
     groups: tuple[str, ...] = ()
+
+
+class UnknownGroupsUser(User, frozen=True, gc=False):
+    """A user whose groups the record does not say (GKE): ``groups`` is empty, but not known to be."""
 
 
 class ObjectRef(msgspec.Struct, frozen=True, gc=False):
@@ -57,10 +61,12 @@ class Event(msgspec.Struct, gc=False):
 
 
 class SizedEvent(Event, gc=False):
-    """An event with the extent of its bodies, for estimating log volume (never their content)."""
+    """An event with the extent of its bodies, for estimating log volume (never their content),
+    and its time, for the time span of a sample."""
 
     requestObject: msgspec.Raw = msgspec.Raw(b"")
     responseObject: msgspec.Raw = msgspec.Raw(b"")
+    stageTimestamp: Optional[str] = None
 
 
 class EventList(msgspec.Struct, gc=False):
@@ -71,7 +77,8 @@ class EventList(msgspec.Struct, gc=False):
 def request_of(event: Event) -> Request:
     """The request attributes the audit filter evaluated for ``event``."""
     user = event.user
-    username, groups = (user.username, user.groups) if user is not None else ("", ())
+    known = user is not None and (user.username or user.groups or type(user) is UnknownGroupsUser)
+    username, groups = (user.username, user.groups) if known else (None, ())
     ref = event.objectRef
     if ref is None:
         return Request(user=username, groups=groups, verb=event.verb, resource_request=False,
@@ -97,44 +104,3 @@ def event_from_object(data: object) -> Event:
 def event_to_request(event: dict) -> Request:
     """The request attributes of one event given as plain JSON data (``explain --event``)."""
     return request_of(event_from_object(event))
-
-
-def read_event_at(path: str, line: int) -> dict:
-    """The event on ``line`` (1-based) of a JSON-lines audit log (plain or gzip).
-
-    Raises InputError with a one-line reason when the file cannot be read, has fewer lines, or the
-    line is not an audit event.
-    """
-    from kube_audit_lint.replay.reading import LogError, describe_error, open_input
-
-    if line < 1:
-        raise InputError(path, line, 1, "line numbers start at 1")
-    number = 0
-    try:
-        with open_input(path) as source:
-            for number, text in enumerate(source.stream, start=1):
-                if number == line:
-                    return _event_object(path, line, text)
-    except LogError as exc:
-        raise InputError(path, line, 1, str(exc).removeprefix(f"{path}: ")) from None
-    except (OSError, EOFError) as exc:
-        raise InputError(path, line, 1, f"cannot read: {describe_error(exc)}") from None
-    raise InputError(path, line, 1, f"the file has only {number} line(s)")
-
-
-def _event_object(path: str, line: int, text: bytes) -> dict:
-    if not text.strip():
-        raise InputError(path, line, 1, "empty line, not an audit event")
-    try:
-        data = msgspec.json.decode(text)
-    except msgspec.DecodeError as exc:
-        raise InputError(path, line, 1, f"not JSON: {exc}") from None
-    except RecursionError:
-        raise InputError(path, line, 1, "not an audit event: JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        raise InputError(path, line, 1, "not an audit event: expected a JSON object")
-    try:
-        event_from_object(data)
-    except ValueError as exc:
-        raise InputError(path, line, 1, str(exc)) from None
-    return data

@@ -33,11 +33,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Callable, Optional
+from typing import Optional
 
 import msgspec
 
-from kube_audit_lint.replay.events import Event, ObjectRef, User
+from kube_audit_lint.replay.events import Event, ObjectRef, UnknownGroupsUser
 
 RAW, EVENTLIST, VIAQ, OTLP = "raw", "eventlist", "viaq", "otlp"
 CLOUDWATCH, SUBSCRIPTION, INSIGHTS = "cloudwatch", "cloudwatch-subscription", "cloudwatch-insights"
@@ -75,10 +75,6 @@ _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _array = msgspec.json.Decoder(list[msgspec.Raw])
 _string = msgspec.json.Decoder(str)
 _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
-
-
-class UnknownGroupsUser(User, frozen=True, gc=False):
-    """A user whose groups the record does not say (GKE): ``groups`` is empty, but not known to be."""
 
 
 class _Message(msgspec.Struct, gc=False):
@@ -150,8 +146,8 @@ class Sink:
         """An Event as JSON bytes (from a wrapper's string)."""
         raise NotImplementedError
 
-    def struct_event(self, event: Event, size: int, fmt: str, number: int) -> None:
-        """An event already decoded (GKE, EventList items)."""
+    def struct_event(self, event: Event, size: int, fmt: str, number: int, data: bytes | None = None) -> None:
+        """An event already decoded (GKE), with the record it came from."""
         raise NotImplementedError
 
     def raw_item(self, data: bytes, fmt: str, number: int, where: str) -> None:
@@ -184,9 +180,9 @@ def record(data: bytes, number: int, sink: Sink, label: str, where: str = "", de
             sink.skip(label, NOT_EVENT, number, f"{where}not an audit event: expected a JSON object")
             return
     except msgspec.DecodeError as exc:
-        trailing = _TRAILING.search(str(exc))
-        if trailing and int(trailing.group(1)) > 0:
-            _concatenated(data, int(trailing.group(1)), number, sink, label, where, depth)
+        end = _trailing_at(exc)
+        if end:
+            _concatenated(data, end, number, sink, label, where, depth)
             return
         sink.skip(label, NOT_JSON, number, f"{where}not JSON: {exc}")
         return
@@ -195,9 +191,15 @@ def record(data: bytes, number: int, sink: Sink, label: str, where: str = "", de
         return
     if head == b"[":
         for index, item in enumerate(items):
-            record(item, number, sink, label, f"{where}[{index}]: ", depth + 1)
+            record(bytes(item), number, sink, label, f"{where}[{index}]: ", depth + 1)
         return
     envelope(fields, data, number, sink, label, where, depth)
+
+
+def _trailing_at(exc: msgspec.DecodeError) -> int | None:
+    """Where the characters after a complete JSON value begin (msgspec counts bytes from 1)."""
+    trailing = _TRAILING.search(str(exc))
+    return int(trailing.group(1)) - 1 if trailing and int(trailing.group(1)) > 1 else None
 
 
 def _concatenated(data: bytes, end: int, number: int, sink: Sink, label: str, where: str, depth: int) -> None:
@@ -215,8 +217,7 @@ def _concatenated(data: bytes, end: int, number: int, sink: Sink, label: str, wh
             _fields.decode(data[start:]) if data[start:start + 1] == b"{" else _array.decode(data[start:])
             end = len(data)
         except msgspec.DecodeError as exc:
-            trailing = _TRAILING.search(str(exc))
-            end = start + int(trailing.group(1)) if trailing and int(trailing.group(1)) > 0 else len(data)
+            end = start + (_trailing_at(exc) or len(data) - start)
         except RecursionError:
             end = len(data)
 
@@ -317,7 +318,7 @@ def _gke(data: bytes, number: int, sink: Sink, where: str) -> None:
         sink.skip(GKE, NOT_EVENT, number,
                   f"{where}GKE entry whose methodName and resourceName name no Kubernetes request")
         return
-    sink.struct_event(event, len(data), GKE, number)
+    sink.struct_event(event, len(data), GKE, number, data)
 
 
 def gke_event(entry: _GkeEntry) -> Event | None:
@@ -367,7 +368,7 @@ AFTER_REQUEST = (b'"responseStatus"', b'"requestObject"', b'"responseObject"', b
                  b'"stageTimestamp"', b'"annotations"')
 
 
-def salvage(data: bytes, decode: Callable[[bytes], Event]) -> Event | None:
+def salvage(data: bytes) -> bytes | None:
     """The event in JSON cut short, when its request attributes are all there: the complete
     top-level fields, closed into an object. None when the cut falls before a field that follows
     the request attributes (they may be incomplete)."""
@@ -402,10 +403,7 @@ def salvage(data: bytes, decode: Callable[[bytes], Event]) -> Event | None:
         position = value_end
     if not (complete_after or started_after):
         return None
-    try:
-        return decode(("{" + ",".join(kept) + "}").encode())
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+    return ("{" + ",".join(kept) + "}").encode()
 
 
 __all__ = ["FORMATS", "record", "envelope", "salvage", "gke_event", "object_ref", "UnknownGroupsUser", "is_viaq"]

@@ -8,7 +8,8 @@ class NothingRead(Exception):
 
 
 ACCEPTED = ("audit.k8s.io Event JSON lines (the apiserver's --audit-log-format=json), a JSON EventList, "
-            "gzip of either, or - for standard input")
+            "the exports of EKS (CloudWatch Logs), AKS (diagnostic settings), GKE (Cloud Logging) and OpenShift "
+            "(ViaQ, OTLP), compressed with gzip, bzip2, xz or zstd, or - for standard input")
 
 
 def require_events(events: int, logs: list[str]) -> None:
@@ -27,8 +28,8 @@ def looks_like(path: str) -> str:
             head = handle.read(4096)
     except OSError:
         return "unreadable"
-    if head[:2] == b"\x1f\x8b":
-        return "gzip with no event in it"
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")):
+        return "compressed, with no event in it"
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     line = next((candidate for candidate in text.splitlines() if candidate.strip()), "")
     if not line:

@@ -204,6 +204,24 @@ class _ZstdStream:
         pass
 
 
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1 << 10, "m": 1000 ** 2, "mb": 1000 ** 2, "mib": 1 << 20,
+          "g": 1000 ** 3, "gb": 1000 ** 3, "gib": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """``16MiB`` -> 16777216; ``512KB``, ``1000000`` and so on. ValueError when it is not a size."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"{text!r} is not a size; expected bytes, e.g. 16MiB, 512KiB or 1000000")
+    size = int(match.group(1)) * _UNITS[unit]
+    if size < 1024:
+        raise ValueError(f"{text!r} is too small; an audit event takes at least 1KiB")
+    return size
+
+
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower() if exc.strerror[0].isupper() else exc.strerror
@@ -321,6 +339,7 @@ class Decoded:
     skipped: dict[tuple[str, str], int] = field(default_factory=dict)  # (format, reason) -> records
     truncated: dict[str, int] = field(default_factory=dict)  # format -> events cut by the sink, decided
     cut: bool = False  # the input's last line is an event cut short (a log still being written, a cut stream)
+    records: list | None = None  # with keep_records: (JSON bytes, format) of each event, for filter
 
 
 class ChunkDecoder:
@@ -329,8 +348,10 @@ class ChunkDecoder:
 
     ``only`` is a format name (``--input-format``): records of other formats are skipped."""
 
-    def __init__(self, sized: bool = False, only: str | None = None, max_size: int | None = None):
+    def __init__(self, sized: bool = False, only: str | None = None, max_size: int | None = None,
+                 keep_records: bool = False):
         self.sized = sized
+        self.keep_records = keep_records
         self.only = only
         self.max_size = max_size or MAX_EVENT_SIZE
         self.event_type = SizedEvent if sized else Event
@@ -354,11 +375,13 @@ class ChunkDecoder:
                        skipped={(label, OVERSIZED): 1})
 
     def _fast(self, chunk: Piece, label: str) -> Decoded | None:
+        records = None
         try:
-            if self.sized:
+            if self.sized or self.keep_records:
                 lines = list(filter(None, bytes(chunk).split(b"\n")))
                 events = list(map(self._decoder.decode, lines))
-                sizes = list(map(len, lines))
+                sizes = list(map(len, lines)) if self.sized else None
+                records = [(line, label) for line in lines] if self.keep_records else None
             else:
                 events = self._decoder.decode_lines(chunk)
                 sizes = None
@@ -366,10 +389,13 @@ class ChunkDecoder:
             return None
         if None in map(_kind_of, events):
             return None  # kind-less objects need a closer look
-        return Decoded(events, [], sizes, {label: len(events)} if events else {})
+        return Decoded(events, [], sizes, {label: len(events)} if events else {}, records=records)
+
+    def _new(self) -> Decoded:
+        return Decoded([], [], [] if self.sized else None, records=[] if self.keep_records else None)
 
     def _line_by_line(self, chunk: Piece, first_line: int, source: str, label: str) -> Decoded:
-        out = Decoded([], [], [] if self.sized else None)
+        out = self._new()
         into = _Into(self, out, source)
         data = bytes(chunk)
         last_cut = not data.endswith(b"\n")  # the input's last line, without its newline
@@ -384,7 +410,7 @@ class ChunkDecoder:
         that is not one JSON document after all is read as JSON lines."""
         from kube_audit_lint.replay.formats import record
 
-        out = Decoded([], [], [] if self.sized else None)
+        out = self._new()
         data = data.removeprefix(BOM)
         try:
             msgspec.json.decode(data, type=msgspec.Raw)
@@ -424,11 +450,11 @@ class _Into:
             self.skip(label, formats.NESTED, number, f"not an audit event: {formats.NESTED}")
             return
         if event.looks_like_event():
-            self.add(event, len(line), label, number)
+            self.add(event, len(line), label, number, data=line)
         else:
             formats.record(line, number, self, label)
 
-    def add(self, event, size: int, fmt: str, number: int, where: str = "") -> None:
+    def add(self, event, size: int, fmt: str, number: int, where: str = "", data: bytes | None = None) -> None:
         from kube_audit_lint.replay.formats import OTHER_FORMAT
 
         if self.only is not None and fmt != self.only:
@@ -439,6 +465,8 @@ class _Into:
         out.formats[fmt] = out.formats.get(fmt, 0) + 1
         if out.sizes is not None:
             out.sizes.append(size)
+        if out.records is not None:
+            out.records.append((data, fmt))
 
     def skip(self, fmt: str, reason: str, number: int, message: str | None = None) -> None:
         key = (fmt, reason)
@@ -461,20 +489,32 @@ class _Into:
             if "truncated" not in str(exc):
                 self.skip(fmt, formats.NOT_JSON, number, f"{where}not JSON: {exc}")
                 return
-            event = formats.salvage(data, decode)
+            whole = formats.salvage(data)
+            try:
+                event = decode(whole) if whole is not None else None
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                event = None
             if event is None:
                 self.skip(fmt, formats.CUT_LOST, number,
                           f"{where}{formats.CUT_LOST} ({len(data):,} bytes kept of the event)")
                 return
             self.out.truncated[fmt] = self.out.truncated.get(fmt, 0) + 1
+            size, data = len(data), whole  # the bytes the sink kept; the fields that survived whole
+            self._add_checked(event, size, fmt, number, where, data)
+            return
         except RecursionError:
             self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
             return
+        self._add_checked(event, len(data), fmt, number, where, data)
+
+    def _add_checked(self, event, size: int, fmt: str, number: int, where: str, data: bytes) -> None:
+        from kube_audit_lint.replay import formats
+
         if not event.looks_like_event():
             self.skip(fmt, formats.NOT_EVENT, number,
                       f"{where}not an audit event: no kind, verb, requestURI or objectRef")
             return
-        self.add(event, len(data), fmt, number, where)
+        self.add(event, size, fmt, number, where, data=data)
 
     def raw_item(self, data: bytes, fmt: str, number: int, where: str) -> None:
         from kube_audit_lint.replay import formats
@@ -491,9 +531,9 @@ class _Into:
             self.skip(fmt, formats.NOT_EVENT, number,
                       f"{where}not an audit event: no kind, verb, requestURI or objectRef")
             return
-        self.add(event, len(data), fmt, number, where)
+        self.add(event, len(data), fmt, number, where, data=data)
 
-    def struct_event(self, event, size: int, fmt: str, number: int = 0) -> None:
+    def struct_event(self, event, size: int, fmt: str, number: int = 0, data: bytes | None = None) -> None:
         if self.decoder.sized and not isinstance(event, SizedEvent):
             event = SizedEvent(**{f: getattr(event, f) for f in event.__struct_fields__})
-        self.add(event, size, fmt, number)
+        self.add(event, size, fmt, number, data=data)

@@ -78,6 +78,7 @@ def summary_text(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> str:
     lines = [f"Replayed {number(summary.events)} events from {len(summary.files)} log(s) against "
              f"{summary.policy} (kube-apiserver {summary.kube_version})",
              f"Logged: {number(summary.logged)} events ({share(summary.logged, summary.events)})", ""]
+    lines += reading_text(summary.files, summary.formats, summary.undecidable)
     lines.append("Rules (first match):")
     lines.append(f"  {'rule':>4}  {'line':>5}  {'level':<15}  {'events':>12}  {'share':>6}  {'logged':>12}")
     for use in summary.rules:
@@ -102,8 +103,66 @@ def summary_text(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> str:
     lines.append(f"Dropped by omitted stages: {number(dropped)}" + (f" ({detail})" if detail else ""))
     lines.append("")
     lines += _unlogged_text(summary)
+    if summary.cost is not None:
+        lines += [""] + cost_text(summary.cost)
     lines += _bad_lines_text(summary.bad_lines, summary.bad_line_count)
     return "\n".join(lines) + "\n"
+
+
+def reading_text(files: list[dict], formats: dict[str, dict], undecidable: int) -> list[str]:
+    """What was read, by format (events, records skipped and why, events the sink had cut), which
+    inputs ended inside an event, and the events no decision could be made for."""
+    lines = ["Read by format:"]
+    for fmt, entry in formats.items():
+        detail = [f"{number(entry['events'])} events"]
+        if entry["truncated"]:
+            detail.append(f"{number(entry['truncated'])} cut by the sink and decided from what survived")
+        detail += [f"{number(n)} skipped: {reason}" for reason, n in entry["skipped"].items()]
+        lines.append(f"  {fmt}: {'; '.join(detail)}")
+    if not formats:
+        lines.append("  nothing")
+    for file in files:
+        if file.get("truncatedAfter") is not None:
+            lines.append(f"  {file['path']}: truncated after {number(file['truncatedAfter'])} events "
+                         "(the input ends inside an event)")
+    if undecidable:
+        lines.append(f"Undecidable without groups: {number(undecidable)} events (the records carry no user "
+                     "groups and the policy's decision depends on them; counted, never guessed)")
+    return lines + [""]
+
+
+def _per_day(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _money(value) -> str:
+    return "" if value is None else f"{value:,.4f}"
+
+
+def cost_text(cost: dict) -> list[str]:
+    span = cost["span"]
+    priced = cost["pricePerGB"] is not None
+    when = (f"over {span['days']:.2f} days ({span['first']} to {span['last']})" if span["days"]
+            else "no time span in the sample (its events carry no stageTimestamp, or all the same second)")
+    lines = [f"Cost, {when}:", f"  {'':<44}  {'events/day':>12}  {'bytes/day':>16}  {'share':>6}"
+             + (f"  {'money/day':>10}" if priced else "")]
+
+    def row(label: str, f: dict) -> str:
+        out = f"  {label:<44}  {_per_day(f['eventsPerDay']):>12}  {_per_day(f['bytesPerDay']):>16}  {f['share']:>6.1%}"
+        return out + (f"  {_money(f['moneyPerDay']):>10}" if priced else "")
+
+    lines.append(row("total", cost["total"]))
+    for r in cost["rules"][:LIST_LIMIT]:
+        lines.append(row(f"rule {r['rule']} (line {r['line']}, {r['level']})" if r["rule"] is not None
+                         else "no rule (None)", r))
+    lines.append("  by request class:")
+    for c in cost["requestClasses"][:LIST_LIMIT]:
+        lines.append(row(f"  {c['userClass']} {c['verb']} {c['resource']}"[:44], c))
+    for sink in cost["overSinkLimit"]:
+        if sink["events"]:
+            lines.append(f"  over the {sink['sink']} limit of {number(sink['limitBytes'])} bytes: "
+                         f"{number(sink['events'])} events")
+    return lines + [""]
 
 
 def _unlogged_text(summary: ReplaySummary) -> list[str]:
@@ -137,6 +196,7 @@ def summary_markdown(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> 
     lines = [f"### Replay of {number(summary.events)} audit events against `{summary.policy}`", "",
              f"kube-apiserver {summary.kube_version}; **{number(summary.logged)}** events logged "
              f"({share(summary.logged, summary.events)}).", "",
+             *reading_markdown(summary.files, summary.formats, summary.undecidable),
              "| Rule | Line | Level | Events | Logged |", "|---:|---:|---|---:|---:|"]
     for use in summary.rules:
         lines.append(f"| {use.index} | {use.line or ''} | {use.level} | {number(use.events)} | {number(use.logged)} |")
@@ -153,9 +213,25 @@ def summary_markdown(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> 
         lines += ["", "| Category | Request | Events | Why |", "|---|---|---:|---|"]
         for entry in summary.unlogged_sensitive[:LIST_LIMIT]:
             lines.append(f"| {entry.category} | {_md(entry.request.describe())} | {number(entry.events)} | {entry.reason} |")
+    if summary.cost is not None:
+        lines += ["", "#### Cost", "", "```text", *cost_text(summary.cost), "```"]
     if summary.bad_line_count:
         lines += ["", f"{number(summary.bad_line_count)} line(s) are not audit events, e.g. `{_md(summary.bad_lines[0].render())}`."]
     return "\n".join(lines) + "\n"
+
+
+def reading_markdown(files: list[dict], formats: dict[str, dict], undecidable: int) -> list[str]:
+    lines = ["| Format | Events | Cut by the sink, decided | Skipped |", "|---|---:|---:|---|"]
+    for fmt, entry in formats.items():
+        skipped = "; ".join(f"{number(n)} {reason}" for reason, n in entry["skipped"].items())
+        lines.append(f"| {fmt} | {number(entry['events'])} | {number(entry['truncated'])} | {_md(skipped)} |")
+    for file in files:
+        if file.get("truncatedAfter") is not None:
+            lines += ["", f"`{_md(file['path'])}`: truncated after {number(file['truncatedAfter'])} events."]
+    if undecidable:
+        lines += ["", f"Undecidable without groups: {number(undecidable)} events (the records carry no user groups "
+                  "and the policy's decision depends on them)."]
+    return lines + [""]
 
 
 def _md(text: str) -> str:
@@ -181,11 +257,13 @@ def _rule_side(side: dict | None) -> str:
 def comparison_text(result: Comparison) -> str:
     lines = [f"Replayed {number(result.events)} events: {result.policy} compared with {result.compared_with} "
              f"(kube-apiserver {result.kube_version})", ""]
+    lines += reading_text(result.files, result.formats, result.undecidable)
     lines.append(f"Logged events: {number(result.logged_old)} -> {number(result.logged_new)} "
                  f"({signed(result.logged_new - result.logged_old)})")
     lines.append(f"Estimated log volume: {size(result.bytes_old)} -> {size(result.bytes_new)} "
                  f"({'+' if result.bytes_new >= result.bytes_old else ''}{size(result.bytes_new - result.bytes_old)}); "
                  f"bodies count only where the level keeps them and the log holds them")
+    lines += _per_day_text(result.per_day)
     lines.append("")
     lines.append(f"Events whose level or logging changes: {number(result.changed_events)}")
     for group in result.changes[:LIST_LIMIT]:
@@ -204,6 +282,16 @@ def comparison_text(result: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _per_day_text(per_day: dict | None) -> list[str]:
+    if not per_day or per_day["days"] is None:
+        return []
+    line = (f"Per day (over the sample's {per_day['days']:.2f} days): {_per_day(per_day['bytesOld'])} -> "
+            f"{_per_day(per_day['bytesNew'])} bytes ({per_day['bytesChange']:+,.0f})")
+    if per_day["pricePerGB"] is not None:
+        line += f"; money {_money(per_day['moneyOld'])} -> {_money(per_day['moneyNew'])} ({per_day['moneyChange']:+,.4f})"
+    return [line]
+
+
 def _rule_changes_text(title: str, changes: list[RuleChange]) -> list[str]:
     if not changes:
         return [f"{title}: none"]
@@ -217,11 +305,12 @@ def _rule_changes_text(title: str, changes: list[RuleChange]) -> list[str]:
 def comparison_markdown(result: Comparison) -> str:
     lines = [f"### Audit policy change: impact on {number(result.events)} recorded events", "",
              f"`{result.policy}` compared with `{result.compared_with}` (kube-apiserver {result.kube_version}).", "",
+             *reading_markdown(result.files, result.formats, result.undecidable),
              "| | Before | After | Change |", "|---|---:|---:|---:|",
              f"| Logged events | {number(result.logged_old)} | {number(result.logged_new)} | "
              f"{signed(result.logged_new - result.logged_old)} |",
              f"| Estimated log volume | {size(result.bytes_old)} | {size(result.bytes_new)} | "
-             f"{size(result.bytes_new - result.bytes_old)} |", ""]
+             f"{size(result.bytes_new - result.bytes_old)} |", *[f"\n{line}" for line in _per_day_text(result.per_day)], ""]
     lines.append(f"#### Events whose level or logging changes: {number(result.changed_events)}")
     if result.changes:
         lines += ["", "| | Who | Verb | Resource | Events | Logged | Change | Example |", "|---|---|---|---|---:|---:|---|---|"]

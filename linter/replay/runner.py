@@ -34,9 +34,9 @@ from kube_audit_lint.replay.reading import (
     DOCUMENT_FACTOR, MAX_EVENT_SIZE, BadLine, ChunkDecoder, Decoded, LogError, Oversized, Piece, Source,
     is_whole_document, line_count, open_input, read_range, split_lines,
 )
-from kube_audit_lint.replay.tally import CompareTally, JsonlTally, PolicyView, SummaryTally
+from kube_audit_lint.replay.tally import CompareTally, CostTally, JsonlTally, PolicyView, SummaryTally
 
-SUMMARY, JSONL, COMPARE = "summary", "jsonl", "compare"
+SUMMARY, JSONL, COMPARE, COST = "summary", "jsonl", "compare", "cost"  # cost: the summary with sizes and times
 RANGE_SIZE = 32 << 20  # bytes of a plain file per task
 TASK_SIZE = 16 << 20  # bytes of read input per task
 PARALLEL_MIN_BYTES = 48 << 20  # below this, worker processes cost more than they save
@@ -58,6 +58,7 @@ class Reading:
 
     only: str | None = None
     max_size: int = MAX_EVENT_SIZE
+    limits: tuple[int, ...] = ()  # sink size limits whose oversized events mode COST counts
 
 
 @dataclass
@@ -84,6 +85,11 @@ class Totals:
     bad_line_count: int = 0
     files: dict[str, FileCount] = field(default_factory=dict)
     formats: dict[str, dict] = field(default_factory=dict)  # format -> {"events", "skipped", "truncated"}
+    span: tuple[str, str] | None = None  # the earliest and latest event times (modes COST and COMPARE)
+
+    def add_span(self, span: tuple[str, str] | None) -> None:
+        if span is not None:
+            self.span = span if self.span is None else (min(self.span[0], span[0]), max(self.span[1], span[1]))
 
     def add_counts(self, counts: dict[tuple, tuple]) -> None:
         for key, numbers in counts.items():
@@ -137,6 +143,7 @@ class TaskResult:
     skipped: dict[tuple[str, str], int] = field(default_factory=dict)
     truncated: dict[str, int] = field(default_factory=dict)
     cut: bool = False
+    span: tuple[str, str] | None = None
 
 
 class Worker:
@@ -147,8 +154,11 @@ class Worker:
         self.mode = mode
         self.reading = reading or Reading()
         views = [PolicyView(p, kube_version) for p in policies]
-        self.decoder = ChunkDecoder(sized=mode == COMPARE, only=self.reading.only, max_size=self.reading.max_size)
-        if mode == COMPARE:
+        self.sized = mode in (COMPARE, COST)
+        self.decoder = ChunkDecoder(sized=self.sized, only=self.reading.only, max_size=self.reading.max_size)
+        if mode == COST:
+            self.tally = CostTally(views[0], self.reading.limits)
+        elif mode == COMPARE:
             self.tally = CompareTally(views[1], views[0])  # policies: [new, old]
         elif mode == JSONL:
             self.tally = JsonlTally(views[0])
@@ -158,7 +168,7 @@ class Worker:
     def feed(self, decoded: Decoded) -> bytes | None:
         if self.mode == JSONL:
             return self.tally.lines(decoded.events)
-        if self.mode == COMPARE:
+        if self.sized:
             self.tally.count_sized(decoded.events, decoded.sizes)
         else:
             self.tally.count(decoded.events)
@@ -239,6 +249,7 @@ class Worker:
         result.examples = self.tally.take_examples() if self.mode == COMPARE else {}
         result.output = b"".join(output) if output else None
         result.counts = self.tally.take_counts()
+        result.span = self.tally.take_span()
 
 
 def line_label(piece) -> str:
@@ -653,6 +664,7 @@ class Run:
         self._lines_done[task.source] = line_base + result.lines
         totals.add_formats(name, result)
         totals.add_counts(result.counts)
+        totals.add_span(result.span)
         for group, example in result.examples.items():
             totals.examples.setdefault(group, example)
         if self.sink is not None:
@@ -675,4 +687,4 @@ class Run:
             os.unlink(result.output_path)
 
 
-__all__ = ["Run", "Reading", "Totals", "StrictError", "LogError", "SUMMARY", "JSONL", "COMPARE", "default_jobs"]
+__all__ = ["Run", "Reading", "Totals", "StrictError", "LogError", "SUMMARY", "JSONL", "COMPARE", "COST", "default_jobs"]

@@ -7,7 +7,14 @@ EventList JSON, gzip, ``-`` for stdin) against a loaded Policy and returns a Rep
 - ``policy``: the policy file; ``kubeVersion``: the apiserver release reproduced, e.g. "1.36".
 - ``events``: events read; ``logged``: events the policy would write (level above None and the
   event's stage not omitted).
-- ``files``: ``[{"path", "events", "badLines"}]``, one per log in the order given.
+- ``files``: ``[{"path", "events", "badLines", "formats" (format -> events), "truncatedAfter"
+  (events read before the input ended inside an event: a cut compressed stream or last line; null
+  when it ended cleanly)}]``, one per log in the order given.
+- ``formats``: format (``raw``, ``eventlist``, ``cloudwatch``, ``aks``, ``gke``, ... see
+  replay/formats.py) -> ``{"events", "skipped" (reason -> records), "truncated" (events the sink
+  cut short, decided from the request attributes that survived)}``.
+- ``undecidable``: events the policy cannot decide without the user's groups, which the record does
+  not give (GKE); they are in ``events`` and in no other count.
 - ``rules``: one entry per rule of the policy, in order: ``{"index" (0-based), "line" (in the policy
   file), "level", "events" (events it matched, first match), "logged" (of those, written)}``.
 - ``unusedRules``: indexes of the rules no event reached.
@@ -25,6 +32,11 @@ EventList JSON, gzip, ``-`` for stdin) against a loaded Policy and returns a Rep
   requests the rest are only counted, in ``unlistedEvents``.
 - ``badLines``: ``[{"file", "line", "message"}]`` for lines that are not events (the first 1,000);
   ``badLineCount``: all of them.
+- ``cost``: null, or with ``--cost`` / ``--price-per-gb`` (replay/cost.py): ``{"span": {"first",
+  "last", "days"}, "pricePerGB", "total", "rules": [{"rule", "line", "level", ...}],
+  "requestClasses": [{"userClass", "verb", "resource", ...}], "requestClassesNotListed",
+  "overSinkLimit": [{"sink", "limitBytes", "events"}], "note"}``, each figure being ``{"events",
+  "bytes", "eventsPerDay", "bytesPerDay", "share", "moneyPerDay"}``.
 
 Nothing in the summary comes from an event's bodies or annotations: only request attributes,
 stages and counts.
@@ -38,9 +50,9 @@ from kube_audit_lint.engine.evaluate import Decision
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import LEVEL_NAMES, Level, Policy
 from kube_audit_lint.replay.reading import BadLine
-from kube_audit_lint.replay.runner import SUMMARY, Run, Totals
+from kube_audit_lint.replay.runner import COST, SUMMARY, Reading, Run, Totals
 from kube_audit_lint.replay.sensitive import CATEGORIES, sensitive_category
-from kube_audit_lint.replay.tally import OTHER_REQUESTS
+from kube_audit_lint.replay.tally import OTHER_REQUESTS, UNDECIDABLE
 
 
 @dataclass
@@ -97,6 +109,9 @@ class ReplaySummary:
     unlisted_sensitive_events: int = 0
     bad_lines: list[BadLine] = field(default_factory=list)
     bad_line_count: int = 0
+    formats: dict[str, dict] = field(default_factory=dict)
+    undecidable: int = 0
+    cost: dict | None = None  # replay/cost.py, when asked for (--cost, --price-per-gb)
 
     @property
     def unused_rules(self) -> list[int]:
@@ -113,6 +128,8 @@ class ReplaySummary:
             "events": self.events,
             "logged": self.logged,
             "files": self.files,
+            "formats": self.formats,
+            "undecidable": self.undecidable,
             "rules": [r.to_dict() for r in self.rules],
             "unusedRules": self.unused_rules,
             "unmatched": self.unmatched,
@@ -126,6 +143,7 @@ class ReplaySummary:
             },
             "badLines": [{"file": b.source, "line": b.line, "message": b.message} for b in self.bad_lines],
             "badLineCount": self.bad_line_count,
+            "cost": self.cost,
         }
 
 
@@ -149,7 +167,13 @@ def summarize(policy: Policy, totals: Totals, kube_version: tuple[int, int] | No
     summary.files = [count.to_dict(path) for path, count in totals.files.items()]
     summary.rules = [RuleUse(r.index, rule_line(policy, r.index), r.level) for r in policy.rules]
     unlogged: dict[Request, UnloggedRequest] = {}
-    for (decision, stage, listed), (events,) in totals.counts.items():
+    summary.formats = totals.formats_dict()
+    for key, numbers in totals.counts.items():
+        decision, stage, listed = key[:3]  # (a fourth, the request class, with cost)
+        events = numbers[0]
+        if decision is UNDECIDABLE:
+            summary.undecidable += events
+            continue
         add_decision(summary, decision, stage, events)
         if listed == OTHER_REQUESTS:
             summary.unlisted_sensitive_events += events
@@ -184,10 +208,22 @@ def add_decision(summary: ReplaySummary, decision: Decision, stage: str | None, 
 
 
 def replay_files(policy: Policy, paths: list[str], kube_version: tuple[int, int] | None = None, jobs: int = 1,
-                 strict: bool = False, progress=None) -> ReplaySummary:
+                 strict: bool = False, progress=None, reading: Reading | None = None, with_cost: bool = False,
+                 price_per_gb: float | None = None, sinks: tuple[tuple[str, int], ...] = ()) -> ReplaySummary:
     """Replay the logs at ``paths`` against ``policy``.
 
     Raises reading.LogError for a log that cannot be read, runner.StrictError for the first bad
     line when ``strict``."""
-    totals = Run(SUMMARY, [policy], kube_version, jobs=jobs, strict=strict, progress=progress).replay(paths)
-    return summarize(policy, totals, kube_version)
+    import dataclasses
+
+    with_cost = with_cost or price_per_gb is not None
+    if with_cost:
+        reading = dataclasses.replace(reading or Reading(), limits=tuple(limit for _, limit in sinks))
+    totals = Run(COST if with_cost else SUMMARY, [policy], kube_version, jobs=jobs, strict=strict,
+                 progress=progress, reading=reading).replay(paths)
+    summary = summarize(policy, totals, kube_version)
+    if with_cost:
+        from kube_audit_lint.replay.cost import cost
+
+        summary.cost = cost(policy, totals.counts, totals.span, price_per_gb, sinks)
+    return summary

@@ -30,8 +30,7 @@ from kube_audit_lint.engine.evaluate import (
 )
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import Level, Policy
-from kube_audit_lint.replay.events import User, request_of
-from kube_audit_lint.replay.formats import UnknownGroupsUser
+from kube_audit_lint.replay.events import UnknownGroupsUser, User, request_of
 from kube_audit_lint.replay.sensitive import resource_label, sensitive_category, user_class
 
 KEY_CACHE_LIMIT = 200_000
@@ -44,6 +43,7 @@ UNDECIDABLE = "undecidable without groups"  # the decision of an event whose gro
 _UNMENTIONED = object()  # any value no rule of the policy mentions
 _UNKNOWN_GROUPS = "<unknown groups>"  # the groups of a user the record does not give them for
 _BY_NAME = object()  # the outcome depends on the object name: look it up by name
+_NO_USER = object()  # an event without a user
 
 
 class PolicyView:
@@ -108,9 +108,11 @@ class PolicyView:
 
     def user_token(self, user: User | None) -> tuple:
         """What the rules can tell of a user: the name if some rule lists it, the listed groups."""
-        username, groups = (user.username, user.groups) if user is not None else ("", ())
         if type(user) is UnknownGroupsUser:
-            return username if username in self.users else _UNMENTIONED, _UNKNOWN_GROUPS
+            return user.username if user.username in self.users else _UNMENTIONED, _UNKNOWN_GROUPS
+        if user is None or not (user.username or user.groups):
+            return _NO_USER, frozenset()  # no user (``user: {}``): no rule with users or userGroups matches
+        username, groups = user.username, user.groups
         return username if username in self.users else _UNMENTIONED, self.groups.intersection(groups)
 
     def depends_on_name(self, request: Request) -> bool:
@@ -137,7 +139,11 @@ class Tally:
 
     WIDTH = 1
 
+    limits: tuple[int, ...] = ()  # sink size limits counted by count_sized
+
     def __init__(self) -> None:
+        self.first: str | None = None
+        self.last: str | None = None
         self._tokens: dict[User | None, tuple] = {}
         self._cells: dict[tuple, object] = {}
         self._named: dict[tuple, list] = {}
@@ -191,8 +197,57 @@ class Tally:
                 cell[: self.WIDTH] = [0] * self.WIDTH
         return out
 
+    def take_span(self) -> tuple[str, str] | None:
+        """The earliest and latest event times counted since the last call (count_sized)."""
+        span = (self.first, self.last) if self.first is not None and self.last is not None else None
+        self.first = self.last = None
+        return span
+
     # The three loops below build the same key; it is spelt out in each because a function call
     # per event would cost more than all the rest of the loop.
+
+    def count_sized(self, events: list, sizes: list[int]) -> None:
+        """Count with sizes: cell [events, bytes, request body bytes, response body bytes, then per
+        sink limit the events over it at Metadata, at Request and at RequestResponse]; and the
+        time span (RFC 3339 UTC times compare as strings down to the second)."""
+        get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
+        limits = self.limits
+        first, last = self.first, self.last
+        for e, size in zip(events, sizes):
+            u = token_of(e.user)
+            if u is None:
+                u = new_token(e.user)
+            o = e.objectRef
+            if o is None:
+                key = (u, e.verb, e.requestURI, e.stage)
+            else:
+                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
+            cell = get(key)
+            if cell is None or cell is _BY_NAME:
+                cell = lookup(key, e, cell)
+            request, response = len(e.requestObject), len(e.responseObject)
+            cell[0] += 1
+            cell[1] += size
+            cell[2] += request
+            cell[3] += response
+            if limits:
+                at = 4
+                for limit in limits:
+                    if size > limit:
+                        cell[at + 2] += 1
+                        if size - response > limit:
+                            cell[at + 1] += 1
+                            if size - response - request > limit:
+                                cell[at] += 1
+                    at += 3
+            t = e.stageTimestamp
+            if t:
+                t = t[:19]
+                if first is None or t < first:
+                    first = t
+                if last is None or t > last:
+                    last = t
+        self.first, self.last = first, last
 
     def count(self, events: Iterable) -> None:
         get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
@@ -238,6 +293,62 @@ class SummaryTally(Tally):
         if isinstance(cell_key[2], Request):
             self._listed += 1
         return [0]
+
+
+class DecisionTally(Tally):
+    """Each event's decision (filter): cell key (Decision or UNDECIDABLE, stage); cell [count,
+    decision, whether it is written at that stage]."""
+
+    def __init__(self, view: PolicyView):
+        super().__init__()
+        self.view = view
+
+    def token(self, user: User | None) -> tuple:
+        return self.view.user_token(user)
+
+    def outcome(self, request: Request, event) -> tuple[tuple, bool]:
+        return (self.view.decide_event(request, event), event.stage), self.view.depends_on_name(request)
+
+    def new_cell(self, cell_key: tuple) -> list:
+        decision, stage = cell_key
+        return [0, decision, decision is not UNDECIDABLE and decision.logs(stage)]
+
+    def cells(self, events: Iterable) -> list[list]:
+        """The cell of each event, in order (the key as in Tally.count)."""
+        get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
+        out = []
+        for e in events:
+            u = token_of(e.user)
+            if u is None:
+                u = new_token(e.user)
+            o = e.objectRef
+            if o is None:
+                key = (u, e.verb, e.requestURI, e.stage)
+            else:
+                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
+            cell = get(key)
+            if cell is None or cell is _BY_NAME:
+                cell = lookup(key, e, cell)
+            out.append(cell)
+        return out
+
+
+class CostTally(SummaryTally):
+    """The summary with sizes: cell key (Decision, stage, listed request or None, request class);
+    a request class is (user class, verb, resource label). Cell: as Tally.count_sized."""
+
+    def __init__(self, view: PolicyView, limits: tuple[int, ...] = ()):
+        super().__init__(view)
+        self.limits = limits
+        self.WIDTH = 4 + 3 * len(limits)
+
+    def outcome(self, request: Request, event) -> tuple[tuple, bool]:
+        cell_key, by_name = super().outcome(request, event)
+        return (*cell_key, (user_class(request), request.verb, resource_label(request))), by_name
+
+    def new_cell(self, cell_key: tuple) -> list:
+        super().new_cell(cell_key)
+        return [0] * self.WIDTH
 
 
 class JsonlTally(Tally):
@@ -335,25 +446,6 @@ class CompareTally(Tally):
             if group not in self.examples:
                 self.examples[group] = dict(request.as_dict(), stage=stage, auditID=event.auditID)
         return (old, new, stage, group), by_name
-
-    def count_sized(self, events: list, sizes: list[int]) -> None:
-        get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
-        for e, size in zip(events, sizes):
-            u = token_of(e.user)
-            if u is None:
-                u = new_token(e.user)
-            o = e.objectRef
-            if o is None:
-                key = (u, e.verb, e.requestURI, e.stage)
-            else:
-                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
-            cell = get(key)
-            if cell is None or cell is _BY_NAME:
-                cell = lookup(key, e, cell)
-            cell[0] += 1
-            cell[1] += size
-            cell[2] += len(e.requestObject)
-            cell[3] += len(e.responseObject)
 
     def take_examples(self) -> dict[tuple, dict]:
         examples, self.examples = self.examples, {}

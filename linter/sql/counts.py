@@ -60,7 +60,9 @@ def add_rows(policy: Policy, paths: list[str], totals, rows) -> None:
             decision = decisions[rule] = decide(policy, rule)
         key_request = None
         if listed:
-            request = Request(user=user, groups=tuple(groups or ()), verb=verb, resource_request=True,
+            has_user = bool(user or groups)  # ``user: {}`` is no user (replay/events.py)
+            request = Request(user=user if has_user else None, groups=tuple(groups or ()), verb=verb,
+                              resource_request=True,
                               api_group=group, resource=resource, subresource=sub, namespace=namespace, name=name)
             if sensitive_category(request) and unlogged_sensitive(decision, stage):
                 key_request = request

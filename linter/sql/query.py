@@ -3,7 +3,8 @@
 The query has three steps, each a common table expression:
 
 1. ``requests``: the request attributes replay reads from an event (see replay/events.py): the
-   authenticated ``user.username`` and ``user.groups`` ("" and none for ``user: {}``), ``verb``,
+   authenticated ``user.username`` and ``user.groups`` ("" and none for ``user: {}``, which is no
+   user: a ``users`` rule listing "" does not match it), ``verb``,
    with an ``objectRef`` object (even ``{}``) a resource request on its apiGroup, resource,
    subresource, namespace and name, without one a non-resource request on ``requestURI`` minus
    its query string;
@@ -192,6 +193,10 @@ def rule_matches(rule: Rule, wildcard_group: bool) -> exp.Expression:
     conditions: list[exp.Expression] = []
     if rule.users:
         conditions.append(one_of("username", rule.users))
+        if "" in rule.users:  # ``user: {}`` is no user at all, which no users rule matches
+            conditions.append(exp.paren(exp.or_(
+                exp.NEQ(this=col("username"), expression=lit("")),
+                exp.GT(this=exp.ArraySize(this=col("groups")), expression=exp.Literal.number(0)))))
     if rule.user_groups:
         conditions.append(group_in(rule.user_groups))
     if rule.verbs:
