@@ -275,6 +275,31 @@ def sql(
     raise typer.Exit(run_sql(options))
 
 
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: str = typer.Argument(..., help="The policy before the change: a file or git:REF:path."),
+    new: str = typer.Argument(..., help="The policy after the change: a file or git:REF:path."),
+    output_format: DiffFormat = typer.Option(DiffFormat.text, "--format", help="text, markdown (a pull-request comment) or json."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+) -> None:
+    """Show every class of requests whose logging changes between two policies, with an example each.
+
+    Exit 0 when no request changes outcome, 1 when some do, 2 on bad input.
+    """
+    from kube_audit_lint.commands.diff import DiffOptions, run_diff
+
+    options = DiffOptions(old=old, new=new, output_format=output_format.value, output=output,
+                          kube_version=_kube_version(kube_version))
+    raise typer.Exit(run_diff(options))
+
+
 @baseline_app.command("diff")
 def baseline_diff(
     policy: str = typer.Argument(..., help="Policy file."),

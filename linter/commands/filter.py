@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from kube_audit_lint.commands.replay import (
-    EXIT_INPUT, EXIT_OK, Output, ReplayUsageError, load_policy, reading_options,
+    EXIT_INPUT, EXIT_OK, Output, ReplayUsageError, format_counts, load_policy, reading_options,
 )
 
 
@@ -51,6 +51,7 @@ def run_filter_command(options: FilterOptions) -> int:
     except OSError as exc:
         return _fail(f"cannot write {options.output or 'to stdout'}: {exc.strerror or exc}")
     print(stats_line(counts.to_dict()), file=sys.stderr)
+    print(f"kube-audit-lint: read {format_counts(counts.totals.formats_dict())}", file=sys.stderr)
     for bad in counts.totals.bad_lines[:1]:
         print(f"kube-audit-lint: {counts.totals.bad_line_count:,} record(s) skipped; the first: {bad.render()}",
               file=sys.stderr)

@@ -201,10 +201,23 @@ def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", pro
               progress=progress, sink_file=out.copy_file, reading=reading)
     totals = run.replay(options.logs)
     require_events(totals.events, options.logs)
+    print(f"kube-audit-lint: read {format_counts(totals.formats_dict())}", file=sys.stderr)
     if totals.bad_line_count:
         first = totals.bad_lines[0].render()
         print(f"kube-audit-lint: {totals.bad_line_count:,} line(s) are not audit events and were skipped; "
               f"the first: {first}", file=sys.stderr)
+
+
+def format_counts(formats: dict[str, dict]) -> str:
+    """``raw 7 events; aks 3 events (1 cut by the sink), 2 skipped: not JSON``: for stderr."""
+    parts = []
+    for fmt, entry in formats.items():
+        text = f"{fmt} {entry['events']:,} events"
+        if entry["truncated"]:
+            text += f" ({entry['truncated']:,} cut by the sink)"
+        text += "".join(f", {n:,} skipped: {reason}" for reason, n in entry["skipped"].items())
+        parts.append(text)
+    return "; ".join(parts) or "nothing"
 
 
 def _progress(options: ReplayOptions):

@@ -33,7 +33,7 @@ from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, deci
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import GroupResources, Level, Policy, Rule
 
-__all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError"]
+__all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError", "PolicyPair", "Divergence"]
 
 
 class SpaceError(AssertionError):
@@ -868,3 +868,99 @@ class RequestSpace:
         if selector is not None and not selector.contains(witness):
             raise SpaceError(f"witness {witness.describe()} is outside the selector {selector.describe()}")
         return witness
+
+
+# --------------------------------------------------------------------------------------------
+# Two policies side by side
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Requests the first policy decides by ``old_rule`` and the second by ``new_rule`` (None:
+    no rule matches), with one of them that both policies' evaluators confirm."""
+
+    old_rule: int | None
+    new_rule: int | None
+    witness: Request
+
+
+class PolicyPair:
+    """Two policies over one universe: which (old rule, new rule) pairs decide some request.
+
+    A request's pair is the first rule each policy matches. The pairs that some request reaches
+    partition the request domain, so asking for every pair whose decisions differ finds every
+    request whose outcome changes, exactly: none is missed and none is invented, since each pair
+    comes with a witness both evaluators confirm."""
+
+    def __init__(self, old: Policy, new: Policy, kube_version: tuple[int, int] | None = None):
+        self.old, self.new = old, new
+        self.kube_version = kube_version
+        self.wildcard_group = kube_version is None or tuple(kube_version) >= WILDCARD_GROUP_SINCE
+        self._old_rules = [_RuleFields.of_rule(rule, self.wildcard_group) for rule in old.rules]
+        self._new_rules = [_RuleFields.of_rule(rule, self.wildcard_group) for rule in new.rules]
+        self._constants = _Constants.of(self._old_rules + self._new_rules)
+        self._compiled: dict[_Constants, tuple[_Universe, list[list[Cube]], list[list[Cube]]]] = {}
+
+    def divergences(self, differs: Callable[[int | None, int | None], bool], selector: Selector = Selector(),
+                    excluding: Iterable[Selector] = ()) -> list[Divergence]:
+        """One Divergence per pair ``differs(old_rule, new_rule)`` holds for that some request of
+        ``selector`` reaches, leaving out the requests of ``excluding``; ordered by old rule,
+        then new rule (None after every rule)."""
+        excluding = tuple(excluding)
+        fields = [_RuleFields.of_selector(selector)] + [_RuleFields.of_selector(s) for s in excluding]
+        universe, old_cubes, new_cubes = self._universe(_Constants.of(fields))
+        layout = universe.layout
+        region = universe.compile(fields[0])
+        outside = [_Blocker(cube, -1) for f in fields[1:] for cube in universe.compile(f)]
+        everything = [universe.full]
+        found: list[Divergence] = []
+        old_blockers: list[_Blocker] = []
+        for i, old_rule_cubes in enumerate(old_cubes + [everything]):
+            old_rule = None if i == len(old_cubes) else i
+            old_targets = _meet(region, old_rule_cubes, layout)
+            if not old_targets or _escape_any(old_targets, outside + old_blockers, layout) is None:
+                old_blockers += [_Blocker(c, i) for c in old_targets]
+                continue
+            new_blockers: list[_Blocker] = []
+            for j, new_rule_cubes in enumerate(new_cubes + [everything]):
+                new_rule = None if j == len(new_cubes) else j
+                targets = _meet(old_targets, new_rule_cubes, layout)
+                if targets and differs(old_rule, new_rule):
+                    cube = _escape_any(targets, outside + old_blockers + new_blockers, layout)
+                    if cube is not None:
+                        witness = self._checked(universe.witness(cube), old_rule, new_rule, selector, excluding)
+                        found.append(Divergence(old_rule, new_rule, witness))
+                new_blockers += [_Blocker(c, j) for c in targets]
+            old_blockers += [_Blocker(c, i) for c in old_targets]
+        return found
+
+    def _universe(self, extra: _Constants) -> tuple[_Universe, list[list[Cube]], list[list[Cube]]]:
+        key = self._constants | extra
+        if key not in self._compiled:
+            universe = _Universe(key)
+            self._compiled[key] = (universe, [universe.compile(r) for r in self._old_rules],
+                                   [universe.compile(r) for r in self._new_rules])
+        return self._compiled[key]
+
+    def _checked(self, witness: Request, old_rule: int | None, new_rule: int | None, selector: Selector,
+                 excluding: tuple[Selector, ...]) -> Request:
+        decided = (evaluate(self.old, witness, self.kube_version).rule,
+                   evaluate(self.new, witness, self.kube_version).rule)
+        if decided != (old_rule, new_rule):
+            raise SpaceError(f"witness {witness.describe()} for rules {old_rule} -> {new_rule} "
+                             f"is decided by rules {decided[0]} -> {decided[1]}")
+        if not selector.contains(witness) or any(s.contains(witness) for s in excluding):
+            raise SpaceError(f"witness {witness.describe()} is outside the selector {selector.describe()}")
+        return witness
+
+
+def _meet(cubes: list[Cube], others: list[Cube], layout: _Layout) -> list[Cube]:
+    return [a & b for a in cubes for b in others if layout.nonempty(a & b)]
+
+
+def _escape_any(targets: list[Cube], blockers: list[_Blocker], layout: _Layout) -> Cube | None:
+    for target in targets:
+        found = _escape(target, blockers, layout)
+        if found is not None:
+            return found
+    return None
