@@ -133,6 +133,9 @@ def lint(
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per check instead of the findings."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the findings only: no closing count, no 'No findings.'."),
     color: Color = typer.Option(Color.auto, "--color", help="auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never."),
+    fix: bool = typer.Option(False, "--fix", help="Apply the safe fixes to the files, then report what remains."),
+    diff: bool = typer.Option(False, "--diff", help="Print the fixes as a unified diff; write nothing."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Apply (with --fix or --diff) the unsafe fixes too."),
 ) -> None:
     """Run the checks on audit policies and report findings."""
     from kube_audit_lint.commands.lint import LintOptions, run_lint_command
@@ -160,6 +163,9 @@ def lint(
         statistics=statistics,
         quiet=quiet,
         color=color.value,
+        fix=fix,
+        diff=diff,
+        unsafe_fixes=unsafe_fixes,
     )
     raise typer.Exit(run_lint_command(options))
 

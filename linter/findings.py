@@ -52,6 +52,31 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column), 1-based and end exclusive,
+    with ``text``; an insertion starts and ends at the same position."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """An automatic fix of a finding (``lint --fix``): text edits of the finding's file.
+
+    ``safe`` fixes change exactly the requests they mean to (checked on the request space) and are
+    applied by ``--fix``; the others need ``--unsafe-fixes``, and ``reason`` says why."""
+
+    description: str
+    safe: bool
+    edits: tuple[Edit, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -60,11 +85,12 @@ class Finding:
     location: Location
     rule_index: int | None = None
     witness: dict[str, Any] | None = None
-    fix: str | None = None
+    fix: str | None = None  # a hint for the reader
     suppression: Suppression | None = None
     # a short, position-free description of what the finding is about (for fingerprints)
     subject: str = ""
     related: tuple[Location, ...] = field(default_factory=tuple)
+    autofix: Fix | None = None  # edits that fix it (lint --fix), when there are
 
     @property
     def suppressed(self) -> bool:
@@ -112,6 +138,7 @@ class Report:
     plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
     # one problem, one displayed finding: position of a finding -> position of the one it is shown under
     grouped_under: dict[int, int] = field(default_factory=dict)
+    verdicts: dict[str, list[Any]] = field(default_factory=dict)  # path -> its policy documents, as read (fixes)
 
     @property
     def active(self) -> list[Finding]:

@@ -35,6 +35,7 @@ def test_json_structure(tmp_path, monkeypatch):
         "rule": 1,
         "witness": WITNESS,
         "fix": "log secrets at Metadata in a rule before rule 1",
+        "autofix": None,
         "fingerprint": fingerprint(report.findings[1], SOURCE, str(tmp_path)),
         "suppressed": False,
         "suppression": None,

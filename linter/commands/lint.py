@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, exit_code, lint_report
+from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, exit_code, lint_report, target_version
 
 __all__ = ["LintOptions", "run_lint_command", "write_output"]
 
@@ -53,7 +53,13 @@ def run_lint_command(options: LintOptions) -> int:
         if options.show_config:
             write_output(show_settings(load_settings(options)), options.output)
             return 0
+        fixing = None
+        if options.fix or options.diff:
+            fixing = apply_fixes(options)
         report, settings = lint_report(options)
+        from kube_audit_lint.fixes.apply import attach_to_report
+
+        report = attach_to_report(report, target_version(options, settings))
         if options.write_accepted:
             return 0
         if not report.files and not options.allow_no_policy:
@@ -63,7 +69,9 @@ def run_lint_command(options: LintOptions) -> int:
         from kube_audit_lint.output import render
 
         color = use_color(options.color, options.output is None and sys.stdout.isatty(), os.environ)
-        if options.statistics:
+        if options.diff:
+            pass  # the diff is the output
+        elif options.statistics:
             from kube_audit_lint.output.text import statistics
 
             write_output(statistics(report), options.output)
@@ -71,7 +79,79 @@ def run_lint_command(options: LintOptions) -> int:
             write_output(render(report, options.output_format, color=color, quiet=options.quiet), options.output)
         for problem in report.plugin_problems:
             print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
+        if fixing is not None:
+            print(fix_summary(fixing, report, options), file=sys.stderr)
         return 2 if report.plugin_problems else exit_code(report, settings)
     except (ConfigError, LintInputError, ValueError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return 2
+
+
+def apply_fixes(options: LintOptions) -> list:
+    """``--fix`` / ``--diff``: fix every policy file given (or print the diff); the FileFix of each.
+
+    Files are written whole or not at all (files.write_atomically); a fix that would make the
+    policy unloadable, or that re-linting shows to add a problem, is left out and said on stderr."""
+    from kube_audit_lint.files import write_atomically
+    from kube_audit_lint.fixes.apply import fix_file, unified_diff
+    from kube_audit_lint.lint.config import is_excluded, load_settings
+    from kube_audit_lint.lint.pipeline import check_baseline, collect_files
+    from kube_audit_lint.policy.load import lint_read
+    from kube_audit_lint.policy.yamlnodes import InputError
+
+    settings = load_settings(options)
+    kube_version = target_version(options, settings)
+    check_baseline(settings.baseline)
+    results = []
+    for path in collect_files(options.paths):
+        if path == "-" or is_excluded(settings, path):
+            continue
+        try:
+            reading = lint_read(path, kube_version)
+        except InputError:
+            continue  # the lint that follows reports it
+        if not reading.is_policy_file:
+            continue
+        results.append(fix_file(path, reading.text, settings, kube_version, options.unsafe_fixes))
+    for result in results:
+        for finding, why in result.not_applied:
+            location = finding.location
+            print(f"{location}: {finding.code} fix not applied ({finding.autofix.description}): {why}",
+                  file=sys.stderr)
+    if options.diff:
+        sys.stdout.write("".join(unified_diff(result) for result in results if result.changed))
+        sys.stdout.flush()
+        return results
+    for result in results:
+        if result.changed:
+            try:
+                write_atomically(result.path, _with_bom(result.path, result.text))
+            except OSError as exc:
+                raise LintInputError(f"{result.path}: cannot write: {exc.strerror or exc}") from None
+    return results
+
+
+def _with_bom(path: str, text: str) -> str:
+    """A file that started with a byte order mark keeps it."""
+    with open(path, "rb") as handle:
+        return ("\ufeff" + text) if handle.read(3) == b"\xef\xbb\xbf" else text
+
+
+def fix_summary(results: list, report, options: LintOptions) -> str:
+    """``Fixed 3 problems in 2 files; 4 remain (1 more with --unsafe-fixes).``"""
+    fixed = sum(len(result.applied) for result in results)
+    files = sum(1 for result in results if result.changed)
+    remaining = report.active
+    fixable = [f for f in remaining if f.autofix and (f.autofix.safe or options.unsafe_fixes)]
+    hidden = [f for f in remaining if f.autofix and not f.autofix.safe and not options.unsafe_fixes]
+    verb = "Would fix" if options.diff else "Fixed"
+    text = (f"{verb} {fixed} problem{'s' if fixed != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
+            f"{len(remaining)} remain{'s' if len(remaining) == 1 else ''}")
+    notes = []
+    if options.diff:
+        pass
+    elif fixable:
+        notes.append(f"{len(fixable)} with a fix that could not be applied")
+    if hidden:
+        notes.append(f"{len(hidden)} with an unsafe fix, hidden: --unsafe-fixes applies it")
+    return text + (f" ({'; '.join(notes)})" if notes else "") + "."

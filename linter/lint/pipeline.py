@@ -39,6 +39,9 @@ class LintOptions:
     statistics: bool = False
     quiet: bool = False
     color: str = "auto"
+    fix: bool = False  # apply the safe fixes (and the unsafe ones with unsafe_fixes)
+    diff: bool = False  # print the fixes as a unified diff instead of writing them
+    unsafe_fixes: bool = False
 
 
 class LintInputError(ValueError):
@@ -258,6 +261,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             report.findings += lint_verdict(verdict, policy_specs, settings, kube_version, apiserver=apiserver,
                                             plugin_problems=report.plugin_problems)
             linted.append(verdict)
+            report.verdicts.setdefault(path, []).append(verdict)
         report.findings += _file_note_findings(reading, specs)
     manifest_specs = [spec for spec in select_checks(settings) if spec.scope == MANIFEST_SCOPE]
     if apiserver is not None and linted and manifest_specs:
@@ -361,9 +365,7 @@ def lint_report(options: LintOptions):
     from kube_audit_lint.lint.config import load_settings
 
     settings = load_settings(options)
-    kube_version = options.kube_version or (
-        versions.parse(settings.kube_version) if settings.kube_version else versions.DEFAULT
-    )
+    kube_version = target_version(options, settings)
     from dataclasses import replace
 
     from kube_audit_lint.lint import suppressions
@@ -382,6 +384,11 @@ def lint_report(options: LintOptions):
     report = apply_only_new(report, options)
     report = group_report(report, {spec.code: spec.grouped_by for spec in report.checks})
     return report, settings
+
+
+def target_version(options: LintOptions, settings) -> tuple[int, int]:
+    """The Kubernetes version the policies are checked for: --kube-version, configuration, default."""
+    return options.kube_version or (versions.parse(settings.kube_version) if settings.kube_version else versions.DEFAULT)
 
 
 def apply_suppressions(report: Report, settings) -> Report:

@@ -22,6 +22,11 @@ The document (version 1; new keys may be added, existing ones keep their meaning
                       "name": "db-password"},    # an example request (``path`` instead of the
                                                  # resource fields for a non-resource URL), or null
           "fix": "...",                          # a fix hint, or null
+          "autofix": {"description": "...",      # the fix ``lint --fix`` makes, or null
+                      "safe": true,              # false: applied only with --unsafe-fixes
+                      "reason": "",              # why it is unsafe
+                      "edits": [{"line": 3, "column": 1, "endLine": 3, "endColumn": 1,
+                                 "text": "..."}]},  # 1-based, end exclusive
           "fingerprint": "3f2a...",              # stable across unrelated edits (see fingerprint.py)
           "suppressed": false,
           "suppression": null,                   # or {"kind": "inline" | "file" | "accepted",
@@ -105,9 +110,23 @@ def finding_object(finding: Finding, fingerprint: str) -> dict[str, Any]:
         "rule": finding.rule_index,
         "witness": finding.witness,
         "fix": finding.fix,
+        "autofix": autofix_object(finding),
         "fingerprint": fingerprint,
         "suppressed": suppression is not None,
         "suppression": (
             {"kind": suppression.kind, "justification": suppression.justification} if suppression else None
         ),
+    }
+
+
+def autofix_object(finding: Finding) -> dict[str, Any] | None:
+    fix = finding.autofix
+    if fix is None:
+        return None
+    return {
+        "description": fix.description,
+        "safe": fix.safe,
+        "reason": fix.reason,
+        "edits": [{"line": e.line, "column": e.column, "endLine": e.end_line, "endColumn": e.end_column,
+                   "text": e.text} for e in fix.edits],
     }

@@ -144,6 +144,26 @@ def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root
         partial_fingerprints=fingerprints,
         suppressions=[suppression(finding, root)] if finding.suppressed else None,
         properties=properties or None,
+        fixes=[fix(finding, root)] if finding.autofix else None,
+    )
+
+
+def fix(finding: Finding, root: str):
+    """The finding's automatic fix as a SARIF fix: its edits as replacements in the policy file."""
+    import sarif_om as om
+
+    given = finding.autofix
+    return om.Fix(
+        description=om.Message(text=given.description + ("" if given.safe else f" (unsafe: {given.reason})")),
+        artifact_changes=[om.ArtifactChange(
+            artifact_location=artifact_location(finding.location.path, root),
+            replacements=[om.Replacement(
+                deleted_region=om.Region(start_line=edit.line, start_column=edit.column, end_line=edit.end_line,
+                                         end_column=edit.end_column),
+                inserted_content=om.ArtifactContent(text=edit.text),
+            ) for edit in given.edits],
+        )],
+        properties={"safe": given.safe},
     )
 
 

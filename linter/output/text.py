@@ -48,7 +48,7 @@ def render_concise(report: Report, *, color: bool = False, quiet: bool = False) 
         headline = with_headline(finding.message).split("\n", 1)[0]
         also = len(grouping.members(finding))
         more = f" [+{also} same cause]" if also else ""
-        lines.append(f"{paint(_BOLD, str(finding.location))}: {paint(_BOLD, finding.code)} "
+        lines.append(f"{paint(_BOLD, str(finding.location))}: {paint(_BOLD, finding.code)}{fixable(finding)} "
                      f"{paint(_SEVERITY_COLOURS[finding.severity], '[' + finding.severity.label + ']')} "
                      f"{headline}{more} {paint(_DIM, '(' + finding.name + ')')}")
     if not quiet:
@@ -71,7 +71,7 @@ def finding_block(finding: Finding, report: Report, paint, grouped: list[Finding
     severity = finding.severity
     headline, *details = with_headline(finding.message).split("\n")
     lines = [
-        f"{paint(_BOLD, str(location))}: {paint(_BOLD, finding.code)} "
+        f"{paint(_BOLD, str(location))}: {paint(_BOLD, finding.code)}{fixable(finding)} "
         f"{paint(_SEVERITY_COLOURS[severity], '[' + severity.label + ']')} {headline} "
         f"{paint(_DIM, '(' + finding.name + ')')}"
     ]
@@ -87,6 +87,11 @@ def finding_block(finding: Finding, report: Report, paint, grouped: list[Finding
     if grouped:
         lines.append(f"{gutter}= {paint(_BOLD, 'also:')} {also_summary(grouped)} (same cause)")
     return "\n".join(lines)
+
+
+def fixable(finding: Finding) -> str:
+    """`` [*]`` after the code when ``lint --fix`` fixes it (as ruff marks it); unsafe fixes are not marked."""
+    return " [*]" if finding.autofix is not None and finding.autofix.safe else ""
 
 
 def excerpt(finding: Finding, report: Report, paint) -> list[str]:

@@ -345,3 +345,20 @@ def diff_policies(old: Policy, new: Policy, kube_version: tuple[int, int] | None
 def rule_line(policy: Policy, rule: int | None) -> int | None:
     return None if rule is None else policy.span(("rules", rule)).line
 
+
+
+def intended_changes(old: Policy, new: Policy, intended: Iterable[Selector],
+                     kube_version: tuple[int, int] | None = None) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
+    """(the changes of requests in some ``intended`` selector, the changes of every other request):
+    whether an edit (a ``lint --fix`` fix) changed what it meant to and nothing else."""
+    comparison = _Comparison(old, new, kube_version)
+    intended = tuple(intended)
+    inside: list[Region] = []
+    outside: list[Region] = []
+    for sender in _senders():
+        resolved = tuple(s for s in (resolve_selector(i, sender) for i in intended) if s is not None)
+        everything = resolve_selector(Selector(), sender)
+        if everything is not None:
+            outside.append(Region(sender, everything, resolved))
+        inside += [Region(sender, selector) for selector in resolved]
+    return comparison.changes(inside), comparison.changes(outside)
