@@ -9,6 +9,7 @@ from kube_audit_lint.findings import Finding, Fix, Report
 from kube_audit_lint.fixes.text import apply_edits, overlaps
 
 UNMASKING = ("KAL001",)  # fixes that make the apiserver read a policy it refused, changing no request
+JUDGE_ACCEPTED_ONLY = ("KAL050",)  # checks that say nothing of a policy the apiserver refuses
 MAX_PASSES = 10  # a fix can make another one possible (positions move): fix, re-lint, again
 
 
@@ -167,6 +168,9 @@ def _try(path, text, batch, verdicts, findings, settings, kube_version):
     if _errors(new_verdicts) > _errors(verdicts):
         return "kube-apiserver would find more errors in the fixed policy"
     new = _problems(new_findings) - _problems(findings)
+    if not all(v.accepted for v in verdicts) and all(v.accepted for v in new_verdicts):
+        for code in JUDGE_ACCEPTED_ONLY:
+            del new[code]
     if new and not (all(f.code in UNMASKING for f in batch) and _unmasked(verdicts, new_verdicts)):
         code = next(iter(new))
         found = [f for f in new_findings if f.code == code][-1]

@@ -1,6 +1,7 @@
 """versioned-group (KAL003): ``group: apps/v1`` -> ``apps``, ``group: v1`` -> ``""``.
 
-Only the entry's requests (those of the rule, in the group meant) may change."""
+Only the entry's requests may change: those of the rule in the group meant, and those in the group
+as written."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def propose(finding, policy, text: str) -> Proposal | None:
         if reading is None or reading[0] is None or not written:
             return None
         intended = reading[0]
-        meant = replace(Selector.from_rule(rule), resources=(replace(entry, group=intended),))
+        selector = Selector.from_rule(rule)
+        # the requests the entry selects now (in a group named "v1": none the apiserver serves, but
+        # the rule matches them) and those it selects once fixed
+        written_entry = replace(selector, resources=(entry,))
+        meant = replace(selector, resources=(replace(entry, group=intended),))
         return Proposal(f'write group "{intended}" instead of "{entry.group}"',
-                        (replace_token(span, scalar_like(written, intended)),), intended=(meant,))
+                        (replace_token(span, scalar_like(written, intended)),), intended=(meant, written_entry))
     return None
