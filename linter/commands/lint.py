@@ -144,13 +144,13 @@ def fix_summary(results: list, report, options: LintOptions) -> str:
     remaining = report.active
     fixable = [f for f in remaining if f.autofix and (f.autofix.safe or options.unsafe_fixes)]
     hidden = [f for f in remaining if f.autofix and not f.autofix.safe and not options.unsafe_fixes]
-    verb = "Would fix" if options.diff else "Fixed"
-    text = (f"{verb} {fixed} problem{'s' if fixed != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
-            f"{len(remaining)} remain{'s' if len(remaining) == 1 else ''}")
+    counted = f"{fixed} problem{'s' if fixed != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+    if options.diff:  # nothing was written: the findings are those of the files as they are
+        text = f"Would fix {counted}; {len(remaining)} finding{'s' if len(remaining) != 1 else ''} before fixing"
+    else:
+        text = f"Fixed {counted}; {len(remaining)} remain{'s' if len(remaining) == 1 else ''}"
     notes = []
-    if options.diff:
-        pass
-    elif fixable:
+    if fixable and not options.diff:
         notes.append(f"{len(fixable)} with a fix that could not be applied")
     if hidden:
         notes.append(f"{len(hidden)} with an unsafe fix, hidden: --unsafe-fixes applies it")
