@@ -646,3 +646,43 @@ def test_fix_on_the_whole_corpus_from_the_command(corpus_policies, tmp_path):
     for path in sorted(directory.glob("*.yaml")):
         original = (corpus_policies / path.name).read_text(encoding="utf-8")
         assert comments(path.read_text(encoding="utf-8")) == comments(original), path.name
+
+
+def test_a_fix_is_kept_with_the_fix_of_the_finding_it_brings(tmp_path):
+    """The catch-all rule makes the health probes logged; the health probe fix drops them again,
+    and the two together leave nothing new (among the checks run)."""
+    before = '''\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: RequestResponse
+    resources:
+      - group: "rbac.authorization.k8s.io"
+  - level: Metadata
+    userGroups: ["system:authenticated"]
+    resources:
+      - group: "*"
+'''
+    after = '''\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: None
+    nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version"]
+  - level: RequestResponse
+    resources:
+      - group: "rbac.authorization.k8s.io"
+  - level: Metadata
+    userGroups: ["system:authenticated"]
+    resources:
+      - group: "*"
+  - level: Metadata
+'''
+    settings = Settings(select=["KAL021", "KAL023"])
+    result = fix_file(str(tmp_path / "policy.yaml"), before, settings, KUBE)
+    assert result.text == after
+    assert sorted(f.code for f in result.applied) == ["KAL021", "KAL023"]
+    _, findings = lint_text(str(tmp_path / "policy.yaml"), after, settings, KUBE)
+    assert findings == []

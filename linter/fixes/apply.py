@@ -135,8 +135,8 @@ def fix_file(path: str, text: str, settings, kube_version, unsafe: bool = False)
             else:
                 result.not_applied = failures
                 break
-        result.text, verdicts, findings = outcome
-        result.applied += batch
+        result.text, verdicts, findings, made = outcome
+        result.applied += made
     return result
 
 
@@ -150,8 +150,12 @@ def _non_overlapping(candidates: list[Finding]) -> list[Finding]:
     return chosen
 
 
-def _try(path, text, batch, verdicts, findings, settings, kube_version):
-    """(new text, verdicts, findings) after the batch's edits, or why they cannot be kept."""
+def _try(path, text, batch, verdicts, findings, settings, kube_version, follow_up: bool = True):
+    """(new text, verdicts, findings, fixes made) after the batch's edits, or why they cannot be kept.
+
+    A fix that brings a new finding which has a safe fix of its own (a catch-all rule makes the
+    health probes logged, and the health probe fix drops them again) is kept together with that
+    fix when the two leave nothing new."""
     from kube_audit_lint.policy.yamlnodes import InputError
 
     edits = list(dict.fromkeys(edit for finding in batch for edit in finding.autofix.edits))
@@ -167,15 +171,33 @@ def _try(path, text, batch, verdicts, findings, settings, kube_version):
         return f"kube-apiserver would refuse the fixed policy: {problem.render()}"
     if _errors(new_verdicts) > _errors(verdicts):
         return "kube-apiserver would find more errors in the fixed policy"
+    new = _new_problems(batch, verdicts, findings, new_verdicts, new_findings)
+    if not new:
+        return new_text, new_verdicts, new_findings, list(batch)
+    code = next(iter(new))
+    found = [f for f in new_findings if f.code == code][-1]
+    why = f"re-linting the fixed policy finds a new problem: {code} {found.message.splitlines()[0]}"
+    if len(new) > 1:
+        why += f" (and more of {', '.join(sorted(set(new) - {code}))})"
+    extra = [f for f in new_findings if f.code in new and f.autofix and f.autofix.safe]
+    if not follow_up or not extra:
+        return why
+    outcome = _try(path, new_text, _non_overlapping(extra), new_verdicts, new_findings, settings, kube_version,
+                   follow_up=False)
+    if isinstance(outcome, str) or _new_problems(batch, verdicts, findings, outcome[1], outcome[2]):
+        return why
+    return outcome[0], outcome[1], outcome[2], list(batch) + outcome[3]
+
+
+def _new_problems(batch, verdicts, findings, new_verdicts, new_findings) -> Counter:
+    """The checks with more findings after the batch than before (see fix_file)."""
     new = _problems(new_findings) - _problems(findings)
     if not all(v.accepted for v in verdicts) and all(v.accepted for v in new_verdicts):
         for code in JUDGE_ACCEPTED_ONLY:
             del new[code]
-    if new and not (all(f.code in UNMASKING for f in batch) and _unmasked(verdicts, new_verdicts)):
-        code = next(iter(new))
-        found = [f for f in new_findings if f.code == code][-1]
-        return f"re-linting the fixed policy finds a new problem: {code} {found.message.splitlines()[0]}"
-    return new_text, new_verdicts, new_findings
+    if all(f.code in UNMASKING for f in batch) and _unmasked(verdicts, new_verdicts):
+        return Counter()
+    return new
 
 
 def _unmasked(verdicts, new_verdicts) -> bool:
