@@ -686,3 +686,13 @@ rules:
     assert sorted(f.code for f in result.applied) == ["KAL021", "KAL023"]
     _, findings = lint_text(str(tmp_path / "policy.yaml"), after, settings, KUBE)
     assert findings == []
+
+
+def test_a_policy_inside_a_configmap_is_not_edited(tmp_path):
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: audit\ndata:\n  policy.yaml: |\n"
+            "    apiVersion: audit.k8s.io/v1\n    kind: Policy\n    rules:\n      - level: Metadata\n")
+    path = tmp_path / "configmap.yaml"
+    path.write_text(text)
+    result = invoke(str(path), "--fix", "--format", "concise")
+    assert path.read_text() == text and "[*]" not in result.stdout
+    assert "Fixed 0 problems in 0 files" in result.stderr

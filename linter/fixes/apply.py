@@ -39,7 +39,10 @@ def attach(findings: list[Finding], verdicts, text: str, kube_version) -> list[F
             continue
         key = (proposal.edits, proposal.description)
         if key not in judged:
-            judged[key] = judge(proposal, verdict.policy, verdict, text, kube_version).fix
+            try:
+                judged[key] = judge(proposal, verdict.policy, verdict, text, kube_version).fix
+            except (ValueError, AssertionError):  # the request-space analysis cannot judge it: no fix
+                judged[key] = None
         out.append(replace(finding, autofix=judged[key]) if judged[key] else finding)
     return out
 

@@ -261,7 +261,8 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             report.findings += lint_verdict(verdict, policy_specs, settings, kube_version, apiserver=apiserver,
                                             plugin_problems=report.plugin_problems)
             linted.append(verdict)
-            report.verdicts.setdefault(path, []).append(verdict)
+            if any(verdict.policy.document is document for document in reading.documents):
+                report.verdicts.setdefault(path, []).append(verdict)  # not one inside another document
         report.findings += _file_note_findings(reading, specs)
     manifest_specs = [spec for spec in select_checks(settings) if spec.scope == MANIFEST_SCOPE]
     if apiserver is not None and linted and manifest_specs:
