@@ -696,3 +696,13 @@ def test_a_policy_inside_a_configmap_is_not_edited(tmp_path):
     result = invoke(str(path), "--fix", "--format", "concise")
     assert path.read_text() == text and "[*]" not in result.stdout
     assert "Fixed 0 problems in 0 files" in result.stderr
+
+
+def test_a_broken_document_after_the_policy_does_not_stop_the_fix(tmp_path):
+    """kube-apiserver reads the first document only: the policy before a broken one is fixed."""
+    name, code, before, after, _ = CASES[IDS.index("omit-stages")]
+    path = tmp_path / "policy.yaml"
+    path.write_text(before + "---\nkey: [unclosed\n")
+    result = invoke(str(path), "--fix", "--select", code)
+    assert path.read_text() == after + "---\nkey: [unclosed\n"
+    assert "Fixed 1 problem in 1 file" in result.stderr

@@ -112,7 +112,10 @@ def apply_fixes(options: LintOptions) -> list:
             continue  # the lint that follows reports it
         if not reading.is_policy_file:
             continue
-        results.append(fix_file(path, reading.text, settings, kube_version, options.unsafe_fixes))
+        try:
+            results.append(fix_file(path, reading.text, settings, kube_version, options.unsafe_fixes))
+        except InputError:
+            continue  # not YAML as a whole (a policy found inside another file): not edited
     for result in results:
         for finding, why in result.not_applied:
             location = finding.location

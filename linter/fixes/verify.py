@@ -22,11 +22,11 @@ class Check:
 def fixed_policy(policy: Policy, text: str, proposal: Proposal, kube_version):
     """(the verdict on the document after the edits, the new text), or (None, why)."""
     from kube_audit_lint.policy.validate import apiserver_verdict
-    from kube_audit_lint.policy.yamlnodes import InputError, parse_documents
+    from kube_audit_lint.policy.yamlnodes import InputError, parse_leading_documents
 
     new_text = apply_edits(text, proposal.edits)
     try:
-        documents = parse_documents(policy.document.path, new_text)
+        documents, _ = parse_leading_documents(policy.document.path, new_text)
     except InputError as exc:
         return None, f"the fixed file is not YAML: {exc.message}"
     if len(documents) <= policy.document.index:
