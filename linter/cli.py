@@ -223,6 +223,7 @@ def replay(
     cost: bool = typer.Option(False, "--cost", help="Bytes and events per day per rule and request class, over the sample's own time span."),
     price_per_gb: Optional[float] = typer.Option(None, "--price-per-gb", help="Price of a GB (10^9 bytes) of logs: money per day in the cost (implies --cost) and in --compare."),
     apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="kube-apiserver manifest: its --audit-log-truncate-max-event-size is a sink limit the cost counts."),
+    partial_on_interrupt: bool = typer.Option(False, "--partial-on-interrupt", help="On Ctrl-C or SIGTERM, still write the summary of the events read so far, marked partial (exit 130/143)."),
 ) -> None:
     """Replay recorded audit events against a policy: what each event hits and what would be logged."""
     from kube_audit_lint.commands.replay import ReplayOptions, run_replay_command
@@ -232,6 +233,7 @@ def replay(
         jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
         engine=engine, spark_master=spark_master, input_format=input_format, max_event_size=max_event_size,
         cost=cost, price_per_gb=price_per_gb, apiserver_manifest=apiserver_manifest,
+        partial_on_interrupt=partial_on_interrupt,
     )
     raise typer.Exit(run_replay_command(options))
 
@@ -361,14 +363,6 @@ def report(
     raise typer.Exit(run_report_command(options))
 
 
-class Terminated(BaseException):
-    """SIGTERM (a cancelled CI job): unwinds like Ctrl-C, so output files are left as they were."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated()
-
-
 def main() -> None:
     """Console entry point: never a traceback for bad input, exit 3 with a pointer for a bug."""
     import signal
@@ -377,11 +371,16 @@ def main() -> None:
         # `kube-audit-lint ... | head`: end quietly as other command-line tools do, rather than
         # letting a broken pipe turn into an exit status that means something else here
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, _terminate)
+    from kube_audit_lint.interrupts import Interrupted, Terminated, terminate
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         code = app(standalone_mode=False)  # click returns the exit code instead of raising
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        typer.echo(f"kube-audit-lint: {exc.what} ({exc.signal_name}); {exc.outcome}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("kube-audit-lint: interrupted (SIGINT); no output file was changed", err=True)

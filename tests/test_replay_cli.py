@@ -252,9 +252,11 @@ def test_unusable_input_is_one_line_exit_2(policy, tmp_path, monkeypatch, args, 
     assert "Traceback" not in result.output
 
 
-def test_directory_as_log_is_exit_2(policy, tmp_path):
-    result = replay(policy, str(tmp_path))
-    assert result.exit_code == 2 and "cannot read" in result.stderr
+def test_an_empty_directory_as_log_is_exit_2(policy, tmp_path):
+    empty = tmp_path / "logs"
+    empty.mkdir()
+    result = replay(policy, str(empty))
+    assert result.exit_code == 2 and f"no log file in {empty}" in result.stderr
 
 
 def test_corrupt_gzip_is_exit_2(policy, tmp_path):

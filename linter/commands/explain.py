@@ -24,6 +24,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 
+from kube_audit_lint.escape import one_line
 from kube_audit_lint.policy import versions
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -284,7 +285,7 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
             start = reading.documents[0].start
             raise UsageError(f"{policy_path}:{start.line}:{start.column}: {not_policy}")
     except (UsageError, InputError) as exc:
-        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        print(f"kube-audit-lint: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     for note in (group_note, groups_note):
         if note:
@@ -302,5 +303,5 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
         report = json_report(verdict.policy, explanation, policy_path, kube_version, verdict.accepted)
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(text_report(verdict.policy, explanation)) + "\n")
+        sys.stdout.write("\n".join(one_line(line) for line in text_report(verdict.policy, explanation)) + "\n")
     return EXIT_OK

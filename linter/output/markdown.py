@@ -10,12 +10,15 @@ set (inside GitHub Actions), else to the path relative to the report root.
 from __future__ import annotations
 
 import os
+import re
 from typing import Mapping
 from urllib.parse import quote
 
+from kube_audit_lint.escape import terminal
 from kube_audit_lint.findings import Finding, Report
 
 TITLE = "## kube-audit-lint"
+_PUNCTUATION = re.compile(r"([\\*_\[\]()!|~])")  # not `: check messages mark code with it
 
 
 def render(report: Report, *, env: Mapping[str, str] | None = None) -> str:
@@ -96,7 +99,7 @@ def location_link(finding: Finding, root: str, env: Mapping[str, str]) -> str:
 
     location = finding.location
     shown = display_path(location.path, root)
-    text = cell(f"{shown}:{location.line}").replace("[", "\\[").replace("]", "\\]")
+    text = cell(f"{shown}:{location.line}")
     relative = relative_path(location.path, root)
     if relative is None:  # outside the repository: nothing to link to
         return text
@@ -112,7 +115,10 @@ def line_url(relative: str, line: int, env: Mapping[str, str]) -> str:
 
 
 def cell(text: str) -> str:
-    """Text safe in a table cell: HTML specials as entities, ``|`` escaped, line breaks as <br>."""
+    """Text safe in a table cell: control characters shown as \\xNN, HTML specials as entities,
+    the Markdown punctuation that starts a link, image, emphasis or code escaped, ``|`` escaped,
+    line breaks as <br>."""
+    text = terminal(text).replace("\r\n", "\n")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("\r\n", "\n").replace("\r", "\n")
+    text = _PUNCTUATION.sub(r"\\\1", text)
     return text.replace("\n", "<br>")

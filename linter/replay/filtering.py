@@ -28,6 +28,7 @@ from typing import Callable
 import msgspec
 
 from kube_audit_lint.engine.evaluate import Decision
+from kube_audit_lint.interrupts import Interrupted, Terminated
 from kube_audit_lint.policy.model import Level, Policy
 from kube_audit_lint.replay.formats import GKE, VIAQ
 from kube_audit_lint.replay.reading import (
@@ -140,9 +141,15 @@ class Filter:
         self.decoder = ChunkDecoder(only=self.reading.only, max_size=self.reading.max_size, keep_records=True)
 
     def run(self, paths: list[str]) -> FilterCounts:
-        for path in paths:
-            with open_input(path) as source:
-                self._source(source)
+        current = paths[0] if paths else "its input"
+        try:
+            for path in paths:
+                with open_input(path) as source:
+                    current = source.display
+                    self._source(source)
+        except (KeyboardInterrupt, Terminated) as exc:
+            raise Interrupted(exc, f"filter interrupted after {self.counts.totals.events:,} events in {current}",
+                              self.counts) from None
         return self.counts
 
     def _source(self, source: Source) -> None:

@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable, Iterator, Union
 
 import msgspec
 
+from kube_audit_lint.escape import one_line
 from kube_audit_lint.replay.events import Event, SizedEvent
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -32,6 +33,7 @@ CHUNK_SIZE = 4 << 20
 MAX_EVENT_SIZE = 16 << 20  # the default of --max-event-size
 DOCUMENT_FACTOR = 64  # a whole JSON document may be this many times the maximum event size
 STDIN = "-"
+MESSAGE_LIMIT = 200  # characters of a bad line's message shown
 
 _kind_of = operator.attrgetter("kind")
 Piece = Union[bytes, memoryview]  # whole lines of input
@@ -60,7 +62,12 @@ class BadLine:
     message: str
 
     def render(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
+        """``FILE:LINE: what is wrong``, on one line, without control characters, and short: a
+        value the line holds is never echoed at length."""
+        message = one_line(self.message)
+        if len(message) > MESSAGE_LIMIT:
+            message = message[:MESSAGE_LIMIT] + "…"
+        return f"{one_line(self.source)}:{self.line}: {message}"
 
 
 class Source:
@@ -97,7 +104,13 @@ class Source:
         if self.cut:
             return b""
         try:
-            block = self._read_compressed(size) if self.compressed else self.stream.read(size)
+            if self.compressed:
+                block = self._read_compressed(size)
+            elif self.size is None and hasattr(self.stream, "read1"):
+                # a pipe (a log still being written): what has arrived, so the run keeps up with it
+                block = self.stream.read1(size)
+            else:
+                block = self.stream.read(size)
         except (OSError, ValueError) as exc:  # gzip.BadGzipFile, zlib, lzma, zstd errors
             raise LogError(f"{self.display}: cannot read: {describe_error(exc)}") from None
         if not self._started:
