@@ -223,6 +223,7 @@ def replay(
     cost: bool = typer.Option(False, "--cost", help="Bytes and events per day per rule and request class, over the sample's own time span."),
     price_per_gb: Optional[float] = typer.Option(None, "--price-per-gb", help="Price of a GB (10^9 bytes) of logs: money per day in the cost (implies --cost) and in --compare."),
     apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="kube-apiserver manifest: its --audit-log-truncate-max-event-size is a sink limit the cost counts."),
+    force_jobs: bool = typer.Option(False, "--force-jobs", help="Run --jobs processes even above the number of cores."),
     partial_on_interrupt: bool = typer.Option(False, "--partial-on-interrupt", help="On Ctrl-C or SIGTERM, still write the summary of the events read so far, marked partial (exit 130/143)."),
 ) -> None:
     """Replay recorded audit events against a policy: what each event hits and what would be logged."""
@@ -233,7 +234,7 @@ def replay(
         jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
         engine=engine, spark_master=spark_master, input_format=input_format, max_event_size=max_event_size,
         cost=cost, price_per_gb=price_per_gb, apiserver_manifest=apiserver_manifest,
-        partial_on_interrupt=partial_on_interrupt,
+        partial_on_interrupt=partial_on_interrupt, force_jobs=force_jobs,
     )
     raise typer.Exit(run_replay_command(options))
 

@@ -206,7 +206,7 @@ def test_replay_with_two_workers_writes_what_one_writes(workdir, seed):
     outputs = []
     for jobs in ("1", "2"):
         out = workdir / f"out-{jobs}.jsonl"
-        code, err = run_cli("replay", str(policy), str(log), "--jobs", jobs, "--format", "jsonl", "--output", str(out))
+        code, err = run_cli("replay", str(policy), str(log), "--jobs", jobs, "--force-jobs", "--format", "jsonl", "--output", str(out))
         assert_handled(code, err, allowed=(0,))
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]

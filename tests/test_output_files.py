@@ -129,7 +129,7 @@ def test_no_worker_outlives_an_interrupted_parallel_replay(tmp_path, repo_root, 
         path.write_bytes(gzip.compress(block, compresslevel=1))
         logs.append(str(path))
     process = subprocess.Popen([str(KAL), "replay", str(repo_root / "examples" / "audit-policy.yaml"), *logs,
-                                "--jobs", "2", "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                "--jobs", "2", "--force-jobs", "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     workers: set[int] = set()
     deadline = time.monotonic() + 30
     while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:

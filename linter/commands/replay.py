@@ -40,6 +40,7 @@ class ReplayOptions:
     price_per_gb: float | None = None
     apiserver_manifest: str | None = None  # its --audit-log-truncate-max-event-size, for the cost
     partial_on_interrupt: bool = False  # on SIGINT/SIGTERM, write the summary of the events read so far
+    force_jobs: bool = False  # --jobs above the number of cores, as given
 
 
 class ReplayUsageError(Exception):
@@ -97,6 +98,10 @@ def _run(options: ReplayOptions) -> int:
     if options.engine != "default" and reading != Reading():
         raise ReplayUsageError(f"--input-format and --max-event-size apply to the default engine, not --engine {options.engine}")
     jobs = options.jobs or default_jobs()
+    if jobs > default_jobs() and not options.force_jobs:
+        print(f"kube-audit-lint: note: --jobs {jobs} capped at {default_jobs()}, the number of cores "
+              "(--force-jobs to run more)", file=sys.stderr)
+        jobs = default_jobs()
     policy = load_policy(options.policy, options.kube_version)
     old = load_policy(options.compare, options.kube_version) if options.compare else None
     with Output(options.output) as out:

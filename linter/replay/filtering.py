@@ -68,9 +68,21 @@ def one_line(record: bytes) -> bytes:
     return msgspec.json.format(record, indent=-1) if b"\n" in record else record
 
 
+def _top(data: bytes) -> dict:
+    try:
+        return _fields.decode(data)
+    except RecursionError:  # a body nested deeper than the parser goes: split the top level flat
+        from kube_audit_lint.replay.shallow import top_level_fields
+
+        fields = top_level_fields(data)
+        if fields is None:
+            raise
+        return fields
+
+
 def written_record(data: bytes, fmt: str, decision: Decision) -> bytes:
     """The record as the apiserver would have written its event under ``decision``."""
-    record = _fields.decode(data)
+    record = _top(data)
     if fmt == GKE:
         payload = record.get("protoPayload")
         if payload is not None:
@@ -96,8 +108,8 @@ def _bodies(record: dict, decision: Decision, request_key: str, response_key: st
 def without_managed_fields(body: bytes) -> bytes:
     """A body (JSON) without ``metadata.managedFields``, nor in any item of a list."""
     try:
-        value = _fields.decode(body)
-    except msgspec.ValidationError:  # not an object: nothing to remove
+        value = _top(body)
+    except (msgspec.ValidationError, RecursionError):  # not an object, or too deep to rewrite
         return body
     changed = _strip_metadata(value)
     items = value.get("items")

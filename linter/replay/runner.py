@@ -225,7 +225,8 @@ class Worker:
         decoded = self.decoder.oversized(Oversized(self.reading.max_size * DOCUMENT_FACTOR), 1, source, "raw")
         decoded.bad[0] = dataclasses.replace(decoded.bad[0], message=(
             f"oversized document: a JSON document over {DOCUMENT_FACTOR} times the maximum event size "
-            f"({self.reading.max_size * DOCUMENT_FACTOR:,} bytes; --max-event-size); skipped"))
+            f"({self.reading.max_size * DOCUMENT_FACTOR:,} bytes; --max-event-size); skipped: give it as JSON "
+            "lines (e.g. jq -c '.items[]' or '.events[]'), which are read with flat memory"))
         result = self._result(0, 1, [], [])
         self._add(result, decoded)
         self._finish(result, [])
