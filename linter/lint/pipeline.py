@@ -225,6 +225,10 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             skip(report, path, "excluded by the configuration", verbose)
             continue
         explicit = path in paths
+        special = None if explicit or path == "-" else not_a_regular_file(path)
+        if special:
+            skip(report, path, special, verbose)
+            continue
         try:
             reading = lint_read(path, kube_version)
             if path == "-" and stdin_filename:
@@ -269,6 +273,21 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     report.checks = tuple(select_checks(settings))
     report.findings.sort(key=_sort_key)
     return report
+
+
+def not_a_regular_file(path: str) -> str | None:
+    """Why a file found in a folder cannot be read as a policy (a FIFO would block the run for
+    ever; a device never ends), or None for a regular file. A symlink loop or a file that cannot
+    be opened is left to the reader, which makes it a finding for that file."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return "not a regular file (a FIFO, socket or device)"
 
 
 def named_stdin(reading, name: str) -> str:
