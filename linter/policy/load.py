@@ -138,6 +138,18 @@ def mentions_audit_policy(path: str) -> bool:
             raw = handle.read(1 << 20)
     except OSError:
         return True
+    for encoding in ("utf-32", "utf-16"):  # text in an encoding kube-apiserver may not read
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) and b"\x00" in raw[:16]:
+            try:
+                raw = raw[: len(raw) // 4 * 4].decode(encoding).encode("utf-8")
+                break
+            except UnicodeDecodeError:
+                continue
+    else:
+        if raw[1:64:2].count(0) > 24:  # UTF-16 without a byte-order mark
+            raw = raw[: len(raw) // 2 * 2].decode("utf-16-le", "replace").encode("utf-8")
+        elif raw[0:64:2].count(0) > 24:
+            raw = raw[: len(raw) // 2 * 2].decode("utf-16-be", "replace").encode("utf-8")
     if b"{{" in raw or b"{%" in raw:
         return False
     return b"audit.k8s.io" in raw or re.search(rb"(?m)^\s*kind:\s*['\"]?Policy\b", raw) is not None
