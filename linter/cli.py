@@ -269,12 +269,14 @@ def sql(
     summary: bool = typer.Option(False, "--summary", help="Events, logged events and bytes by rule and level instead of one row per event."),
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="gke: the table is GKE's Cloud Logging export to BigQuery (protopayload_auditlog columns); adds an undecidable column."),
 ) -> None:
     """Print the policy as one SQL query computing, for every event, what kube-apiserver decides (extra [sql])."""
     from kube_audit_lint.commands.sql import SqlOptions, run_sql
 
     options = SqlOptions(policy=policy, dialect=dialect, table=table, event_column=event_column, summary=summary,
-                         kube_version=_kube_version(kube_version) if kube_version is not None else None, output=output)
+                         kube_version=_kube_version(kube_version) if kube_version is not None else None, output=output,
+                         preset=preset)
     raise typer.Exit(run_sql(options))
 
 
