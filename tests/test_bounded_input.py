@@ -1,6 +1,6 @@
-"""Hostile logs cost bounded memory and get clear words: a line without end, a decompression bomb,
-a 50 MB line (run under an address-space limit, not timed); deeply nested events, a byte-order
-mark, lone surrogates, huge numbers; --jobs capped at the cores."""
+"""Hostile logs cost bounded memory and time and get clear words: a line without end, a
+decompression bomb, a 50 MB line (run under address-space and CPU-time limits, never timed);
+deeply nested events, a byte-order mark, lone surrogates, huge numbers; --jobs capped at the cores."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kube_audit_lint.cli import app
 
 KAL = Path(sys.executable).parent / "kube-audit-lint"
 LIMIT = 320 << 20  # address space for the whole process: the inputs below are larger than this
+CPU_SECONDS = 120  # CPU time for the whole process: a hang or a quadratic blow-up is killed (SIGXCPU)
 EVENT = {"kind": "Event", "auditID": "ok", "stage": "ResponseComplete", "verb": "get", "requestURI": "/healthz",
          "user": {"username": "u", "groups": ["system:authenticated"]}}
 
@@ -36,6 +37,7 @@ def limited(*args):
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
+        resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
     return subprocess.run([str(KAL), *args], preexec_fn=limit, capture_output=True, text=True, timeout=300)
 
