@@ -404,6 +404,14 @@ def test_folder_run_finds_test_files_recursively(policy_dir, monkeypatch):
     ("cases:\n  - request: {resource: pods, user: a}\n    expect: {level: None}\n",
      "3:5", "cases[0]: missing key 'name'"),
     ("surprise: 1\n", "2:1", "test file: unknown key 'surprise'"),
+    ("cases:\n  - name: x\n    request: {resource: deployments, user: a}\n    expect: {level: None}\n",
+     "4:25", "request.resource: 'deployments' is not served in API group \"\": it is in apps, extensions (add apiGroup: apps)"),
+    ("cases:\n  - name: x\n    request: {resource: secret, user: a}\n    expect: {level: None}\n",
+     "4:25", "request.resource: unknown resource 'secret' in API group \"\"; did you mean 'secrets'?"),
+    ("cases:\n  - name: x\n    request: {verb: lsit, resource: pods, user: a}\n    expect: {level: None}\n",
+     "4:21", "request.verb: 'lsit' is not a verb of a resource request; did you mean 'list'?"),
+    ("cases:\n  - name: x\n    request: {verb: list, path: /metrics, user: a}\n    expect: {level: None}\n",
+     "4:21", "request.verb: 'list' is not a verb of a non-resource request"),
     ("cases: [\n", "3:1", "invalid YAML"),
 ])
 def test_bad_test_file_is_one_line_with_its_position(policy_dir, body, position, message):

@@ -47,6 +47,7 @@ from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, eval
 from kube_audit_lint.engine.explain import explain, first_mismatch
 from kube_audit_lint.engine.request import Request, parse_resource
 from kube_audit_lint.engine.space import Selector, SpaceError, rule_witnesses
+from kube_audit_lint.kube.api import NON_RESOURCE_VERBS, RESOURCE_VERBS, close_match_hint, unknown_resource
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import LEVEL_NAMES, Level, Policy, Stage
 from kube_audit_lint.policy.yamlnodes import Document, InputError, Path
@@ -260,7 +261,9 @@ def parse_request(reader: _Reader, data: Any, path: Path) -> Request:
         if not text["path"].startswith("/"):
             raise reader.fail(path + ("path",), f"request.path: expected a URL path starting with '/', "
                               f"got {text['path']!r}")
+        _check_verb(reader, verb, NON_RESOURCE_VERBS, path + ("verb",), "a non-resource request")
         return Request(user=user, groups=groups, verb=verb, resource_request=False, path=text["path"])
+    _check_verb(reader, verb, RESOURCE_VERBS, path + ("verb",), "a resource request")
     resource, subresource = parse_resource(text["resource"])
     if "subresource" in text:
         if subresource:
@@ -270,9 +273,19 @@ def parse_request(reader: _Reader, data: Any, path: Path) -> Request:
     if not resource or "/" in subresource or (text["resource"].endswith("/") and not subresource):
         raise reader.fail(path + ("resource",), "request.resource: expected RESOURCE or RESOURCE/SUBRESOURCE "
                           f"(e.g. pods/exec), got {text['resource']!r}")
+    problem = unknown_resource(resource, text.get("apiGroup", ""), group_option="apiGroup:")
+    if problem:
+        raise reader.fail(path + ("resource",), f"request.resource: {problem}")
     return Request(user=user, groups=groups, verb=verb, resource_request=True, api_group=text.get("apiGroup", ""),
                    resource=resource, subresource=subresource, namespace=text.get("namespace", ""),
                    name=text.get("name", ""))
+
+
+def _check_verb(reader: _Reader, verb: str, verbs: tuple[str, ...], path: Path, kind: str) -> None:
+    """kube-apiserver gives a request only these verbs: anything else is a typo, not a request."""
+    if verb not in verbs:
+        raise reader.fail(path, f"request.verb: {verb!r} is not a verb of {kind}{close_match_hint(verb, verbs)} "
+                          f"(one of: {', '.join(verbs)})")
 
 
 def parse_case_expect(reader: _Reader, data: Any, path: Path) -> CaseExpect:
