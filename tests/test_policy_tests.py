@@ -513,3 +513,59 @@ def test_request_parsing_is_taken_as_written():
     reader = policytests._Reader(document)
     request = policytests.parse_request(reader, document.data["request"], ("request",))
     assert request == Request(user="alice", groups=("g",), verb="get", resource="pods", subresource="exec")
+
+
+# --------------------------------------------------------------------------------------------
+# every real policy: a proved property has no concrete counterexample, a refuted one a confirmed one
+
+
+def sample_requests(policy, resource: str, count: int = 400) -> list[Request]:
+    """Concrete requests on ``resource`` built from the strings the policy names (seeded)."""
+    import itertools
+    import random
+
+    from kube_audit_lint.kube.api import RESOURCE_VERBS
+
+    users = sorted({u for r in policy.rules for u in r.users} | {"alice"})
+    groups = sorted({(g, "system:authenticated") for r in policy.rules for g in r.user_groups}) + [
+        ("system:authenticated",)]
+    namespaces = sorted({n for r in policy.rules for n in r.namespaces} | {"default", "prod"})
+    names = sorted({n for r in policy.rules for e in r.resources for n in e.resource_names} | {"", "db"})
+    space = list(itertools.product(users, groups, RESOURCE_VERBS, namespaces, names))
+    chosen = random.Random(1).sample(space, min(count, len(space)))
+    return [Request(user=u, groups=g, verb=v, resource=resource, namespace=n, name=name)
+            for u, g, v, n, name in chosen]
+
+
+def test_properties_on_every_real_policy_agree_with_concrete_requests(corpus_policies, tmp_path):
+    checked = 0
+    for source in sorted(corpus_policies.glob("*.yaml")):
+        path = write(tmp_path, f"{source.stem}.audit-test.yaml", f"""\
+            policy: {source}
+            properties:
+              - name: no secret body is ever logged
+                requests: {{resources: [{{group: "", resources: [secrets]}}]}}
+                expect: {{levelAtMost: Metadata}}
+              - name: every pod write is logged
+                requests: {{verbs: [create, update, patch, delete], resources: [{{group: "", resources: [pods]}}]}}
+                expect: {{levelAtLeast: Metadata}}
+            """)
+        report = policytests.run_file(str(path), (1, 36))
+        if report.error is not None:
+            assert "would refuse this policy" in report.error or "not an audit policy" in report.error, report.error
+            continue
+        checked += 1
+        policy = apiserver_read(str(source)).verdicts[0].policy
+        secrets, pods = report.results
+        for result, resource, breaks in ((secrets, "secrets", lambda level: level > Level.METADATA),
+                                         (pods, "pods", lambda level: level < Level.METADATA)):
+            if result.passed:
+                for request in sample_requests(policy, resource):
+                    if resource == "pods" and request.verb not in ("create", "update", "patch", "delete"):
+                        continue
+                    assert not breaks(evaluate(policy, request).level), (source.name, request.describe())
+            else:
+                decision = evaluate(policy, result.request)
+                assert decision.rule == result.rule and breaks(decision.level), (source.name, result)
+                assert result.request.resource == resource
+    assert checked >= 20
