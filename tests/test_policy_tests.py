@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from kube_audit_lint.cli import app
@@ -569,3 +571,44 @@ def test_properties_on_every_real_policy_agree_with_concrete_requests(corpus_pol
                 assert decision.rule == result.rule and breaks(decision.level), (source.name, result)
                 assert result.request.resource == resource
     assert checked >= 20
+
+
+# --------------------------------------------------------------------------------------------
+# any test file: a result or a one-line error, never an exception
+
+_scalars = (st.none() | st.booleans() | st.integers(-3, 30) | st.text(max_size=12)
+            | st.sampled_from(["None", "Metadata", "RequestResponse", "get", "pods/exec", "/healthz", "secrets",
+                               "RequestReceived", "*", "apps", ""]))
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.text(max_size=8), inner, max_size=3), max_leaves=10)
+
+
+def _mapping(keys: tuple[str, ...]):
+    return st.dictionaries(st.sampled_from(keys + ("bogus",)), _values, max_size=len(keys)) | _values
+
+
+_cases = st.lists(st.fixed_dictionaries({}, optional={
+    "name": _scalars, "request": _mapping(policytests.REQUEST_KEYS),
+    "expect": _mapping(policytests.CASE_EXPECT_KEYS) | st.just({"rule": {"line": 7}})}), max_size=3)
+_properties = st.lists(st.fixed_dictionaries({}, optional={
+    "name": _scalars, "requests": _mapping(("users", "userGroups", "verbs", "resources", "namespaces",
+                                            "nonResourceURLs", "authenticated")),
+    "expect": _mapping(policytests.PROPERTY_EXPECT_KEYS)}), max_size=3)
+_documents = st.fixed_dictionaries({}, optional={
+    "policy": st.just("audit-policy.yaml") | _scalars, "cases": _cases | _values, "properties": _properties | _values})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(document=_documents)
+def test_any_test_file_gives_results_or_one_error(tmp_path_factory, document):
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "audit-policy.yaml").write_text(POLICY, encoding="utf-8")
+    path = folder / "f.audit-test.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    report = policytests.run_file(str(path), (1, 36))
+    if report.error is not None:
+        assert "\n" not in report.error and report.error.startswith(f"{path}:")
+    out = run(str(path), "--format", "junit")
+    assert out.exception is None or isinstance(out.exception, SystemExit), repr(out.exception)
+    assert out.exit_code in (0, 1, 2) and "Traceback" not in out.stderr
+    ET.fromstring(out.stdout)
