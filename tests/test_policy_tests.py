@@ -391,6 +391,8 @@ def test_folder_run_finds_test_files_recursively(policy_dir, monkeypatch):
      "5:20", "expect.rule: rule index 9, but the policy has 4 rules"),
     ("cases:\n  - name: x\n    request: {verb: get, resource: secrets, user: alice}\n    expect: {rule: {line: 6}}\n",
      "5:20", "expect.rule: line 6, but no rule of"),
+    ("cases:\n  - name: x\n    request: {verb: get, resource: secrets, user: alice}\n    expect: {rule: {line: 9}}\n",
+     "5:20", "expect.rule: line 9, but no rule of"),  # the hint: see test_a_line_inside_a_rule_names_it
     ("cases:\n  - name: x\n    request: {verb: get, resource: secrets, path: /x, user: alice}\n    expect: {level: None}\n",
      "4:14", "request: give either resource"),
     ("cases:\n  - name: x\n    request: {resource: secrets}\n    expect: {level: None}\n",
@@ -612,3 +614,12 @@ def test_any_test_file_gives_results_or_one_error(tmp_path_factory, document):
     assert out.exception is None or isinstance(out.exception, SystemExit), repr(out.exception)
     assert out.exit_code in (0, 1, 2) and "Traceback" not in out.stderr
     ET.fromstring(out.stdout)
+
+
+def test_a_line_inside_a_rule_names_it(policy_dir):
+    path = make_test_file(policy_dir, """\
+        cases:
+          - {name: x, request: {resource: secrets, user: a}, expect: {rule: {line: 9}}}
+        """)
+    out = run(str(path))
+    assert out.exit_code == 2 and out.stderr.rstrip().endswith("starts at that line (rule 1 (line 7) starts above it)")

@@ -179,10 +179,6 @@ def _kind(value: Any) -> str:
         type(value), f"{value!r}")
 
 
-def is_test_file(path: str) -> bool:
-    return os.path.basename(path).endswith(SUFFIX)
-
-
 def find_test_files(paths: list[str]) -> tuple[list[str], list[InputError]]:
     """The test files named, and those under the folders named (recursively, sorted); an error for
     each path that does not exist."""
@@ -219,7 +215,8 @@ def parse_test_file(document: Document) -> TestFile:
     return test
 
 
-def _named(reader: _Reader, data: Any, path: Path, keys: tuple[str, ...], what: str) -> tuple[dict[str, Any], str]:
+def _named(reader: _Reader, data: Any, path: Path, keys: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    """A case or property: a mapping with every one of ``keys``, and its name."""
     where = f"{path[0]}[{path[1]}]"
     data = reader.mapping(data, path, keys, where)
     for key in keys:
@@ -230,7 +227,7 @@ def _named(reader: _Reader, data: Any, path: Path, keys: tuple[str, ...], what: 
 
 
 def parse_case(reader: _Reader, data: Any, path: Path) -> Case:
-    data, name = _named(reader, data, path, CASE_KEYS, "case")
+    data, name = _named(reader, data, path, CASE_KEYS)
     request = parse_request(reader, data["request"], path + ("request",))
     expect = parse_case_expect(reader, data["expect"], path + ("expect",))
     return Case(name, reader.document.span(path).line, request, expect)
@@ -252,8 +249,6 @@ def parse_request(reader: _Reader, data: Any, path: Path) -> Request:
         raise reader.fail(path, "request: give either resource (e.g. pods/exec) or path (e.g. /healthz)")
     user = None if unauthenticated else text["user"]
     verb = text.get("verb", "get")
-    if not verb:
-        raise reader.fail(path + ("verb",), "request.verb: expected a verb, got an empty string")
     if "path" in text:
         extra = [key for key in ("subresource", "apiGroup", "namespace", "name") if key in text]
         if extra:
@@ -320,7 +315,7 @@ def parse_rule_ref(reader: _Reader, value: Any, path: Path) -> RuleRef:
 
 
 def parse_property(reader: _Reader, data: Any, path: Path) -> Property:
-    data, name = _named(reader, data, path, PROPERTY_KEYS, "property")
+    data, name = _named(reader, data, path, PROPERTY_KEYS)
     selector_path = path + ("requests",)
     if not isinstance(data["requests"], dict):
         raise reader.fail(selector_path, f"requests: expected a rule-shaped mapping, got {_kind(data['requests'])}")
@@ -416,8 +411,15 @@ def check_references(test: TestFile, policy: Policy) -> None:
         ref = case.expect.rule
         if ref is not None and resolve_rule(policy, ref) is None:
             what = (f"rule index {ref.index}, but the policy has {len(policy.rules)} rules" if ref.index is not None
-                    else f"line {ref.line}, but no rule of {test.policy} starts at that line")
+                    else f"line {ref.line}, but no rule of {test.policy} starts at that line"
+                    + _nearest_rule(policy, ref.line or 0))
             raise reader.fail(case.expect.rule_path, f"expect.rule: {what}")
+
+
+def _nearest_rule(policy: Policy, line: int) -> str:
+    """A hint naming the rule written around ``line``: the last one starting before it."""
+    before = [rule.index for rule in policy.rules if rule_line(policy, rule.index) < line]
+    return f" ({describe_rule(policy, before[-1])} starts above it)" if before else ""
 
 
 def _stages(stages: frozenset[str]) -> str:
