@@ -305,6 +305,30 @@ def diff(
     raise typer.Exit(run_diff(options))
 
 
+class TestFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+@app.command("test")
+def test_policies(
+    paths: Optional[List[str]] = typer.Argument(None, help="*.audit-test.yaml files, or folders to search recursively (default: .)."),
+    output_format: TestFormat = typer.Option(TestFormat.text, "--format", help="text, json or junit (JUnit XML)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+) -> None:
+    """Run policy unit tests: the cases and properties of *.audit-test.yaml files.
+
+    Exit 0 when all pass, 1 when one fails, 2 on a bad test file or a policy that does not load.
+    """
+    from kube_audit_lint.commands.test import TestOptions, run_test
+
+    options = TestOptions(paths=list(paths or ["."]), output_format=output_format.value, output=output,
+                          kube_version=_kube_version(kube_version))
+    raise typer.Exit(run_test(options))
+
+
 @baseline_app.command("diff")
 def baseline_diff(
     policy: str = typer.Argument(..., help="Policy file."),
