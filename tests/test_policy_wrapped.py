@@ -32,13 +32,13 @@ def policy(prefix: str = "") -> str:
     return "".join(prefix + line + "\n" for line in POLICY_LINES)
 
 
-def run(*args: str, cwd=None) -> tuple[int, str, str]:
+def run(*args: str, cwd=None, stdin: str | None = None) -> tuple[int, str, str]:
     runner = CliRunner()
     if cwd is not None:
         previous = os.getcwd()
         os.chdir(cwd)
     try:
-        result = runner.invoke(app, list(args))
+        result = runner.invoke(app, list(args), input=stdin)
     finally:
         if cwd is not None:
             os.chdir(previous)
@@ -121,6 +121,14 @@ def test_a_script_named_explicitly_is_no_longer_invalid_yaml(tmp_path):
     assert "KAL020" in [f["code"] for f in document["findings"]]
 
 
+def test_a_script_piped_in_is_known_by_its_stdin_filename():
+    script = SHELL_SCRIPT.replace("#!/bin/sh\n", "")
+    code, out, _ = run("lint", "-", "--stdin-filename", "deploy/setup.sh", "--select", "KAL020", "--format", "json",
+                       stdin=script)
+    [finding] = json.loads(out)["findings"]
+    assert code == 1 and (finding["file"], finding["line"], finding["column"]) == ("deploy/setup.sh", 4 + LEVEL_LINE, 12)
+
+
 def test_broken_yaml_in_a_policy_heredoc_points_into_the_script(tmp_path):
     text = "#!/bin/sh\ncat <<'EOF' > p.yaml\napiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [\nEOF\n"
     path = tmp_path / "setup.sh"
@@ -128,7 +136,8 @@ def test_broken_yaml_in_a_policy_heredoc_points_into_the_script(tmp_path):
     code, out, _ = run("lint", str(path), "--format", "json")
     [finding] = json.loads(out)["findings"]
     assert code == 1 and finding["code"] == "KAL001" and "invalid YAML" in finding["message"]
-    assert finding["line"] >= 5 and "cannot read this policy (shell block)" in finding["message"]
+    assert (finding["line"], finding["column"]) == (6, 1)  # the end of the heredoc, where YAML ran out
+    assert "cannot read this policy (shell block)" in finding["message"]
 
 
 TERRAFORM_FILE = '''resource "kubernetes_config_map" "audit" {
@@ -239,6 +248,10 @@ def test_a_directory_run_reads_scripts_terraform_and_markdown_only_when_included
     assert code == 1 and sorted(files) == ["docs/audit.md", "main.tf", "policy.yaml", "setup.sh"]
     code, out, _ = run("lint", ".", "--show-config", cwd=tmp_path)
     assert 'include = ["*.sh", "*.tf", "docs/**/*.md"]' in out
+    (tmp_path / ".kube-audit-lint.yaml").write_text('include: ["*.sh", "**/*.md"]\nexclude: ["docs"]\n')
+    code, out, _ = run("lint", ".", "--select", "KAL020", "--format", "json", cwd=tmp_path)
+    files = [os.path.normpath(f) for f in json.loads(out)["files"]]
+    assert sorted(files) == ["notes.md", "policy.yaml", "setup.sh"]  # exclude wins over include
 
 
 def test_a_bad_include_setting_points_at_its_line(tmp_path):

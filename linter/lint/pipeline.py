@@ -234,7 +234,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             continue
         explicit = path in paths
         try:
-            reading = lint_read(path, kube_version)
+            reading = lint_read(path, kube_version, name=stdin_filename if path == "-" else None)
             if path == "-" and stdin_filename:
                 path = named_stdin(reading, stdin_filename)
         except InputError as exc:
@@ -289,7 +289,10 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
 def named_stdin(reading, name: str) -> str:
     """A policy piped in by an editor (``lint - --stdin-filename path``): reported under its file's
     name, whose per-file settings apply."""
+    from kube_audit_lint.policy.yamlnodes import InputError
+
     reading.path = name
+    reading.block_errors = [InputError(name, e.line, e.column, e.message) for e in reading.block_errors]
     for document in [*reading.documents, *(verdict.policy.document for verdict in reading.verdicts)]:
         document.path = name
     return name

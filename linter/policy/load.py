@@ -79,16 +79,17 @@ def _unread_tail_note(error: InputError) -> Problem:
                    kind="multi-document")
 
 
-def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
+def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT, name: str | None = None) -> FileReading:
     """Every policy document in the file; non-policy documents are kept aside as skipped.
 
     A document that cannot be read after a first policy document is a note, as for the apiserver
     (which reads only the first); before one, it makes the file unreadable (InputError).
-    A shell script, Terraform file or Markdown document is read for the policies it wraps."""
+    A shell script, Terraform file or Markdown document is read for the policies it wraps (known
+    by ``name`` when given: the name of a file piped in on stdin, else by ``path``)."""
     from kube_audit_lint.policy.wrapped import wrapper_kind
 
     text = read_text(path)
-    kind = wrapper_kind(path, text)
+    kind = wrapper_kind(name or path, text)
     if kind is not None:
         return _wrapped_read(path, text, kind, kube_version)
     documents, tail_error = parse_leading_documents(path, text)
