@@ -37,6 +37,7 @@ FILE_KEYS = {
     "baseline": "baseline",
     "per-file-ignores": "per_file_ignores",
     "exclude": "exclude",
+    "include": "include",
     "fail-on": "fail_on",
     "kube-version": "kube_version",
     "non-suppressible": "non_suppressible",
@@ -63,6 +64,7 @@ class Settings:
     check_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # check code -> options
     kube_version: str | None = None
     exclude: list[str] = field(default_factory=list)  # globs of paths not to lint
+    include: list[str] = field(default_factory=list)  # globs of other files to read in directories (*.sh)
     origins: dict[str, str] = field(default_factory=dict)  # Settings field -> where its value came from
     config_file: str | None = None  # the file read, as shown to the user
     config_notes: list[str] = field(default_factory=list)  # files passed over during discovery
@@ -578,9 +580,28 @@ def is_excluded(settings: Settings, path: str) -> bool:
     return any(fnmatch.fnmatch(c, pattern.rstrip("/")) for pattern in settings.exclude for c in candidates)
 
 
+def is_included(settings: Settings, path: str, root: str = ".") -> bool:
+    """Whether ``include`` names ``path``, a file found under the directory ``root``: matched as
+    found, relative to ``root`` or to the configuration file's directory, or by file name.
+    ``**/`` also matches no directory at all (``docs/**/*.md`` names ``docs/audit.md``)."""
+    import fnmatch
+
+    if not settings.include:
+        return False
+    forms = {os.path.normpath(path), os.path.relpath(path, root), os.path.basename(path)}
+    if settings.config_file:
+        config_dir = os.path.dirname(os.path.abspath(settings.config_file.split(" [")[0]))
+        relative = os.path.relpath(os.path.abspath(path), config_dir)
+        if not relative.startswith(".."):
+            forms.add(relative)
+    candidates = {form.replace(os.sep, "/") for form in forms}
+    patterns = {variant for pattern in settings.include for variant in (pattern, pattern.replace("**/", ""))}
+    return any(fnmatch.fnmatch(c, pattern) for pattern in patterns for c in candidates)
+
+
 SHOWN = (
     ("select", "select"), ("ignore", "ignore"), ("severity", "severity"), ("baseline", "baseline"),
-    ("per-file-ignores", "per_file_ignores"), ("exclude", "exclude"), ("fail-on", "fail_on"),
+    ("per-file-ignores", "per_file_ignores"), ("exclude", "exclude"), ("include", "include"), ("fail-on", "fail_on"),
     ("exit-zero", "exit_zero"), ("kube-version", "kube_version"), ("non-suppressible", "non_suppressible"),
     ("require-reasons", "require_reasons"), ("checks", "check_options"),
 )

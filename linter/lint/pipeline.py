@@ -45,14 +45,19 @@ class LintInputError(ValueError):
     """Unreadable input or bad usage: one line on stderr, exit code 2."""
 
 
-def collect_files(paths: list[str]) -> list[str]:
-    """The files to read: files as given, directories searched for YAML/JSON files (sorted)."""
+def collect_files(paths: list[str], settings=None) -> list[str]:
+    """The files to read: files as given, directories searched for YAML/JSON files (sorted), and for
+    the files the configuration's ``include`` names (shell scripts, Terraform, Markdown)."""
+    from kube_audit_lint.lint.config import is_included
+
     files: list[str] = []
     for path in paths or ["."]:
         if os.path.isdir(path):
             for directory, subdirs, names in os.walk(path):
                 subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
-                files += [os.path.join(directory, n) for n in sorted(names) if n.endswith(POLICY_SUFFIXES)]
+                files += [os.path.join(directory, n) for n in sorted(names)
+                          if n.endswith(POLICY_SUFFIXES)
+                          or (settings is not None and is_included(settings, os.path.join(directory, n), path))]
         else:
             files.append(path)
     # a file named twice (or also found in a directory given) is linted once, as first named
@@ -139,14 +144,17 @@ def lint_verdict(verdict, specs, settings, kube_version, display_path: str | Non
 
     A plugin check that fails is recorded in ``plugin_problems`` and the other checks go on
     (without that list, the failure propagates as PluginFailure)."""
+    from dataclasses import replace
+
     from kube_audit_lint.lint.registry import CheckContext, PluginFailure, run_check
 
     findings: list[Finding] = []
+    policy_line = verdict.policy.document.start.line
     for spec in specs:
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
                            apiserver)
         try:
-            findings += [severity_for(settings, spec, f) for f in run_check(spec, ctx)]
+            findings += [replace(severity_for(settings, spec, f), policy_line=policy_line) for f in run_check(spec, ctx)]
         except PluginFailure as failure:
             if plugin_problems is None:
                 raise
@@ -220,7 +228,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     from kube_audit_lint.lint.config import is_excluded
 
     linted = []  # the policy documents linted, for the checks of the apiserver manifest
-    for path in collect_files(paths):
+    for path in collect_files(paths, settings):
         if is_excluded(settings, path):
             skip(report, path, "excluded by the configuration", verbose)
             continue
@@ -230,7 +238,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             skip(report, path, special, verbose)
             continue
         try:
-            reading = lint_read(path, kube_version)
+            reading = lint_read(path, kube_version, name=stdin_filename if path == "-" else None)
             if path == "-" and stdin_filename:
                 path = named_stdin(reading, stdin_filename)
         except InputError as exc:
@@ -247,8 +255,13 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                       if template else "not an audit policy, or a template yet to be rendered")
             skip(report, path, reason, verbose, detail=str(exc))
             continue
+        for span, reason in reading.block_skips:
+            # a policy left unlinted is said even without --verbose: the run must not look clean
+            report.skipped_blocks.append((path, span.line, span.column, reason))
+            print(f"{path}:{span.line}:{span.column}: skipped: {reason}", file=sys.stderr)
         if not reading.is_policy_file:
-            skip(report, path, "no audit.k8s.io Policy document", verbose)
+            reason = reading.block_skips[0][1] if reading.block_skips else "no audit.k8s.io Policy document"
+            skip(report, path, reason, verbose and not reading.block_skips)
             continue
         if verbose:
             for doc in reading.skipped:
@@ -263,6 +276,8 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                                             plugin_problems=report.plugin_problems)
             linted.append(verdict)
         report.findings += _file_note_findings(reading, specs)
+        for error in reading.block_errors:
+            report.findings += unreadable_findings(error, specs, what=f"this policy ({reading.wrapper} block)")
     manifest_specs = [spec for spec in select_checks(settings) if spec.scope == MANIFEST_SCOPE]
     if apiserver is not None and linted and manifest_specs:
         # the manifest is one file: its checks run once, against the policy it names when it is linted
@@ -293,7 +308,10 @@ def not_a_regular_file(path: str) -> str | None:
 def named_stdin(reading, name: str) -> str:
     """A policy piped in by an editor (``lint - --stdin-filename path``): reported under its file's
     name, whose per-file settings apply."""
+    from kube_audit_lint.policy.yamlnodes import InputError
+
     reading.path = name
+    reading.block_errors = [InputError(name, e.line, e.column, e.message) for e in reading.block_errors]
     for document in [*reading.documents, *(verdict.policy.document for verdict in reading.verdicts)]:
         document.path = name
     return name
@@ -307,7 +325,7 @@ def skip(report: Report, path: str, reason: str, verbose: bool, detail: str = ""
         print(f"{detail} (skipped: {reason})" if detail else f"{path}: skipped: {reason}", file=sys.stderr)
 
 
-def unreadable_findings(error, specs) -> list[Finding]:
+def unreadable_findings(error, specs, what: str = "this file") -> list[Finding]:
     """A file meant as a policy that cannot be read (bad YAML or JSON, not text, missing): a finding
     of invalid-policy at the error's position, since kube-apiserver would refuse it."""
     from kube_audit_lint.findings import Location
@@ -317,7 +335,7 @@ def unreadable_findings(error, specs) -> list[Finding]:
         return []
     return [Finding(
         code=invalid.code, name=invalid.name, severity=Severity.ERROR,
-        message=f"kube-apiserver cannot read this file: {error.message}",
+        message=f"kube-apiserver cannot read {what}: {error.message}",
         location=Location(error.path, error.line, error.column, None, None),
         subject="unreadable policy file",
     )]
