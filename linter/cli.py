@@ -46,7 +46,26 @@ def _kube_version(text: Optional[str]) -> tuple[int, int]:
         raise  # unreachable
 
 
-KUBE_VERSION_HELP = "Kubernetes release whose apiserver behaviour to reproduce, e.g. 1.30 (default: the newest implemented)."
+KUBE_VERSION_HELP = ("Kubernetes release whose apiserver behaviour to reproduce, e.g. 1.30 (default: the configuration "
+                     "file's kube-version, else the newest implemented).")
+
+
+def _optional_kube_version(text: Optional[str]) -> tuple[int, int] | None:
+    return _kube_version(text) if text is not None else None
+
+
+def _configured(text: Optional[str], near: str | None) -> Optional[str]:
+    """``--kube-version`` as given, else the ``kube-version`` of the configuration file found from
+    ``near`` (a file the command reads) upwards, as lint finds it."""
+    if text is not None:
+        return text
+    from kube_audit_lint.lint.config import ConfigError, configured_kube_version
+
+    try:
+        return configured_kube_version(near)
+    except ConfigError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
 INPUT_FORMAT_HELP = ("Read only this log format (default: recognised from content): raw, eventlist, cloudwatch, "
                      "cloudwatch-subscription, cloudwatch-insights, aks, gke, viaq or otlp.")
 MAX_EVENT_SIZE_HELP = "Largest event read, e.g. 16MiB (the default), 512KiB or 1000000; longer lines are counted and skipped."
@@ -84,7 +103,7 @@ def validate(
     """
     from kube_audit_lint.commands.validate import run_validate
 
-    raise typer.Exit(run_validate(files, _kube_version(kube_version), output_format.value, verbose, skip_non_policies))
+    raise typer.Exit(run_validate(files, _kube_version(_configured(kube_version, files[0] if files else None)), output_format.value, verbose, skip_non_policies))
 
 
 class LintFormat(str, Enum):
@@ -195,7 +214,7 @@ def explain(
         user=user, groups=list(group or []), verb=verb, resource=resource, api_group=api_group,
         namespace=namespace, name=name, path=path, unauthenticated=unauthenticated, event=event, event_index=event_index,
     )
-    raise typer.Exit(run_explain(policy, request, _kube_version(kube_version), output_format.value))
+    raise typer.Exit(run_explain(policy, request, _kube_version(_configured(kube_version, policy)), output_format.value))
 
 
 class ReplayFormat(str, Enum):
@@ -231,7 +250,7 @@ def replay(
 
     options = ReplayOptions(
         policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
-        jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
+        jobs=jobs, compare=compare, kube_version=_kube_version(_configured(kube_version, policy)), progress=progress,
         engine=engine, spark_master=spark_master, input_format=input_format, max_event_size=max_event_size,
         cost=cost, price_per_gb=price_per_gb, apiserver_manifest=apiserver_manifest,
         partial_on_interrupt=partial_on_interrupt, force_jobs=force_jobs,
@@ -254,7 +273,8 @@ def filter_(
     """Apply a policy to exported events as kube-apiserver would have written them: JSON lines out."""
     from kube_audit_lint.commands.filter import FilterOptions, run_filter_command
 
-    options = FilterOptions(policy=policy, logs=list(logs), output=output, kube_version=_kube_version(kube_version),
+    options = FilterOptions(policy=policy, logs=list(logs), output=output,
+                            kube_version=_kube_version(_configured(kube_version, policy)),
                             input_format=input_format, max_event_size=max_event_size,
                             drop_undecidable=drop_undecidable, strict=strict, stats_json=stats_json)
     raise typer.Exit(run_filter_command(options))
@@ -275,7 +295,7 @@ def sql(
     from kube_audit_lint.commands.sql import SqlOptions, run_sql
 
     options = SqlOptions(policy=policy, dialect=dialect, table=table, event_column=event_column, summary=summary,
-                         kube_version=_kube_version(kube_version) if kube_version is not None else None, output=output,
+                         kube_version=_optional_kube_version(_configured(kube_version, policy)), output=output,
                          preset=preset)
     raise typer.Exit(run_sql(options))
 
@@ -301,7 +321,7 @@ def diff(
     from kube_audit_lint.commands.diff import DiffOptions, run_diff
 
     options = DiffOptions(old=old, new=new, output_format=output_format.value, output=output,
-                          kube_version=_kube_version(kube_version))
+                          kube_version=_kube_version(_configured(kube_version, new)))
     raise typer.Exit(run_diff(options))
 
 
@@ -325,7 +345,7 @@ def test_policies(
     from kube_audit_lint.commands.test import TestOptions, run_test
 
     options = TestOptions(paths=list(paths or ["."]), output_format=output_format.value, output=output,
-                          kube_version=_kube_version(kube_version))
+                          kube_version=_kube_version(_configured(kube_version, (paths or ["."])[0])))
     raise typer.Exit(run_test(options))
 
 
@@ -339,7 +359,7 @@ def baseline_diff(
     """Show, request class by request class, where the policy logs less or more than a baseline."""
     from kube_audit_lint.commands.baseline import run_baseline_diff
 
-    raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(kube_version), output_format.value))
+    raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(_configured(kube_version, policy)), output_format.value))
 
 
 class CheckDocsFormat(str, Enum):
@@ -385,7 +405,7 @@ def report(
     options = ReportOptions(
         policy=policy, events=list(events or []), frameworks=framework, baseline=baseline,
         apiserver_manifest=apiserver_manifest, output_format=output_format.value, output=output,
-        kube_version=_kube_version(kube_version) if kube_version is not None else None, accepted=accepted,
+        kube_version=_optional_kube_version(_configured(kube_version, policy)), accepted=accepted,
     )
     raise typer.Exit(run_report_command(options))
 

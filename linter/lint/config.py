@@ -99,6 +99,25 @@ def discover(start: str) -> tuple[ConfigSource | None, list[str]]:
         directory = parent
 
 
+def configured_kube_version(near: str | None) -> str | None:
+    """The ``kube-version`` of the configuration file found from ``near`` (a file or folder; the
+    working directory when None or ``-`` or ``git:...``) upwards, or None. ConfigError when the
+    file cannot be read or the value is not a release."""
+    start = "." if near in (None, "-") or near.startswith("git:") else near
+    if not os.path.isdir(start):
+        start = os.path.dirname(os.path.abspath(start))
+    source, _ = discover(start)
+    if source is None:
+        return None
+    raw = read_config(source)
+    value = raw.data.get("kube-version")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise raw.error(("kube-version",), f'kube-version: expected a string such as "1.30", got {_kind(value)}')
+    return value
+
+
 def _sources_in(directory: str) -> list[ConfigSource]:
     found = []
     for name in YAML_NAMES:
@@ -401,7 +420,7 @@ def _check_list(raw: RawConfig, key: str, allow_all: bool = False) -> list[str]:
 def _per_file_ignores(raw: RawConfig) -> dict[str, list[str]]:
     for glob, names in raw.data["per-file-ignores"].items():
         for index, name in enumerate(names):
-            resolve_check(raw, ("per-file-ignores", glob, index), name)
+            resolve_check(raw, ("per-file-ignores", glob, index), name, allow_all=True)
     return {glob: list(names) for glob, names in raw.data["per-file-ignores"].items()}
 
 
@@ -571,13 +590,18 @@ def _codes(names) -> set[str]:
 
 
 def is_excluded(settings: Settings, path: str) -> bool:
-    """Whether ``exclude`` names ``path`` (matched as given, by file name, or by any parent directory)."""
-    import fnmatch
+    """Whether ``exclude`` names ``path`` or a folder it is in (gitignore-style patterns, see
+    lint/patterns.py)."""
+    from kube_audit_lint.lint.patterns import matches
 
-    normalized = os.path.normpath(path).replace(os.sep, "/")
-    parts = normalized.split("/")
-    candidates = [normalized, parts[-1]] + ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)] + parts[:-1]
-    return any(fnmatch.fnmatch(c, pattern.rstrip("/")) for pattern in settings.exclude for c in candidates)
+    return matches(settings.exclude, path, config_dir(settings))
+
+
+def config_dir(settings: Settings) -> str | None:
+    """The folder of the configuration file the settings come from (patterns are relative to it)."""
+    if not settings.config_file:
+        return None
+    return os.path.dirname(os.path.abspath(settings.config_file.split(" [")[0]))
 
 
 def is_included(settings: Settings, path: str, root: str = ".") -> bool:

@@ -50,14 +50,20 @@ def collect_files(paths: list[str], settings=None) -> list[str]:
     the files the configuration's ``include`` names (shell scripts, Terraform, Markdown)."""
     from kube_audit_lint.lint.config import is_included
 
+    from kube_audit_lint.lint.patterns import GitIgnores
+
     files: list[str] = []
     for path in paths or ["."]:
         if os.path.isdir(path):
+            gitignores = GitIgnores()  # a walk respects the .gitignore files it passes
             for directory, subdirs, names in os.walk(path):
-                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
+                gitignores.enter(directory)
+                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")
+                                    and not gitignores.ignored(os.path.join(directory, d), is_dir=True))
                 files += [os.path.join(directory, n) for n in sorted(names)
-                          if n.endswith(POLICY_SUFFIXES)
-                          or (settings is not None and is_included(settings, os.path.join(directory, n), path))]
+                          if (n.endswith(POLICY_SUFFIXES)
+                              or (settings is not None and is_included(settings, os.path.join(directory, n), path)))
+                          and not gitignores.ignored(os.path.join(directory, n))]
         else:
             files.append(path)
     # a file named twice (or also found in a directory given) is linted once, as first named
@@ -87,11 +93,11 @@ def select_checks(settings, path: str | None = None):
     chosen = keys(settings.select) if settings.select else {spec.code for spec in all_checks()}
     chosen -= keys(settings.ignore)
     if path is not None:
-        import fnmatch
+        from kube_audit_lint.lint.config import config_dir
+        from kube_audit_lint.lint.patterns import matches
 
-        candidates = _path_forms(path, settings)
         for pattern, names in settings.per_file_ignores.items():
-            if any(fnmatch.fnmatch(candidate, pattern) for candidate in candidates):
+            if matches((pattern,), path, config_dir(settings)):
                 chosen -= keys(names)
     return [spec for spec in all_checks() if spec.code in chosen]
 
@@ -108,18 +114,6 @@ def did_you_mean(word: str, known) -> str:
 
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _path_forms(path: str, settings) -> list[str]:
-    """``path`` as given, by file name, and relative to the configuration file's directory."""
-    forms = [path.replace(os.sep, "/"), os.path.basename(path)]
-    config_file = getattr(settings, "config_file", None)
-    if config_file:
-        config_dir = os.path.dirname(os.path.abspath(config_file.split(" [")[0]))
-        relative = os.path.relpath(os.path.abspath(path), config_dir)
-        if not relative.startswith(".."):
-            forms.append(relative.replace(os.sep, "/"))
-    return forms
 
 
 def check_options(settings, spec) -> dict:
