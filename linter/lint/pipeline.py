@@ -120,8 +120,6 @@ def check_options(settings, spec) -> dict:
     options = dict(spec.options)
     for key in (spec.code, spec.name):
         options.update(settings.check_options.get(key, {}))
-    if spec.code == "KAL050" or spec.name == "baseline-expectation-unmet":
-        options.setdefault("baseline", settings.baseline)
     return options
 
 
@@ -146,7 +144,7 @@ def lint_verdict(verdict, specs, settings, kube_version, display_path: str | Non
     policy_line = verdict.policy.document.start.line
     for spec in specs:
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
-                           apiserver)
+                           apiserver, baseline=settings.baseline)
         try:
             findings += [replace(severity_for(settings, spec, f), policy_line=policy_line) for f in run_check(spec, ctx)]
         except PluginFailure as failure:

@@ -232,6 +232,7 @@ class CheckContext:
     options: dict[str, Any] = field(default_factory=dict)
     display_path: str | None = None
     apiserver: ApiserverConfig | None = None  # when --apiserver-manifest is given
+    baseline: str | None = None  # the run's baseline (lint --baseline, or the configuration's)
 
     @functools.cached_property
     def space(self) -> RequestSpace:
