@@ -82,6 +82,7 @@ from __future__ import annotations
 CODE = "KAL050"
 NAME = "baseline-expectation-unmet"
 SEVERITY = "warning"  # each finding carries its expectation's own severity
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 # The baseline is this check's option "baseline" when set, else the run's (``lint --baseline`` or the
 # configuration's ``baseline``), else recommended.

@@ -94,8 +94,11 @@ def run() -> int:
         _set_outputs({"sarif-file": "", "findings": "0", "errors": "0", "status": "2"})
         return 0
     os.makedirs(os.path.dirname(os.path.abspath(sarif)), exist_ok=True)
+    from kube_audit_lint.lint.reporoot import repository_root
+
     with open(sarif, "w", encoding="utf-8") as handle:
-        handle.write(render(report, "sarif"))
+        # the upload's paths are read from the repository's top, wherever the paths were given from
+        handle.write(render(report, "sarif", root=repository_root(report.files)))
     print(render(report, "text"), end="")
     if _truthy(_input("ANNOTATIONS", "true")):
         print(render(report, "github"), end="")

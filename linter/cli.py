@@ -106,15 +106,6 @@ def validate(
     raise typer.Exit(run_validate(files, _kube_version(_configured(kube_version, files[0] if files else None)), output_format.value, verbose, skip_non_policies))
 
 
-class LintFormat(str, Enum):
-    text = "text"
-    concise = "concise"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    markdown = "markdown"
-
-
 class Color(str, Enum):
     auto = "auto"
     always = "always"
@@ -131,8 +122,9 @@ class FailOn(str, Enum):
 @app.command()
 def lint(
     paths: List[str] = typer.Argument(None, help="Policy files or directories (searched for policies)."),
-    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "--output-format", help="text, concise (one line per finding), json, sarif, github or markdown."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output_format: Optional[List[str]] = typer.Option(None, "--format", "--output-format", help="text, concise (one line per finding), json, sarif, github, markdown, junit, gitlab or rdjson; repeat it, each as FORMAT=PATH, to write several (one may go to standard output).", metavar="FORMAT[=PATH]"),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (with a single --format)."),
+    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="Code-scanning category of the SARIF output: runs[].automationDetails.id is NAME/."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these checks (codes or names; comma-separated or repeated)."),
     extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", help="Add these checks to the selection (and drop them from the ignored ones)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (codes or names)."),
@@ -158,8 +150,10 @@ def lint(
 
     options = LintOptions(
         paths=list(paths or []),
-        output_format=output_format.value,
+        output_format=(output_format or ["text"])[0],
         output=output,
+        formats=list(output_format or []),
+        sarif_category=sarif_category,
         select=_split(select),
         ignore=_split(ignore),
         fail_on=fail_on.value if fail_on else None,

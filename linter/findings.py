@@ -116,6 +116,9 @@ class Report:
     plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
     # one problem, one displayed finding: position of a finding -> position of the one it is shown under
     grouped_under: dict[int, int] = field(default_factory=dict)
+    # every finding, when only-new (--diff-base) narrowed ``findings`` to what a change touched: the
+    # whole analysis, for outputs that must see all of it (SARIF for code scanning)
+    full_analysis: "Report | None" = None
 
     @property
     def active(self) -> list[Finding]:

@@ -20,6 +20,8 @@ class LintOptions:
     paths: list[str] = field(default_factory=list)
     output_format: str = "text"
     output: str | None = None
+    formats: list[str] = field(default_factory=list)  # --format as given, repeated: "sarif=results.sarif"
+    sarif_category: str | None = None  # runs[].automationDetails.id of the SARIF output
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     fail_on: str | None = None
@@ -409,7 +411,10 @@ def lint_report(options: LintOptions):
         report = replace(report, findings=[f for f in report.findings if f.code in selected],
                          checks=tuple(s for s in report.checks if s.code in selected))
     report = apply_only_new(report, options)
-    report = group_report(report, {spec.code: spec.grouped_by for spec in report.checks})
+    grouped_by = {spec.code: spec.grouped_by for spec in report.checks}
+    if report.full_analysis is not None:
+        report.full_analysis = group_report(replace(report.full_analysis, checks=report.checks), grouped_by)
+    report = group_report(report, grouped_by)
     return report, settings
 
 
