@@ -1,6 +1,6 @@
 """The steps of the GitHub Action (``action.yml``) that need more than a line of shell.
 
-``kube-audit-lint-action`` (``lint``, the default) reads the action's inputs from ``INPUT_*``
+``main()`` with the argument ``lint`` (the default) reads the action's inputs from ``INPUT_*``
 environment variables, lints once, writes the SARIF file, prints the text report with workflow
 commands stopped around it (a file or check name cannot forge an annotation or set an output),
 then the annotations it means to emit (escaped), appends a Markdown summary to
@@ -8,12 +8,12 @@ then the annotations it means to emit (escaped), appends a Markdown summary to
 ``exit-code``) in ``$GITHUB_OUTPUT``. It always exits 0 so that the SARIF upload runs; the
 action's last step exits with ``exit-code`` (scan, upload with ``if: always()``, then fail).
 
-``kube-audit-lint-action upload-decision`` (environment variables ``INPUT_UPLOAD_SARIF``,
+``upload-decision`` (environment variables ``INPUT_UPLOAD_SARIF``,
 ``EVENT_NAME``, ``ACTOR``, ``REPOSITORY``, ``HEAD_REPOSITORY``, ``HEAD_REPO_FORK``) decides whether the SARIF upload can work with the
 job's token (not on a pull request from a fork, not for Dependabot) and says why not.
 
-The action runs this module from its own virtual environment with ``python -I``: nothing is
-imported from the workspace.
+``--check`` says the environment works. The action runs ``main()`` from its own virtual
+environment with ``python -I -c``: nothing is imported from the workspace.
 """
 
 from __future__ import annotations
@@ -232,7 +232,8 @@ COMMANDS = {"lint": lint, "upload-decision": decide_upload, "--check": check_ins
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "lint"
     if command not in COMMANDS:
-        print(f"usage: kube-audit-lint-action [{'|'.join(COMMANDS)}]", file=sys.stderr)
+        print(f"usage: python -I -c 'from kube_audit_lint.action import main; main()' [{'|'.join(COMMANDS)}]",
+              file=sys.stderr)
         sys.exit(2)
     try:
         sys.exit(COMMANDS[command]())

@@ -241,7 +241,7 @@ def test_nothing_is_imported_from_the_workspace(tmp_path, action_dir, wheelhouse
     assert result.action_outputs["exit-code"] == "1"
     venv = Path(result.outputs["venv"]["dir"])
     assert venv.parent == tmp_path / "fresh-runner-temp", "the environment lives in the runner's temporary directory"
-    assert (venv / "bin" / "kube-audit-lint-action").exists()
+    assert Path(result.outputs["venv"]["venv-python"]) == venv / "bin" / "python"
 
 
 def test_the_cached_environment_is_reused_and_the_workspace_still_not_imported(tmp_path, action_dir, wheelhouse,
@@ -267,17 +267,33 @@ def test_the_install_is_pinned_and_cached_per_ref_and_python(action_dir):
     locate = steps["venv"]["run"]
     assert "$RUNNER_TEMP_DIR/kube-audit-lint-venv" in locate and "${ACTION_REF" in locate and "py$version" in locate
     assert steps["restore"]["with"]["key"] == "${{ steps.venv.outputs.key }}"
-    # nothing runs python -m from the workspace, nor pip from it
+    # every Python runs isolated; python -m (venv, pip) only from the runner's temporary directory
+    pythons = ('"$python" ', '"$BASE_PYTHON" ', '"$VENV_PYTHON" ')
     for step in action["runs"]["steps"]:
         script = step.get("run", "")
-        if "python" in script:
-            assert step.get("working-directory") == "${{ runner.temp }}" or "-m " not in script, step["name"]
-            assert all(" -I " in line for line in script.splitlines() if "bin/python" in line), step["name"]
+        invocations = [line.strip() for line in script.splitlines() if line.strip().startswith(pythons)
+                       or any(f"({p}" in line or f"$({p}" in line for p in pythons)]
+        assert all(" -I " in line for line in invocations), step["name"]
+        if " -m " in script:
+            assert step.get("working-directory") == "${{ runner.temp }}", step["name"]
+        assert "python -m" not in script and "python3 -m" not in script
     constraints = [line for line in (REPO / "action-constraints.txt").read_text().splitlines()
                    if line.strip() and not line.startswith("#")]
     assert constraints and all("==" in line for line in constraints)
     names = {line.split("==")[0].lower().replace("_", "-").replace(".", "-") for line in constraints}
     assert {"setuptools", "wheel", "typer", "ruamel-yaml", "jsonschema", "sarif-om", "msgspec", "attrs"} <= names
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13"])
+def test_the_constraints_resolve_on_every_supported_python(version, action_dir, tmp_path):
+    """One constraints file for every Python the action accepts (markers where releases differ)."""
+    python = shutil.which(f"python{version}")
+    if not python or subprocess.run([python, "-c", "pass"], capture_output=True).returncode != 0:
+        pytest.skip(f"python{version} is not installed (or, with pyenv, not enabled: PYENV_VERSION)")
+    result = subprocess.run([python, "-I", "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                             "--disable-pip-version-check", "-c", str(REPO / "action-constraints.txt"),
+                             "setuptools", "wheel", str(action_dir)], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 # -- workflow commands: only the ones the action means -------------------------------------------
