@@ -315,8 +315,12 @@ def test_file_names_cannot_forge_workflow_commands(tmp_path, action_dir, wheelho
     # the text report was printed with commands stopped, and the stop token was unguessable and ended it
     stops = [line for line in result.stdout.splitlines() if line.startswith("::stop-commands::")]
     assert len(stops) == 1 and len(stops[0]) > len("::stop-commands::") + 30
-    assert f"::{stops[0].split('::')[2]}::" in result.stdout
+    token = stops[0].split("::")[2]
+    assert f"::{token}::" in result.stdout
     assert not [c for c in commands if c.properties.get("title") in ("x", "forged") or c.command == "set-output"]
+    # not vacuous: without the stop-commands block the report would have forged a command
+    unprotected = "\n".join(line for line in result.stdout.splitlines() if line not in (stops[0], f"::{token}::"))
+    assert [c for c in workflow_commands(unprotected) if c.properties.get("title") == "forged"]
     assert result.action_outputs["exit-code"] == "1"
     # the annotations the action means are there, one per file, their file names escaped
     annotated = {c.properties["file"] for c in commands if "file" in c.properties}
