@@ -92,27 +92,29 @@ def test_actionlint_is_really_running(tmp_path):
     assert any("untrusted" in problem for problem in actionlint([workflow]))
 
 
-def test_the_readme_gitlab_job_writes_a_code_quality_report(tmp_path):
-    """The README's GitLab job's lint and jq lines, as written, on a policy with findings."""
+def test_the_readme_gitlab_job_writes_its_reports(tmp_path):
+    """The README's GitLab job's lint line, as written, on a policy with findings: the Code Quality
+    and JUnit reports it names, with the fields GitLab reads."""
     import re
+    import xml.etree.ElementTree as ElementTree
 
     from ruamel.yaml import YAML
 
-    jq = shutil.which("jq")
-    if not jq:
-        pytest.skip("jq is not installed")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```yaml\n(.*?)```", readme.split("### GitLab CI", 1)[1], re.S).group(1)
     job = YAML(typ="safe").load(block)["audit-policy"]
-    script = [line for line in job["script"] if line.startswith(("kube-audit-lint ", "jq "))]
-    assert len(script) == 2
+    script = [line for line in job["script"] if line.startswith("kube-audit-lint ")]
+    assert len(script) == 1
     (tmp_path / "clusters").mkdir()
     (tmp_path / "clusters" / "policy.yaml").write_text(
         "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: RequestResponse\n")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["bash", "-ec", "\n".join(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = subprocess.run(["bash", "-c", script[0]], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr  # findings fail the job, after the reports are written
     report = json.loads((tmp_path / job["artifacts"]["reports"]["codequality"]).read_text())
-    assert report and all(r["location"]["path"] == "clusters/policy.yaml" and r["severity"] in ("info", "minor", "major")
+    assert report and all(r["location"]["path"] == "clusters/policy.yaml"
+                          and r["severity"] in ("info", "minor", "major", "critical", "blocker")
                           and r["fingerprint"] and r["check_name"] and isinstance(r["location"]["lines"]["begin"], int)
                           for r in report)
+    junit = ElementTree.parse(tmp_path / job["artifacts"]["reports"]["junit"]).getroot()
+    assert list(junit.iter("failure"))
