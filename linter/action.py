@@ -178,6 +178,9 @@ def lint() -> int:
     if _truthy(_input("ANNOTATIONS", "true")):
         print(render(report, "github"), end="", flush=True)
     _append_summary(render(report, "markdown"))
+    changes = policy_changes(report.files, options.kube_version) if _truthy(_input("POLICY_DIFF", "true")) else ""
+    if changes:
+        _append_summary(changes)
     _set_outputs({
         "sarif-file": sarif,
         "findings": str(len(report.displayed)),  # one per problem, as the outputs show them
@@ -185,6 +188,56 @@ def lint() -> int:
         "exit-code": str(exit_code(report, settings)),
     })
     return 0
+
+
+def changed_files(base: str) -> set[str]:
+    """The paths (from the repository's top) a pull request changes against ``base``."""
+    result = subprocess.run(["git", "diff", "--name-only", f"{base}...HEAD"], capture_output=True, text=True)
+    if result.returncode != 0:  # a shallow checkout without the merge base: compare the trees
+        result = subprocess.run(["git", "diff", "--name-only", base, "HEAD"], capture_output=True, text=True)
+    return set(result.stdout.split()) if result.returncode == 0 else set()
+
+
+def policy_changes(files: list[str], kube_version) -> str:
+    """For a pull request: each changed policy file's request-level difference against the base
+    branch (kube-audit-lint diff), as Markdown for the job summary; "" otherwise."""
+    base_branch = os.environ.get("BASE_REF", "").strip()
+    if not base_branch or not files:
+        return ""
+    from kube_audit_lint.escape import markdown_code
+    from kube_audit_lint.lint.reporoot import git_toplevel
+    from kube_audit_lint.policy import versions
+    from kube_audit_lint.review.diff_render import render
+    from kube_audit_lint.review.semdiff import diff_policies
+    from kube_audit_lint.review.sources import SourceError, read_policy
+
+    try:
+        base = ensure_base_ref(base_branch)
+    except ValueError as exc:
+        notice(f"policy diff skipped: {exc}")
+        return ""
+    top = git_toplevel(os.getcwd()) or os.getcwd()
+    changed = changed_files(base)
+    version = kube_version or versions.DEFAULT
+    parts = []
+    for path in files:
+        relative = os.path.relpath(os.path.abspath(path), top).replace(os.sep, "/")
+        if relative not in changed:
+            continue
+        try:
+            new = read_policy(path, version)
+        except SourceError:
+            continue  # the lint findings above say why it does not load
+        try:
+            old = read_policy(f"git:{base}:{relative}", version)
+        except SourceError:
+            parts.append(f"### {markdown_code(relative)}\n\nA new policy file (or none the apiserver loads on "
+                         f"{markdown_code(base_branch)}).")
+            continue
+        parts.append(render(diff_policies(old, new, version), "markdown", versions.format(version)))
+    if not parts:
+        return ""
+    return "## What this pull request changes in what is logged\n\n" + "\n\n".join(parts)
 
 
 def upload_decision(env: dict[str, str]) -> tuple[bool, str]:

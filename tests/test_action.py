@@ -201,6 +201,28 @@ def test_only_new_diff_fetches_the_base_branch(tmp_path, action_dir, wheelhouse,
     assert 0 < int(result.action_outputs["findings"]) < int(all_findings.action_outputs["findings"]), result.stdout
 
 
+def test_a_pull_request_gets_the_policy_diff_in_the_job_summary(tmp_path, action_dir, wheelhouse, runner_temp):
+    """A changed policy: the job summary says what the change does to the requests it logs."""
+    origin = make_workspace(tmp_path / "origin-src")
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "base")
+    git(origin, "checkout", "-q", "-b", "feature")
+    good = origin / "policies" / "good.yaml"
+    good.write_text(good.read_text().replace("level: Metadata", "level: RequestResponse", 1))
+    git(origin, "commit", "-q", "-am", "more logging")
+    clone = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "feature", "--single-branch", origin.as_uri(), str(clone))
+    _, result = run(tmp_path, action_dir, wheelhouse, runner_temp, workspace=clone, github={"base_ref": "main"},
+                    paths="policies", **{"upload-sarif": "false"})
+    assert "## What this pull request changes in what is logged" in result.summary, result.stdout
+    assert "Metadata" in result.summary and "RequestResponse" in result.summary
+    assert "bad.yaml" not in result.summary.split("## What this pull request changes", 1)[1]  # unchanged: no diff
+    quiet = run(tmp_path / "off", action_dir, wheelhouse, runner_temp, workspace=clone, github={"base_ref": "main"},
+                paths="policies", **{"upload-sarif": "false", "policy-diff": "false"})[1]
+    assert "## What this pull request changes" not in quiet.summary
+
+
 # -- nothing from the workspace runs ------------------------------------------------------------
 
 HOSTILE = """\
