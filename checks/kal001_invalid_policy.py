@@ -57,6 +57,8 @@ from kube_audit_lint.findings import Location, Severity
 CODE = "KAL001"
 NAME = "invalid-policy"
 SEVERITY = "error"
+CATEGORY = "correctness"
+PRECISION = "very-high"
 
 FIXES = {
     "version": "use apiVersion: audit.k8s.io/v1 and kind: Policy",

@@ -63,6 +63,8 @@ from kube_audit_lint.policy.model import GROUP_RESOURCES_FIELDS, OBJECT_META_FIE
 CODE = "KAL002"
 NAME = "unknown-field"
 SEVERITY = "error"
+CATEGORY = "correctness"
+PRECISION = "very-high"
 
 # What a rule loses when the field it meant is dropped.
 WIDENED = {

@@ -60,6 +60,8 @@ import re
 CODE = "KAL003"
 NAME = "versioned-group"
 SEVERITY = "error"
+CATEGORY = "correctness"
+PRECISION = "very-high"
 
 VERSION = re.compile(r"^v\d+((alpha|beta)\d+)?$")
 CORE_ALIASES = ("", "core", "api")

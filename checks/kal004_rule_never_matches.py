@@ -79,6 +79,7 @@ from kube_audit_lint.kube import api as kubeapi
 CODE = "KAL004"
 NAME = "rule-never-matches"
 SEVERITY = "warning"
+CATEGORY = "correctness"
 
 NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NAMELESS_VERBS = frozenset({"create", "deletecollection"})  # requests without an object name

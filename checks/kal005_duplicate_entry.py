@@ -52,6 +52,7 @@ from __future__ import annotations
 CODE = "KAL005"
 NAME = "duplicate-entry"
 SEVERITY = "note"
+CATEGORY = "style"
 
 RULE_LISTS = (
     ("users", "users", "user"),

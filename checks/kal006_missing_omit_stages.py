@@ -54,6 +54,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL006"
 NAME = "missing-omit-stages"
 SEVERITY = "warning"
+CATEGORY = "cost"
 
 STAGE = "RequestReceived"
 POLICY_FIX = 'add omitStages: ["RequestReceived"] at the policy level'

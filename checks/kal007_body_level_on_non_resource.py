@@ -50,6 +50,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL007"
 NAME = "body-level-on-non-resource"
 SEVERITY = "note"
+CATEGORY = "correctness"
 
 
 def check(ctx):

@@ -63,6 +63,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL008"
 NAME = "managed-fields-not-omitted"
 SEVERITY = "note"
+CATEGORY = "cost"
 
 POLICY_FIX = "add omitManagedFields: true at the policy level"
 

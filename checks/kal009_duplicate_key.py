@@ -55,6 +55,8 @@ from __future__ import annotations
 CODE = "KAL009"
 NAME = "duplicate-key"
 SEVERITY = "warning"
+CATEGORY = "correctness"
+PRECISION = "very-high"
 
 
 def check(ctx):

@@ -65,6 +65,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL010"
 NAME = "response-started-omitted"
 SEVERITY = "warning"
+CATEGORY = "security"
 
 STAGE = "ResponseStarted"
 SESSIONS = tuple(

@@ -61,6 +61,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL011"
 NAME = "response-complete-omitted"
 SEVERITY = "warning"
+CATEGORY = "security"
 
 STAGE = "ResponseComplete"
 

@@ -55,6 +55,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL012"
 NAME = "subresource-wildcard-includes-resource"
 SEVERITY = "note"
+CATEGORY = "correctness"
 
 
 def check(ctx):

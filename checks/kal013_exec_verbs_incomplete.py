@@ -60,6 +60,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL013"
 NAME = "exec-verbs-incomplete"
 SEVERITY = "warning"
+CATEGORY = "security"
 
 SESSIONS = ("pods/exec", "pods/attach", "pods/portforward")
 SESSION_VERBS = {"create": "SPDY clients (kubectl before 1.30) open sessions with POST, logged as create",

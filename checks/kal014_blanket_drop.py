@@ -60,6 +60,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL014"
 NAME = "blanket-drop"
 SEVERITY = "warning"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 

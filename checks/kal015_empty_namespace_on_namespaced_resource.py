@@ -60,6 +60,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL015"
 NAME = "empty-namespace-on-namespaced-resource"
 SEVERITY = "note"
+CATEGORY = "correctness"
 
 
 def check(ctx):

@@ -84,6 +84,7 @@ from kube_audit_lint.policy.model import GroupResources, Level
 CODE = "KAL020"
 NAME = "sensitive-body-captured"
 SEVERITY = "error"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 OPTIONS = {
     "resources": [

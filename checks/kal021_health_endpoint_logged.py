@@ -60,6 +60,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL021"
 NAME = "health-endpoint-logged"
 SEVERITY = "warning"
+CATEGORY = "cost"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 OPTIONS = {"paths": ["/healthz", "/healthz/*", "/livez", "/livez/*", "/readyz", "/readyz/*", "/version"]}
 

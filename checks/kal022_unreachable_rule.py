@@ -66,6 +66,7 @@ from kube_audit_lint.engine.evaluate import evaluate
 CODE = "KAL022"
 NAME = "unreachable-rule"
 SEVERITY = "warning"
+CATEGORY = "correctness"
 
 IDENTITY_NOTE = ("every authenticated user is in system:authenticated, the anonymous user only in "
                  "system:unauthenticated, and a request that failed authentication has no user")

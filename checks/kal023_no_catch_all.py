@@ -62,6 +62,7 @@ from kube_audit_lint.engine.space import Selector
 CODE = "KAL023"
 NAME = "no-catch-all"
 SEVERITY = "warning"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 FIX = "end the policy with a catch-all rule without users or userGroups, e.g. `- level: Metadata`"

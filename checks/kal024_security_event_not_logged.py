@@ -80,6 +80,7 @@ from kube_audit_lint.checks._request_space import level_path, rule_ref, rule_sub
 CODE = "KAL024"
 NAME = "security-event-not-logged"
 SEVERITY = "warning"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 OPTIONS = {"ignore_classes": []}
 

@@ -60,6 +60,7 @@ from kube_audit_lint.policy.model import GroupResources, Level
 CODE = "KAL025"
 NAME = "rbac-change-without-body"
 SEVERITY = "warning"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 OPTIONS = {"level": "Request"}
 

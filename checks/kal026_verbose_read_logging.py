@@ -63,6 +63,7 @@ from kube_audit_lint.policy.model import GroupResources, Level
 CODE = "KAL026"
 NAME = "verbose-read-logging"
 SEVERITY = "warning"  # a cost and size problem: whole response bodies of reads
+CATEGORY = "cost"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 READ_VERBS = ("get", "list", "watch")

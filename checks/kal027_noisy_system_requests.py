@@ -100,6 +100,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL027"
 NAME = "noisy-system-requests"
 SEVERITY = "note"
+CATEGORY = "cost"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 OPTIONS = {"ignore_classes": []}
 

@@ -58,6 +58,7 @@ from kube_audit_lint.policy.model import GroupResources, Level
 CODE = "KAL028"
 NAME = "events-logged"
 SEVERITY = "note"
+CATEGORY = "cost"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 EVENT_WRITES = Selector(

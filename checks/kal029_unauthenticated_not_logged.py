@@ -62,6 +62,7 @@ from kube_audit_lint.policy.model import Level
 CODE = "KAL029"
 NAME = "unauthenticated-not-logged"
 SEVERITY = "warning"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 KINDS = (

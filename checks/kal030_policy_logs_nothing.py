@@ -50,6 +50,7 @@ from kube_audit_lint.engine.space import Selector
 CODE = "KAL030"
 NAME = "policy-logs-nothing"
 SEVERITY = "error"
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
 
 

@@ -82,9 +82,10 @@ from __future__ import annotations
 CODE = "KAL050"
 NAME = "baseline-expectation-unmet"
 SEVERITY = "warning"  # each finding carries its expectation's own severity
+CATEGORY = "security"
 GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule) are one problem
-# The baseline comes from ``lint --baseline`` or the configuration (option "baseline"); no default
-# here, so that the configured one is not masked: recommended when none is configured.
+# The baseline is this check's option "baseline" when set, else the run's (``lint --baseline`` or the
+# configuration's ``baseline``), else recommended.
 
 
 def check(ctx):
@@ -92,7 +93,7 @@ def check(ctx):
 
     if not ctx.verdict.accepted:
         return  # kube-apiserver would not start with this policy: there is no logging to hold to a baseline
-    baseline = load_baseline(ctx.option("baseline") or DEFAULT_BASELINE)
+    baseline = load_baseline(ctx.option("baseline") or ctx.baseline or DEFAULT_BASELINE)
     by_rule: dict[int | None, list] = {}
     for violation in unmet_expectations(ctx.policy, baseline, ctx.kube_version, space=ctx.space):
         by_rule.setdefault(violation.rule, []).append(violation)

@@ -49,6 +49,8 @@ the kube-apiserver pod.
 CODE = "KAL060"
 NAME = "audit-policy-file-not-set"
 SEVERITY = "error"
+CATEGORY = "security"
+PRECISION = "very-high"
 SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 

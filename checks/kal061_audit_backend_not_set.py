@@ -48,6 +48,8 @@ off the cluster.
 CODE = "KAL061"
 NAME = "audit-backend-not-set"
 SEVERITY = "error"
+CATEGORY = "security"
+PRECISION = "very-high"
 SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 

@@ -60,6 +60,7 @@ from kube_audit_lint.kube.flags import retention_default
 CODE = "KAL062"
 NAME = "audit-log-retention-too-short"
 SEVERITY = "warning"
+CATEGORY = "security"
 SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 OPTIONS = {"audit-log-maxage": 30, "audit-log-maxbackup": 10, "audit-log-maxsize": 100}

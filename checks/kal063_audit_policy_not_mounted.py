@@ -58,6 +58,7 @@ from kube_audit_lint.findings import Severity
 CODE = "KAL063"
 NAME = "audit-policy-not-mounted"
 SEVERITY = "warning"
+CATEGORY = "security"
 SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 

@@ -57,6 +57,7 @@ from kube_audit_lint.findings import Severity
 CODE = "KAL064"
 NAME = "audit-truncation-exceeds-sink"
 SEVERITY = "warning"
+CATEGORY = "security"
 SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 OPTIONS = {"sink-limit-bytes": 262144}

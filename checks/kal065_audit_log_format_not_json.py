@@ -50,6 +50,8 @@ Remove `--audit-log-format=legacy` (the default is `json`) or set it to `json`.
 CODE = "KAL065"
 NAME = "audit-log-format-not-json"
 SEVERITY = "warning"
+CATEGORY = "correctness"
+PRECISION = "very-high"
 SCOPE = "manifest"  # about the kube-apiserver manifest: runs once per run, not once per policy
 EXAMPLE_INPUT = "apiserver-manifest"
 

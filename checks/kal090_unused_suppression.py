@@ -49,6 +49,7 @@ Remove the comment, or the checks in it that no longer report anything; correct 
 CODE = "KAL090"
 NAME = "unused-suppression"
 SEVERITY = "note"
+CATEGORY = "suppression"
 
 
 def check(ctx):

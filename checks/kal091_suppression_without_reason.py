@@ -49,6 +49,8 @@ temporary).
 CODE = "KAL091"
 NAME = "suppression-without-reason"
 SEVERITY = "note"
+CATEGORY = "suppression"
+PRECISION = "very-high"
 
 
 def check(ctx):

@@ -47,6 +47,8 @@ reason it is still needed.
 CODE = "KAL092"
 NAME = "expired-suppression"
 SEVERITY = "warning"
+CATEGORY = "suppression"
+PRECISION = "very-high"
 
 
 def check(ctx):

@@ -51,6 +51,7 @@ configuration (`ignore`, `severity`), where the whole team sees it.
 CODE = "KAL093"
 NAME = "suppression-not-allowed"
 SEVERITY = "warning"
+CATEGORY = "suppression"
 
 
 def check(ctx):

@@ -49,6 +49,8 @@ on the line above, or `# kube-audit-lint: disable-file[=CHECK,...] -- reason` an
 CODE = "KAL094"
 NAME = "invalid-suppression"
 SEVERITY = "warning"
+CATEGORY = "suppression"
+PRECISION = "very-high"
 
 
 def check(ctx):

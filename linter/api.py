@@ -1,6 +1,8 @@
 """The API for checks, built-in and plugin alike: what a check module imports.
 
-A check module declares ``CODE``, ``NAME``, ``SEVERITY``, optionally ``OPTIONS`` (option names to
+A check module declares ``CODE``, ``NAME``, ``SEVERITY``, ``CATEGORY`` (security, correctness,
+cost, style or suppression: only security checks are tagged as such in SARIF), optionally
+``PRECISION`` (very-high, high, medium or low; default high), ``OPTIONS`` (option names to
 defaults, overridable in configuration) and ``DOCS_URL`` (plugins), and one function
 ``check(ctx: CheckContext) -> Iterator[Finding]`` (see ``CheckFunction``). docs/plugins.md walks
 through a complete plugin. Names here stay stable across releases; anything else may move.

@@ -46,7 +46,26 @@ def _kube_version(text: Optional[str]) -> tuple[int, int]:
         raise  # unreachable
 
 
-KUBE_VERSION_HELP = "Kubernetes release whose apiserver behaviour to reproduce, e.g. 1.30 (default: the newest implemented)."
+KUBE_VERSION_HELP = ("Kubernetes release whose apiserver behaviour to reproduce, e.g. 1.30 (default: the configuration "
+                     "file's kube-version, else the newest implemented).")
+
+
+def _optional_kube_version(text: Optional[str]) -> tuple[int, int] | None:
+    return _kube_version(text) if text is not None else None
+
+
+def _configured(text: Optional[str], near: str | None) -> Optional[str]:
+    """``--kube-version`` as given, else the ``kube-version`` of the configuration file found from
+    ``near`` (a file the command reads) upwards, as lint finds it."""
+    if text is not None:
+        return text
+    from kube_audit_lint.lint.config import ConfigError, configured_kube_version
+
+    try:
+        return configured_kube_version(near)
+    except ConfigError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
 INPUT_FORMAT_HELP = ("Read only this log format (default: recognised from content): raw, eventlist, cloudwatch, "
                      "cloudwatch-subscription, cloudwatch-insights, aks, gke, viaq or otlp.")
 MAX_EVENT_SIZE_HELP = "Largest event read, e.g. 16MiB (the default), 512KiB or 1000000; longer lines are counted and skipped."
@@ -84,16 +103,7 @@ def validate(
     """
     from kube_audit_lint.commands.validate import run_validate
 
-    raise typer.Exit(run_validate(files, _kube_version(kube_version), output_format.value, verbose, skip_non_policies))
-
-
-class LintFormat(str, Enum):
-    text = "text"
-    concise = "concise"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    markdown = "markdown"
+    raise typer.Exit(run_validate(files, _kube_version(_configured(kube_version, files[0] if files else None)), output_format.value, verbose, skip_non_policies))
 
 
 class Color(str, Enum):
@@ -112,8 +122,9 @@ class FailOn(str, Enum):
 @app.command()
 def lint(
     paths: List[str] = typer.Argument(None, help="Policy files or directories (searched for policies)."),
-    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "--output-format", help="text, concise (one line per finding), json, sarif, github or markdown."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output_format: Optional[List[str]] = typer.Option(None, "--format", "--output-format", help="text, concise (one line per finding), json, sarif, github, markdown, junit, gitlab or rdjson; repeat it, each as FORMAT=PATH, to write several (one may go to standard output).", metavar="FORMAT[=PATH]"),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file (with a single --format)."),
+    sarif_category: Optional[str] = typer.Option(None, "--sarif-category", help="Code-scanning category of the SARIF output: runs[].automationDetails.id is NAME/."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these checks (codes or names; comma-separated or repeated)."),
     extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", help="Add these checks to the selection (and drop them from the ignored ones)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these checks (codes or names)."),
@@ -142,8 +153,10 @@ def lint(
 
     options = LintOptions(
         paths=list(paths or []),
-        output_format=output_format.value,
+        output_format=(output_format or ["text"])[0],
         output=output,
+        formats=list(output_format or []),
+        sarif_category=sarif_category,
         select=_split(select),
         ignore=_split(ignore),
         fail_on=fail_on.value if fail_on else None,
@@ -201,7 +214,7 @@ def explain(
         user=user, groups=list(group or []), verb=verb, resource=resource, api_group=api_group,
         namespace=namespace, name=name, path=path, unauthenticated=unauthenticated, event=event, event_index=event_index,
     )
-    raise typer.Exit(run_explain(policy, request, _kube_version(kube_version), output_format.value))
+    raise typer.Exit(run_explain(policy, request, _kube_version(_configured(kube_version, policy)), output_format.value))
 
 
 class ReplayFormat(str, Enum):
@@ -229,15 +242,18 @@ def replay(
     cost: bool = typer.Option(False, "--cost", help="Bytes and events per day per rule and request class, over the sample's own time span."),
     price_per_gb: Optional[float] = typer.Option(None, "--price-per-gb", help="Price of a GB (10^9 bytes) of logs: money per day in the cost (implies --cost) and in --compare."),
     apiserver_manifest: Optional[str] = typer.Option(None, "--apiserver-manifest", help="kube-apiserver manifest: its --audit-log-truncate-max-event-size is a sink limit the cost counts."),
+    force_jobs: bool = typer.Option(False, "--force-jobs", help="Run --jobs processes even above the number of cores."),
+    partial_on_interrupt: bool = typer.Option(False, "--partial-on-interrupt", help="On Ctrl-C or SIGTERM, still write the summary of the events read so far, marked partial (exit 130/143)."),
 ) -> None:
     """Replay recorded audit events against a policy: what each event hits and what would be logged."""
     from kube_audit_lint.commands.replay import ReplayOptions, run_replay_command
 
     options = ReplayOptions(
         policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
-        jobs=jobs, compare=compare, kube_version=_kube_version(kube_version), progress=progress,
+        jobs=jobs, compare=compare, kube_version=_kube_version(_configured(kube_version, policy)), progress=progress,
         engine=engine, spark_master=spark_master, input_format=input_format, max_event_size=max_event_size,
         cost=cost, price_per_gb=price_per_gb, apiserver_manifest=apiserver_manifest,
+        partial_on_interrupt=partial_on_interrupt, force_jobs=force_jobs,
     )
     raise typer.Exit(run_replay_command(options))
 
@@ -257,7 +273,8 @@ def filter_(
     """Apply a policy to exported events as kube-apiserver would have written them: JSON lines out."""
     from kube_audit_lint.commands.filter import FilterOptions, run_filter_command
 
-    options = FilterOptions(policy=policy, logs=list(logs), output=output, kube_version=_kube_version(kube_version),
+    options = FilterOptions(policy=policy, logs=list(logs), output=output,
+                            kube_version=_kube_version(_configured(kube_version, policy)),
                             input_format=input_format, max_event_size=max_event_size,
                             drop_undecidable=drop_undecidable, strict=strict, stats_json=stats_json)
     raise typer.Exit(run_filter_command(options))
@@ -272,12 +289,14 @@ def sql(
     summary: bool = typer.Option(False, "--summary", help="Events, logged events and bytes by rule and level instead of one row per event."),
     kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="gke: the table is GKE's Cloud Logging export to BigQuery (protopayload_auditlog columns); adds an undecidable column."),
 ) -> None:
     """Print the policy as one SQL query computing, for every event, what kube-apiserver decides (extra [sql])."""
     from kube_audit_lint.commands.sql import SqlOptions, run_sql
 
     options = SqlOptions(policy=policy, dialect=dialect, table=table, event_column=event_column, summary=summary,
-                         kube_version=_kube_version(kube_version) if kube_version is not None else None, output=output)
+                         kube_version=_optional_kube_version(_configured(kube_version, policy)), output=output,
+                         preset=preset)
     raise typer.Exit(run_sql(options))
 
 
@@ -302,8 +321,32 @@ def diff(
     from kube_audit_lint.commands.diff import DiffOptions, run_diff
 
     options = DiffOptions(old=old, new=new, output_format=output_format.value, output=output,
-                          kube_version=_kube_version(kube_version))
+                          kube_version=_kube_version(_configured(kube_version, new)))
     raise typer.Exit(run_diff(options))
+
+
+class TestFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+@app.command("test")
+def test_policies(
+    paths: Optional[List[str]] = typer.Argument(None, help="*.audit-test.yaml files, or folders to search recursively (default: .)."),
+    output_format: TestFormat = typer.Option(TestFormat.text, "--format", help="text, json or junit (JUnit XML)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file."),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+) -> None:
+    """Run policy unit tests: the cases and properties of *.audit-test.yaml files.
+
+    Exit 0 when all pass, 1 when one fails, 2 on a bad test file or a policy that does not load.
+    """
+    from kube_audit_lint.commands.test import TestOptions, run_test
+
+    options = TestOptions(paths=list(paths or ["."]), output_format=output_format.value, output=output,
+                          kube_version=_kube_version(_configured(kube_version, (paths or ["."])[0])))
+    raise typer.Exit(run_test(options))
 
 
 @baseline_app.command("diff")
@@ -316,7 +359,7 @@ def baseline_diff(
     """Show, request class by request class, where the policy logs less or more than a baseline."""
     from kube_audit_lint.commands.baseline import run_baseline_diff
 
-    raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(kube_version), output_format.value))
+    raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(_configured(kube_version, policy)), output_format.value))
 
 
 class CheckDocsFormat(str, Enum):
@@ -362,17 +405,9 @@ def report(
     options = ReportOptions(
         policy=policy, events=list(events or []), frameworks=framework, baseline=baseline,
         apiserver_manifest=apiserver_manifest, output_format=output_format.value, output=output,
-        kube_version=_kube_version(kube_version) if kube_version is not None else None, accepted=accepted,
+        kube_version=_optional_kube_version(_configured(kube_version, policy)), accepted=accepted,
     )
     raise typer.Exit(run_report_command(options))
-
-
-class Terminated(BaseException):
-    """SIGTERM (a cancelled CI job): unwinds like Ctrl-C, so output files are left as they were."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated()
 
 
 def main() -> None:
@@ -383,11 +418,16 @@ def main() -> None:
         # `kube-audit-lint ... | head`: end quietly as other command-line tools do, rather than
         # letting a broken pipe turn into an exit status that means something else here
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, _terminate)
+    from kube_audit_lint.interrupts import Interrupted, Terminated, terminate
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         code = app(standalone_mode=False)  # click returns the exit code instead of raising
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        typer.echo(f"kube-audit-lint: {exc.what} ({exc.signal_name}); {exc.outcome}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("kube-audit-lint: interrupted (SIGINT); no output file was changed", err=True)

@@ -90,6 +90,8 @@ class Finding:
     # a short, position-free description of what the finding is about (for fingerprints)
     subject: str = ""
     related: tuple[Location, ...] = field(default_factory=tuple)
+    # the line where the policy starts: tells apart the policies of one file (a script's heredocs)
+    policy_line: int | None = None
     autofix: Fix | None = None  # edits that fix it (lint --fix), when there are
 
     @property
@@ -134,10 +136,15 @@ class Report:
     root: str = "."  # paths in findings are relative to this directory where possible
     skipped: list[str] = field(default_factory=list)  # files given that held no policy
     skip_reasons: dict[str, str] = field(default_factory=dict)  # skipped file -> why
+    # policies inside a wrapping file (shell or Terraform heredoc) that could not be read as written
+    skipped_blocks: list[tuple[str, int, int, str]] = field(default_factory=list)  # (path, line, column, why)
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for source excerpts
     plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
     # one problem, one displayed finding: position of a finding -> position of the one it is shown under
     grouped_under: dict[int, int] = field(default_factory=dict)
+    # every finding, when only-new (--diff-base) narrowed ``findings`` to what a change touched: the
+    # whole analysis, for outputs that must see all of it (SARIF for code scanning)
+    full_analysis: "Report | None" = None
     verdicts: dict[str, list[Any]] = field(default_factory=dict)  # path -> its policy documents, as read (fixes)
 
     @property

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kube_audit_lint.commands.checks import run_checks_command
-from kube_audit_lint import INFORMATION_URI
+from kube_audit_lint import INFORMATION_URI, __version__
 
 from kube_audit_lint.lint import checkdocs
 
@@ -101,8 +101,11 @@ def test_json(fake_checks):
     first = document["checks"][0]
     assert first["severity"] == "error"
     assert first["options"] == {"resources": ["secrets", "configmaps"]}
-    assert first["documentationUri"] == f"{INFORMATION_URI}/blob/main/docs/checks.md#kal001-sensitive-body-captured"
+    assert first["documentationUri"] == f"{INFORMATION_URI}/blob/v{__version__}/docs/checks.md#kal001-sensitive-body-captured"
     assert list(first["sections"]) == list(REQUIRED_SECTIONS) + ["References"]
+    assert {check["category"] for check in document["checks"]} <= {"security", "correctness", "cost", "style",
+                                                                     "suppression"}
+    assert all(check["precision"] in ("very-high", "high", "medium", "low") for check in document["checks"])
     code, out, _ = run("--format", "json", "KAL010")
     assert json.loads(out)["name"] == "verbose-read-logging"
 

@@ -241,20 +241,25 @@ def test_replay_reads_standard_input_once(capsys, monkeypatch, tmp_path):
     assert code == 2 and "standard input (-) can be read once" in err
 
 
-def test_an_event_nested_too_deeply_is_a_bad_line_not_a_crash(capsys, monkeypatch, tmp_path):
+def test_an_event_nested_too_deeply_is_decided_from_its_request_attributes(capsys, monkeypatch, tmp_path):
     import json as _json
 
     event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "a", "stage": "ResponseComplete",
              "verb": "get", "requestURI": "/api/v1/pods", "user": {"username": "u"},
              "objectRef": {"resource": "pods", "apiVersion": "v1"}}
     deep = _json.dumps(event)[:-1] + ', "deep": ' + "[" * 100000 + "]" * 100000 + "}"
+    # nested too deeply where the request attributes are: no event to decide
+    deep_user = _json.dumps(dict(event, user=None))[:-1].replace('"user": null', '"user": ' + "[" * 100000 + "]" * 100000)
     log = tmp_path / "deep.jsonl"
-    log.write_text(deep + "\n" + _json.dumps(event) + "\n")
+    log.write_text(deep + "\n" + _json.dumps(event) + "\n" + deep_user + "}\n")
     policy = tmp_path / "p.yaml"
     policy.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n")
     code, out, _ = cli(capsys, monkeypatch, "replay", str(policy), str(log), "--format", "json")
     assert code == 0
     summary = _json.loads(out)
-    assert summary["events"] == 1 and summary["files"][0]["badLines"] == 1
-    code, _, err = cli(capsys, monkeypatch, "explain", str(policy), "--event", f"{log}:1")
+    assert summary["events"] == 2 and summary["files"][0]["badLines"] == 1
+    assert summary["badLines"][0]["line"] == 3 and "nested too deeply" in summary["badLines"][0]["message"]
+    code, out, _ = cli(capsys, monkeypatch, "explain", str(policy), "--event", f"{log}:1")
+    assert code == 0 and "decided by rule 0" in out
+    code, _, err = cli(capsys, monkeypatch, "explain", str(policy), "--event", f"{log}:3")
     assert code == 2 and "nested too deeply" in err

@@ -125,7 +125,7 @@ def test_replay_of_nothing_is_an_error_naming_what_it_saw(capsys, monkeypatch, g
     log.write_text(content)
     code, out, err = cli(capsys, monkeypatch, "replay", good, str(log), "--format", fmt)
     assert code == 2 and out == ""
-    assert f"no audit event in the input ({log}: {seen}); replay reads audit.k8s.io Event JSON lines" in err
+    assert f"no audit event in the input ({log}: {seen}); kube-audit-lint reads audit.k8s.io Event JSON lines" in err
 
 
 def test_stdin_filename_names_the_piped_policy_and_its_per_file_settings_apply(capsys, monkeypatch, insecure,

@@ -168,6 +168,17 @@ event_lines = st.one_of(
     values.map(lambda value: json.dumps(value, allow_nan=True)),
     st.text(max_size=200).map(lambda text: text.replace("\n", " ")),
     st.integers(1, 5000).map(lambda digits: '{"kind": "Event", "auditID": ' + "9" * digits + "}"),
+    # what the bounded-input work is about: nesting beyond the parser, lone surrogates, a byte-order
+    # mark, huge numbers where the request attributes are, wrappers of the managed platforms
+    st.integers(900, 20_000).map(lambda depth: '{"kind": "Event", "verb": "get", "requestURI": "/x", "requestObject": '
+                                 + "[" * depth + "]" * depth + "}"),
+    st.integers(900, 5_000).map(lambda depth: '{"kind": "Event", "user": ' + "{\"a\": " * depth + "1" + "}" * depth + "}"),
+    st.sampled_from(['{"kind": "Event", "verb": "get\\ud800", "requestURI": "/x"}', "\ufeff" + '{"kind": "Event"}',
+                     '{"kind": "Event", "verb": 1' + "0" * 5000 + "}",
+                     '{"events": [{"message": "{\\"kind\\": \\"Event\\", \\"verb\\": \\"get\\"}"}]}',
+                     '{"records": [{"category": "kube-audit", "properties": {"log": "{\\"kind\\": \\"Ev"}}]}',
+                     '{"protoPayload": {"serviceName": "k8s.io", "methodName": "io.k8s.core.v1.pods.get", '
+                     '"resourceName": "core/v1/namespaces/a/pods/b"}}', '{"awslogs": {"data": "%%%"}}']),
 )
 
 
@@ -206,7 +217,7 @@ def test_replay_with_two_workers_writes_what_one_writes(workdir, seed):
     outputs = []
     for jobs in ("1", "2"):
         out = workdir / f"out-{jobs}.jsonl"
-        code, err = run_cli("replay", str(policy), str(log), "--jobs", jobs, "--format", "jsonl", "--output", str(out))
+        code, err = run_cli("replay", str(policy), str(log), "--jobs", jobs, "--force-jobs", "--format", "jsonl", "--output", str(out))
         assert_handled(code, err, allowed=(0,))
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]

@@ -13,7 +13,7 @@ def test_json_structure(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     report = sample_report(tmp_path, relative=True)
     document = json.loads(json_output.render(report))
-    assert list(document) == ["version", "tool", "files", "skipped", "findings", "summary"]
+    assert list(document) == ["version", "tool", "files", "skipped", "skipReasons", "skippedBlocks", "findings", "summary"]
     assert document["version"] == 1
     assert document["tool"] == {"name": "kube-audit-lint", "version": __version__, "informationUri": INFORMATION_URI}
     assert document["files"] == ["policies/audit.yaml"]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from kube_audit_lint.findings import Finding, Location, Report, Severity
+from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
 from kube_audit_lint.output import markdown
-from test_output_support import sample_report
+from test_output_support import SPECS, sample_report
 
 GITHUB_ENV = {
     "GITHUB_SERVER_URL": "https://github.com",
@@ -78,7 +79,7 @@ def test_path_outside_root_is_not_linked(tmp_path):
     root.mkdir()
     finding = Finding("KAL002", "some-check", Severity.NOTE, "m", Location(str(tmp_path / "a.yaml"), 2, 1))
     output = markdown.render(Report(findings=[finding], root=str(root)), env=GITHUB_ENV)
-    assert f"| {(tmp_path / 'a.yaml').as_posix()}:2 |" in output
+    assert f"| {markdown.cell((tmp_path / 'a.yaml').as_posix())}:2 |" in output  # _ escaped, shown as _
     assert "blob/" not in output
 
 
@@ -104,3 +105,29 @@ def test_suppression_without_justification_is_marked(tmp_path):
     output = markdown.render(Report(findings=[finding], root=str(tmp_path)), env={})
     assert "| file | *none given* |" in output
     assert "No findings." in output
+
+
+def test_a_long_summary_stays_below_githubs_1_mib_limit(tmp_path):
+    path = str(tmp_path / "policy.yaml")
+    findings = [
+        Finding("KAL001", "sensitive-body-captured", Severity.ERROR, f"finding {i}: " + "é" * 400,
+                Location(path, i + 1, 1))
+        for i in range(3000)
+    ]
+    findings += [replace(findings[0], suppression=Suppression("inline", "why")) for _ in range(10)]
+    report = Report(findings=findings, files=[path], checks=SPECS, root=str(tmp_path))
+    text = markdown.render(report, env={})
+    assert len(text.encode("utf-8")) < 1024 * 1024
+    shown = text.count("| error | KAL001")
+    assert 1000 < shown < 3000
+    assert "finding 0:" in text and f"finding {shown - 1}:" in text and f"finding {shown}:" not in text
+    assert f"**{3000 - shown + 10} more findings left out** to keep this summary under GitHub's 1 MiB limit" in text
+    assert "--format json" in text
+    assert "| 3000 | 0 | 0 | 10 |" in text  # the counts stay complete
+
+
+def test_a_short_summary_is_whole(tmp_path):
+    text = markdown.render(sample_report(tmp_path), env={})
+    assert "left out" not in text
+    smaller = markdown.render(sample_report(tmp_path), env={}, limit=len(text.encode()) - 1)
+    assert "left out" in smaller and len(smaller.encode()) < len(text.encode())

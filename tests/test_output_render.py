@@ -15,14 +15,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_formats():
-    assert FORMATS == ("text", "concise", "json", "sarif", "github", "markdown")
+    assert FORMATS == ("text", "concise", "json", "sarif", "github", "markdown", "junit", "gitlab", "rdjson")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_renders_the_sample(fmt, tmp_path):
     output = render(sample_report(tmp_path), fmt)
     assert "KAL001" in output and output.endswith("\n")
-    if fmt in ("json", "sarif"):
+    if fmt in ("json", "sarif", "gitlab", "rdjson"):
         json.loads(output)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import types
 from dataclasses import replace
@@ -51,21 +52,25 @@ def test_rules_describe_every_check(tmp_path):
     assert error_rule["shortDescription"] == {"text": "Secrets can be logged with their body."}
     assert error_rule["fullDescription"] == {"text": "Looks for sensitive-body-captured."}
     assert error_rule["defaultConfiguration"] == {"level": "error"}
-    assert error_rule["helpUri"] == f"{INFORMATION_URI}/blob/main/docs/checks.md#kal001-sensitive-body-captured"
+    assert error_rule["helpUri"] == f"{INFORMATION_URI}/blob/v{__version__}/docs/checks.md#kal001-sensitive-body-captured"
     markdown = error_rule["help"]["markdown"]
     for heading in ("### What it does", "### Why is this bad?", "### Example", "### Use instead", "### Fix", "### Options"):
         assert heading in markdown
     assert "```yaml\nrules:\n  - level: RequestResponse\n```" in markdown
     assert "Why is this bad?\nBecause." in error_rule["help"]["text"]
-    assert [r["properties"]["security-severity"] for r in rules] == ["8.0", "5.0", "5.0", "2.0"]
-    for r in rules:
-        assert {"security", "kubernetes", "audit-policy"} <= set(r["properties"]["tags"])
+    # only the security check is a security alert; every rule says how precise it is
+    assert [r["properties"].get("security-severity") for r in rules] == ["8.0", None, None, None]
+    assert [r["properties"]["tags"] for r in rules] == [
+        ["security", "kubernetes", "audit-policy"], ["kubernetes", "audit-policy", "cost"],
+        ["kubernetes", "audit-policy", "correctness"], ["kubernetes", "audit-policy", "cost"],
+    ]
+    assert [r["properties"]["precision"] for r in rules] == ["high"] * 4
 
 
 def test_results_point_at_rules_and_relative_locations(tmp_path):
     run = render(sample_report(tmp_path))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert len(run["results"]) == 4
+    assert len(run["results"]) == 3  # the suppressed finding is left out
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         location = result["locations"][0]["physicalLocation"]
@@ -98,11 +103,23 @@ def test_level_follows_the_finding_not_the_rule(tmp_path):
     assert result["level"] == "warning"
 
 
-def test_suppressed_findings_are_kept_with_justification(tmp_path):
+def test_suppressed_and_accepted_findings_are_left_out_of_the_upload(tmp_path):
+    report = sample_report(tmp_path)
+    report.findings[2] = replace(report.findings[2], suppression=Suppression("accepted", "recorded in a.json"))
+    document = render(report)
+    validate_sarif(document)
+    results = document["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == ["KAL001", "KAL004"]
+    assert all("suppressions" not in r for r in results)
+    # the rules of the checks that ran are still described
+    assert [r["id"] for r in document["runs"][0]["tool"]["driver"]["rules"]] == [s.code for s in SPECS]
+
+
+def test_suppressed_findings_can_be_kept_with_justification(tmp_path):
     report = sample_report(tmp_path)
     accepted = replace(report.findings[2], suppression=Suppression("accepted", ""))
     report.findings.append(accepted)
-    results = render(report)["runs"][0]["results"]
+    results = json.loads(sarif.render(report, include_suppressed=True))["runs"][0]["results"]
     suppressed = [r for r in results if "suppressions" in r]
     assert len(suppressed) == 2
     inline = next(r for r in suppressed if r["ruleId"] == "KAL003")
@@ -111,7 +128,7 @@ def test_suppressed_findings_are_kept_with_justification(tmp_path):
     assert inline["suppressions"][0]["location"]["physicalLocation"]["region"]["startLine"] == 5
     external = next(r for r in suppressed if r["ruleId"] == "KAL010")
     assert external["suppressions"] == [{"kind": "external"}]
-    validate_sarif(render(report))
+    validate_sarif(json.loads(sarif.render(report, include_suppressed=True)))
 
 
 def test_partial_fingerprints_stable_when_a_line_is_inserted_above(tmp_path):
@@ -123,7 +140,7 @@ def test_partial_fingerprints_stable_when_a_line_is_inserted_above(tmp_path):
 
     assert [r["partialFingerprints"] for r in before] == [r["partialFingerprints"] for r in after]
     assert [start_line(r) + 1 for r in before] == [start_line(r) for r in after]
-    assert len({r["partialFingerprints"]["kubeAuditLint/v1"] for r in before}) == 4
+    assert len({r["partialFingerprints"]["kubeAuditLint/v1"] for r in before}) == 3
 
 
 def test_file_outside_root_gets_absolute_uri(tmp_path):
@@ -159,7 +176,7 @@ def test_check_may_set_its_security_severity_and_tags(monkeypatch, tmp_path):
     module.SECURITY_SEVERITY = 9.5
     module.TAGS = ("cis-3.2.2",)
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    custom = replace(spec("KAL020", "strict", Severity.WARNING), module=module.__name__)
+    custom = replace(spec("KAL020", "strict", Severity.WARNING, category="security"), module=module.__name__)
     rule = render(Report(findings=[], checks=(custom,), root=str(tmp_path)))["runs"][0]["tool"]["driver"]["rules"][0]
     assert rule["properties"]["security-severity"] == "9.5"
     assert rule["properties"]["tags"] == ["security", "kubernetes", "audit-policy", "cis-3.2.2"]
@@ -170,5 +187,193 @@ def test_bad_security_severity_falls_back_to_severity(monkeypatch, value):
     module = types.ModuleType("tests.fake_bad")
     module.SECURITY_SEVERITY = value
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    custom = replace(spec("KAL021", "bad", Severity.ERROR), module=module.__name__)
+    custom = replace(spec("KAL021", "bad", Severity.ERROR, category="security"), module=module.__name__)
     assert sarif.security_severity(custom) == 8.0
+
+
+# --- what GitHub code scanning needs ---------------------------------------------------------
+
+POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version"]
+  - level: Metadata
+    resources:
+      - group: ""
+        resources: ["secrets", "configmaps"]
+  - level: RequestResponse
+    resources:
+      - group: ""
+        resources: ["serviceaccounts/token"]
+  - level: Metadata
+"""
+
+
+def run_cli(cwd, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kube_audit_lint", "lint", *args], cwd=cwd, capture_output=True,
+                          text=True)
+
+
+def git(cwd, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def git_repository(root):
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+
+
+def artifact_locations(value):
+    """Every artifactLocation anywhere in a SARIF document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "artifactLocation":
+                yield item
+            yield from artifact_locations(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from artifact_locations(item)
+
+
+def test_uris_are_relative_to_the_repository_root_from_a_subfolder(tmp_path):
+    git_repository(tmp_path)
+    folder = tmp_path / "clusters" / "prod"
+    folder.mkdir(parents=True)
+    (folder / "policy.yaml").write_text(POLICY)
+    result = run_cli(folder, "policy.yaml", "--format", "sarif=out/results.sarif")
+    assert result.returncode == 1, result.stderr
+    document = json.loads((folder / "out" / "results.sarif").read_text())
+    validate_sarif(document)
+    run = document["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
+    locations = list(artifact_locations(document))
+    assert locations and run["results"]
+    assert all(location == {"uri": "clusters/prod/policy.yaml", "uriBaseId": "%SRCROOT%"} for location in locations)
+
+
+def test_the_repository_is_the_one_holding_the_files_not_the_working_directory(tmp_path):
+    repository = tmp_path / "repo"
+    (repository / "policies").mkdir(parents=True)
+    git_repository(repository)
+    (repository / "policies" / "a.yaml").write_text(POLICY)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_cli(elsewhere, str(repository / "policies" / "a.yaml"), "--format", "sarif")
+    document = json.loads(result.stdout)
+    run = document["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repository.resolve().as_uri() + "/"
+    assert {location["uri"] for location in artifact_locations(document)} == {"policies/a.yaml"}
+
+
+def test_outside_git_the_working_directory_is_the_root(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "policy.yaml").write_text(POLICY)
+    result = run_cli(tmp_path, "sub/policy.yaml", "--format", "sarif")
+    document = json.loads(result.stdout)
+    if document["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] != tmp_path.resolve().as_uri() + "/":
+        pytest.skip("the temporary folder is inside a git repository")
+    assert {location["uri"] for location in artifact_locations(document)} == {"sub/policy.yaml"}
+    assert all(location["uriBaseId"] == "%SRCROOT%" for location in artifact_locations(document))
+
+
+def test_sarif_category_sets_the_automation_id(tmp_path):
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    for given, expected in (("prod-policies", "prod-policies/"), ("team/prod/", "team/prod/")):
+        document = json.loads(run_cli(tmp_path, "policy.yaml", "--format", "sarif", "--sarif-category", given).stdout)
+        validate_sarif(document)
+        assert document["runs"][0]["automationDetails"] == {"id": expected}
+    assert "automationDetails" not in json.loads(run_cli(tmp_path, "policy.yaml", "--format", "sarif").stdout)["runs"][0]
+
+
+def test_a_long_description_is_cut_at_1024_characters_on_a_word(tmp_path):
+    words = " ".join(f"word{i}" for i in range(400))
+    long_doc = f"Summary.\n\n## What it does\n{words}\n\n## Why is this bad?\nBecause.\n"
+    custom = replace(spec("KAL020", "long", Severity.WARNING), doc=long_doc)
+    rule = render(Report(findings=[], checks=(custom,), root=str(tmp_path)))["runs"][0]["tool"]["driver"]["rules"][0]
+    text = rule["fullDescription"]["text"]
+    assert len(text) <= 1024 and text.endswith("\u2026")
+    assert words.startswith(text[:-1]) and words[len(text) - 1] == " "  # cut between two words
+    assert words in rule["help"]["text"]  # the whole text stays in help
+    assert rule["shortDescription"] == {"text": "Summary."}
+    assert sarif.clip("short text") == "short text"
+    assert sarif.clip("x" * 2000) == "x" * 1023 + "\u2026"
+
+
+def test_every_builtin_check_has_a_category_and_a_precision():
+    from kube_audit_lint.lint.registry import CATEGORIES, PRECISIONS, all_checks
+
+    builtin = [check for check in all_checks() if check.builtin]
+    assert len(builtin) > 30
+    for check in builtin:
+        assert check.category in CATEGORIES, check.code
+        assert check.precision in PRECISIONS, check.code
+    assert {"KAL020", "KAL023", "KAL024", "KAL060"} <= {c.code for c in builtin if c.security}
+    assert not {"KAL005", "KAL006", "KAL027", "KAL090"} & {c.code for c in builtin if c.security}
+
+
+def test_rules_of_every_builtin_check_meet_github_limits(tmp_path):
+    from kube_audit_lint.lint.registry import all_checks
+
+    checks = tuple(check for check in all_checks() if check.builtin)
+    document = render(Report(findings=[], checks=checks, root=str(tmp_path)))
+    validate_sarif(document)
+    for check, rule in zip(checks, document["runs"][0]["tool"]["driver"]["rules"]):
+        assert rule["id"] == check.code
+        assert 0 < len(rule["fullDescription"]["text"]) <= 1024
+        assert rule["shortDescription"]["text"]
+        assert rule["properties"]["precision"] in ("very-high", "high", "medium", "low")
+        security = check.category == "security"
+        assert ("security" in rule["properties"]["tags"]) is security, check.code
+        assert ("security-severity" in rule["properties"]) is security, check.code
+        assert rule["helpUri"].startswith(f"{INFORMATION_URI}/blob/v{__version__}/docs/checks.md#")
+
+
+def test_a_plugin_keeps_its_own_documentation_url(tmp_path):
+    custom = replace(spec("XMP001", "plugin-check", Severity.NOTE), docs_url="https://example.com/xmp001")
+    rule = render(Report(findings=[], checks=(custom,), root=str(tmp_path)))["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule["helpUri"] == "https://example.com/xmp001"
+
+
+def test_accepted_findings_are_not_uploaded(tmp_path):
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    assert run_cli(tmp_path, "policy.yaml", "--write-accepted", "accepted.json").returncode == 0
+    before = json.loads(run_cli(tmp_path, "policy.yaml", "--format", "sarif").stdout)["runs"][0]["results"]
+    assert before
+    result = run_cli(tmp_path, "policy.yaml", "--accepted", "accepted.json", "--format", "sarif")
+    assert result.returncode == 0
+    document = json.loads(result.stdout)
+    validate_sarif(document)
+    assert document["runs"][0]["results"] == []
+
+
+def test_suppressed_findings_are_not_uploaded(tmp_path):
+    suppressed = POLICY.replace("  - level: RequestResponse\n",
+                                "  # kube-audit-lint: disable=KAL020 -- tokens are redacted by the sink\n"
+                                "  - level: RequestResponse\n")
+    (tmp_path / "policy.yaml").write_text(suppressed)
+    results = json.loads(run_cli(tmp_path, "policy.yaml", "--format", "sarif").stdout)["runs"][0]["results"]
+    assert "KAL020" not in {r["ruleId"] for r in results}
+    assert all("suppressions" not in r for r in results)
+    everything = json.loads(run_cli(tmp_path, "policy.yaml", "--format", "json").stdout)["findings"]
+    assert any(f["code"] == "KAL020" and f["suppressed"] for f in everything)  # JSON keeps it
+
+
+def test_only_new_keeps_the_full_analysis_in_sarif_and_limits_the_rest(tmp_path):
+    git_repository(tmp_path)
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base")
+    full = json.loads(run_cli(tmp_path, "policy.yaml", "--format", "sarif").stdout)["runs"][0]["results"]
+    assert any(r["ruleId"] == "KAL020" for r in full)
+    # nothing changed since HEAD: nothing is new, the job passes and nothing is annotated ...
+    result = run_cli(tmp_path, "policy.yaml", "--diff-base", "HEAD", "--format", "github",
+                     "--format", "sarif=results.sarif")
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+    # ... but the SARIF still holds every finding, so code scanning closes none of them
+    uploaded = json.loads((tmp_path / "results.sarif").read_text())
+    validate_sarif(uploaded)
+    assert [r["partialFingerprints"] for r in uploaded["runs"][0]["results"]] == [r["partialFingerprints"] for r in full]

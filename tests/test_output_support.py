@@ -59,7 +59,8 @@ Lower the level.
 """
 
 
-def spec(code: str, name: str, severity: Severity, summary: str = "", options: dict | None = None) -> CheckSpec:
+def spec(code: str, name: str, severity: Severity, summary: str = "", options: dict | None = None,
+         category: str = "correctness") -> CheckSpec:
     summary = summary or f"Summary of {name}."
     return CheckSpec(
         code=code,
@@ -69,15 +70,16 @@ def spec(code: str, name: str, severity: Severity, summary: str = "", options: d
         doc=DOC.format(summary=summary, name=name),
         run=lambda ctx: (),
         module=f"tests.fake_{name.replace('-', '_')}",
+        category=category,
     )
 
 
 SPECS = (
     spec("KAL001", "sensitive-body-captured", Severity.ERROR, "Secrets can be logged with their body.",
-         {"resources": ["secrets", "configmaps"]}),
-    spec("KAL003", "health-endpoint-logged", Severity.WARNING),
+         {"resources": ["secrets", "configmaps"]}, category="security"),
+    spec("KAL003", "health-endpoint-logged", Severity.WARNING, category="cost"),
     spec("KAL004", "unreachable-rule", Severity.WARNING),
-    spec("KAL010", "verbose-read-logging", Severity.NOTE),
+    spec("KAL010", "verbose-read-logging", Severity.NOTE, category="cost"),
 )
 
 WITNESS = {

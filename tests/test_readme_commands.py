@@ -46,6 +46,9 @@ def workspace(tmp_path_factory) -> Path:
         (work / name).write_text(policy)
     (work / "policies").mkdir()
     (work / "policies" / "audit-policy.yaml").write_text(policy)
+    (work / "examples").mkdir()
+    for name in ("audit-policy.yaml", "audit-policy.audit-test.yaml"):  # the policy unit tests' example
+        (work / "examples" / name).write_text((REPO / "examples" / name).read_text())
     log = "".join(event(i) for i in range(50))
     (work / "audit.log").write_text(log)
     for name in ("audit-1.log.gz", "audit.log.gz"):

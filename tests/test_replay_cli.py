@@ -252,9 +252,11 @@ def test_unusable_input_is_one_line_exit_2(policy, tmp_path, monkeypatch, args, 
     assert "Traceback" not in result.output
 
 
-def test_directory_as_log_is_exit_2(policy, tmp_path):
-    result = replay(policy, str(tmp_path))
-    assert result.exit_code == 2 and "cannot read" in result.stderr
+def test_an_empty_directory_as_log_is_exit_2(policy, tmp_path):
+    empty = tmp_path / "logs"
+    empty.mkdir()
+    result = replay(policy, str(empty))
+    assert result.exit_code == 2 and f"no log file in {empty}" in result.stderr
 
 
 def test_corrupt_gzip_is_exit_2(policy, tmp_path):
@@ -343,7 +345,7 @@ def test_bad_lines_in_the_middle_of_a_large_file(policy, tmp_path, small_pieces,
     path = tmp_path / "big.log"
     bad_at = (1, 777, 4_001, 9_999, 12_000)
     ids = big_log(path, 12_000, bad_at)
-    data = json.loads(replay(policy, str(path), "--format", "json", "--jobs", jobs).stdout)
+    data = json.loads(replay(policy, str(path), "--format", "json", "--jobs", jobs, "--force-jobs").stdout)
     assert data["events"] == len(ids) == 12_000 - len(bad_at)
     assert data["badLineCount"] == len(bad_at)
     assert [b["line"] for b in data["badLines"]] == list(bad_at)
@@ -356,7 +358,7 @@ def test_jobs_2_keeps_jsonl_in_input_order(policy, tmp_path, small_pieces, compr
     if compress:
         path.write_bytes(gzip.compress(path.read_bytes()))
     one = replay(policy, str(path), "--format", "jsonl", "--jobs", "1")
-    two = replay(policy, str(path), "--format", "jsonl", "--jobs", "2")
+    two = replay(policy, str(path), "--format", "jsonl", "--jobs", "2", "--force-jobs")
     assert one.exit_code == two.exit_code == 0
     assert one.stdout == two.stdout
     assert [json.loads(x)["auditID"] for x in two.stdout.splitlines()] == ids
@@ -367,7 +369,7 @@ def test_jobs_2_summary_equals_jobs_1(policy, tmp_path, small_pieces):
     path = tmp_path / "big.log"
     big_log(path, 6_000, bad_at=(10, 5_999))
     one = json.loads(replay(policy, str(path), str(path), "--format", "json", "--jobs", "1").stdout)
-    two = json.loads(replay(policy, str(path), str(path), "--format", "json", "--jobs", "2").stdout)
+    two = json.loads(replay(policy, str(path), str(path), "--format", "json", "--jobs", "2", "--force-jobs").stdout)
     assert one == two
     assert one["events"] == 2 * 5_998
 
@@ -375,7 +377,7 @@ def test_jobs_2_summary_equals_jobs_1(policy, tmp_path, small_pieces):
 def test_strict_with_jobs_stops_at_the_first_bad_line(policy, tmp_path, small_pieces):
     path = tmp_path / "big.log"
     big_log(path, 6_000, bad_at=(4_321,))
-    result = replay(policy, str(path), "--strict", "--jobs", "2")
+    result = replay(policy, str(path), "--strict", "--jobs", "2", "--force-jobs")
     assert result.exit_code == 2
     assert f"{path}:4321:" in result.stderr
 
@@ -384,7 +386,7 @@ def test_jobs_2_on_stdin_without_shared_memory(policy, tmp_path, small_pieces, m
     monkeypatch.setattr(runner.SharedBlocks, "usable", staticmethod(lambda method: False))
     path = tmp_path / "big.log"
     ids = big_log(path, 5_000, bad_at=(2_500,))
-    result = replay(policy, "-", "--format", "jsonl", "--jobs", "2", input=path.read_bytes())
+    result = replay(policy, "-", "--format", "jsonl", "--jobs", "2", "--force-jobs", input=path.read_bytes())
     assert result.exit_code == 0
     assert [json.loads(x)["auditID"] for x in result.stdout.splitlines()] == ids
     assert "<stdin>:2500:" in result.stderr
@@ -396,7 +398,7 @@ def test_jobs_2_compare_equals_jobs_1(policy, tmp_path, small_pieces):
     old = tmp_path / "old.yaml"
     old.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n")
     one = json.loads(replay(policy, str(path), "--compare", str(old), "--format", "json", "--jobs", "1").stdout)
-    two = json.loads(replay(policy, str(path), "--compare", str(old), "--format", "json", "--jobs", "2").stdout)
+    two = json.loads(replay(policy, str(path), "--compare", str(old), "--format", "json", "--jobs", "2", "--force-jobs").stdout)
     assert one == two
     assert one["events"] == 6_000 and one["changedEvents"] > 0
 
@@ -419,10 +421,10 @@ def test_jobs_2_over_many_files_keeps_order_and_line_numbers(policy, tmp_path, s
         if compress:
             path.write_bytes(gzip.compress(path.read_bytes()))
         paths.append(str(path))
-    two = replay(policy, *paths, "--format", "jsonl", "--jobs", "2")
+    two = replay(policy, *paths, "--format", "jsonl", "--jobs", "2", "--force-jobs")
     assert two.exit_code == 0
     assert [json.loads(x)["auditID"] for x in two.stdout.splitlines()] == ids
-    data = json.loads(replay(policy, *paths, "--format", "json", "--jobs", "2").stdout)
+    data = json.loads(replay(policy, *paths, "--format", "json", "--jobs", "2", "--force-jobs").stdout)
     assert [(b["file"], b["line"]) for b in data["badLines"]] == [(p, 700 + i) for i, p in enumerate(paths)]
     assert [f["events"] for f in data["files"]] == [1_499] * 4
 
@@ -446,6 +448,6 @@ def test_jobs_2_jsonl_to_an_output_file(policy, tmp_path, small_pieces):
     path = tmp_path / "big.log"
     ids = big_log(path, 6_000)
     out = tmp_path / "out.jsonl"
-    result = replay(policy, str(path), "--format", "jsonl", "--jobs", "2", "--output", str(out))
+    result = replay(policy, str(path), "--format", "jsonl", "--jobs", "2", "--force-jobs", "--output", str(out))
     assert result.exit_code == 0 and result.stdout == ""
     assert [json.loads(x)["auditID"] for x in out.read_text().splitlines()] == ids

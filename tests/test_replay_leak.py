@@ -74,7 +74,7 @@ def inputs(tmp_path):
 RUNS = [
     ["--format", "summary"], ["--format", "json"], ["--format", "jsonl"], ["--format", "markdown"],
     ["--format", "summary", "--compare"], ["--format", "json", "--compare"], ["--format", "markdown", "--compare"],
-    ["--format", "json", "--jobs", "2"], ["--format", "summary", "--strict"],
+    ["--format", "json", "--jobs", "2", "--force-jobs"], ["--format", "summary", "--strict"],
 ]
 
 

@@ -96,12 +96,14 @@ def test_exit_zero_on_the_command_line(tmp_path, monkeypatch):
     assert lint(tmp_path, monkeypatch, "", "--select", "KAL003", "--exit-zero").exit_code == 0
 
 
-def test_sarif_keeps_the_suppression(tmp_path, monkeypatch):
-    result = lint(tmp_path, monkeypatch, "  # kube-audit-lint: disable=versioned-group -- shared", "--select", "KAL003",
-                  "--format", "sarif")
-    [result_object] = json.loads(result.stdout)["runs"][0]["results"]
-    assert result_object["suppressions"][0]["kind"] == "inSource"
-    assert result_object["suppressions"][0]["justification"] == "shared"
+def test_sarif_leaves_a_suppressed_finding_out_and_json_keeps_it(tmp_path, monkeypatch):
+    comment = "  # kube-audit-lint: disable=versioned-group -- shared"
+    result = lint(tmp_path, monkeypatch, comment, "--select", "KAL003", "--format", "sarif")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["runs"][0]["results"] == []  # code scanning would show it as open
+    result = lint(tmp_path, monkeypatch, comment, "--select", "KAL003", "--format", "json")
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["suppressed"] and finding["suppression"]["justification"] == "shared"
 
 
 @pytest.mark.parametrize("config, expected", [

@@ -46,8 +46,9 @@ def run_diff(options: DiffOptions) -> int:
 
 def write(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        from kube_audit_lint.files import write_atomically
+
+        write_atomically(output, text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -24,6 +24,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 
+from kube_audit_lint.escape import one_line
 from kube_audit_lint.policy import versions
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -88,26 +89,16 @@ NON_RESOURCE_VERBS = ("get", "post", "put", "patch", "delete", "head", "options"
 
 
 def _close(word: str, known) -> str:
-    import difflib
+    from kube_audit_lint.kube.api import close_match_hint
 
-    found = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {found[0]!r}?" if found else ""
+    return close_match_hint(word, known)
 
 
 def unknown_resource(resource: str, api_group: str) -> str | None:
-    """Why ``resource`` in ``api_group`` is not served by kube-apiserver, or None. A group the
-    catalogue does not know (a CRD's) is taken as given; in a built-in group, the resource must be
-    one it serves (``secret`` for ``secrets`` is a mistake, not a request)."""
-    from kube_audit_lint.kube.api import builtin_groups
+    """Why ``resource`` in ``api_group`` is not served by kube-apiserver, or None (kube.api)."""
+    from kube_audit_lint.kube.api import unknown_resource as reason
 
-    served = builtin_groups().get(api_group)
-    if served is None or resource in served or resource == "*":
-        return None
-    elsewhere = [group or '""' for group, resources in builtin_groups().items() if resource in resources]
-    if elsewhere:
-        return (f"{resource!r} is not served in API group {api_group or chr(34) * 2}: it is in "
-                f"{', '.join(elsewhere)} (add --api-group {elsewhere[0]})")
-    return f"unknown resource {resource!r} in API group {api_group or chr(34) * 2}{_close(resource, served)}"
+    return reason(resource, api_group)
 
 
 def with_group_resolved(options: ExplainRequest, kube_version: tuple[int, int]) -> tuple[ExplainRequest, str | None]:
@@ -284,7 +275,7 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
             start = reading.documents[0].start
             raise UsageError(f"{policy_path}:{start.line}:{start.column}: {not_policy}")
     except (UsageError, InputError) as exc:
-        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
+        print(f"kube-audit-lint: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     for note in (group_note, groups_note):
         if note:
@@ -302,5 +293,5 @@ def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[i
         report = json_report(verdict.policy, explanation, policy_path, kube_version, verdict.accepted)
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(text_report(verdict.policy, explanation)) + "\n")
+        sys.stdout.write("\n".join(one_line(line) for line in text_report(verdict.policy, explanation)) + "\n")
     return EXIT_OK

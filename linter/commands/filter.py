@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from kube_audit_lint.escape import terminal
 from kube_audit_lint.commands.replay import (
-    EXIT_INPUT, EXIT_OK, Output, ReplayUsageError, format_counts, load_policy, reading_options,
+    EXIT_INPUT, EXIT_OK, Output, ReplayUsageError, expand_logs, format_counts, load_policy, reading_options,
 )
 
 
@@ -38,6 +39,7 @@ def run_filter_command(options: FilterOptions) -> int:
     try:
         if [options.policy, *options.logs].count("-") > 1:
             raise ReplayUsageError("standard input (-) can be read once: give the policy or one log as -, not both")
+        options.logs = expand_logs(options.logs)
         reading = reading_options(options.input_format, options.max_event_size)
         policy = load_policy(options.policy, options.kube_version)
         with Output(options.output) as out:
@@ -74,9 +76,9 @@ def stats_line(stats: dict) -> str:
     for file in stats["files"]:
         if file["truncatedAfter"] is not None:
             parts.append(f"{file['path']} truncated after {file['truncatedAfter']:,} events")
-    return "kube-audit-lint filter: " + "; ".join(parts)
+    return terminal("kube-audit-lint filter: " + "; ".join(parts)).replace("\n", "\\n")
 
 
 def _fail(message: str) -> int:
-    print(f"kube-audit-lint: error: {message}", file=sys.stderr)
+    print(f"kube-audit-lint: error: {terminal(message)}", file=sys.stderr)
     return EXIT_INPUT

@@ -1,4 +1,10 @@
-"""`kube-audit-lint lint`: run the pipeline, write the chosen format, choose the exit code."""
+"""`kube-audit-lint lint`: run the pipeline, write the chosen formats, choose the exit code.
+
+``--format`` may be repeated, each with an optional ``=PATH``: one run writes every format asked
+for (``--format text --format sarif=results.sarif --format junit=junit.xml``). A format without a
+path goes to standard output, so at most one may lack a path; with a single format, ``--output
+PATH`` is its path. Files are written whole or not at all (``kube_audit_lint.files``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ import sys
 
 from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, exit_code, lint_report, target_version
 
-__all__ = ["LintOptions", "run_lint_command", "write_output"]
+__all__ = ["LintOptions", "output_plan", "run_lint_command", "write_output"]
+
+STDOUT = None  # the destination of a format given without =PATH
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -21,6 +29,65 @@ def write_output(text: str, output: str | None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def output_plan(options: LintOptions) -> list[tuple[str, str | None]]:
+    """(format, path or None for standard output) for each format asked for, in the order given.
+
+    Raises LintInputError (exit 2) for an unknown format, two formats on standard output, one path
+    named twice, or ``--output`` beside several formats."""
+    from kube_audit_lint.output import FORMATS
+
+    plan: list[tuple[str, str | None]] = []
+    for given in options.formats or [options.output_format]:
+        name, equals, path = given.partition("=")
+        name = name.strip().lower()
+        if name not in FORMATS:
+            from kube_audit_lint.lint.pipeline import did_you_mean
+
+            raise LintInputError(f"--format: unknown format {name!r}{did_you_mean(name, FORMATS)} "
+                                 f"(expected one of {', '.join(FORMATS)}, each optionally =PATH)")
+        if equals and not path.strip():
+            raise LintInputError(f"--format {given}: no path after '=' (leave out '=' for standard output)")
+        plan.append((name, path.strip() if equals else STDOUT))
+    if options.output:
+        if len(plan) > 1:
+            raise LintInputError("--output goes with a single --format; with several, give each its own path "
+                                 "(--format sarif=results.sarif)")
+        if plan[0][1] is None:
+            plan = [(plan[0][0], options.output)]
+    on_stdout = [name for name, path in plan if path is STDOUT]
+    if len(on_stdout) > 1:
+        raise LintInputError(f"--format: {' and '.join(on_stdout)} would both go to standard output; give all "
+                             f"but one a path (--format {on_stdout[-1]}=FILE)")
+    paths = [os.path.abspath(path) for _, path in plan if path is not STDOUT]
+    twice = next((path for path in paths if paths.count(path) > 1), None)
+    if twice is not None:
+        raise LintInputError(f"--format: two formats would be written to {twice}")
+    return plan
+
+
+def render_outputs(report, plan, options: LintOptions) -> list[tuple[str | None, str]]:
+    """(path or None, text) for each planned output; the repository root is found only when a
+    format that needs it (sarif, gitlab) is written."""
+    from kube_audit_lint.output import REPOSITORY_ROOTED, render
+
+    root = None
+    if any(name in REPOSITORY_ROOTED for name, _ in plan):
+        from kube_audit_lint.lint.reporoot import repository_root
+
+        root = repository_root(report.files)
+    outputs = []
+    for name, path in plan:
+        if options.statistics and (path is STDOUT or len(plan) == 1):
+            from kube_audit_lint.output.text import statistics
+
+            outputs.append((path, statistics(report)))
+            continue
+        color = path is STDOUT and use_color(options.color, sys.stdout.isatty(), os.environ)
+        outputs.append((path, render(report, name, color=color, quiet=options.quiet, root=root,
+                                     sarif_category=options.sarif_category)))
+    return outputs
 
 
 def no_policy_message(report) -> str:
@@ -53,6 +120,7 @@ def run_lint_command(options: LintOptions) -> int:
         if options.show_config:
             write_output(show_settings(load_settings(options)), options.output)
             return 0
+        plan = output_plan(options)
         fixing = None
         if options.fix or options.diff:
             fixing = apply_fixes(options)
@@ -66,17 +134,12 @@ def run_lint_command(options: LintOptions) -> int:
             # nothing was linted: no report that could be read as a clean run
             print(f"kube-audit-lint: error: {no_policy_message(report)}", file=sys.stderr)
             return 2
-        from kube_audit_lint.output import render
-
-        color = use_color(options.color, options.output is None and sys.stdout.isatty(), os.environ)
-        if options.diff:
-            pass  # the diff is the output
-        elif options.statistics:
-            from kube_audit_lint.output.text import statistics
-
-            write_output(statistics(report), options.output)
-        else:
-            write_output(render(report, options.output_format, color=color, quiet=options.quiet), options.output)
+        outputs = render_outputs(report, plan, options)
+        # the files first, standard output last: what a terminal shows ends the run
+        for path, text in sorted(outputs, key=lambda output: output[0] is STDOUT):
+            if options.diff and path is STDOUT:
+                continue  # the diff is what standard output shows
+            write_output(text, path)
         for problem in report.plugin_problems:
             print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
         if fixing is not None:
@@ -103,7 +166,7 @@ def apply_fixes(options: LintOptions) -> list:
     kube_version = target_version(options, settings)
     check_baseline(settings.baseline)
     results = []
-    for path in collect_files(options.paths):
+    for path in collect_files(options.paths, settings):
         if path == "-" or is_excluded(settings, path):
             continue
         try:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
+from kube_audit_lint.escape import terminal
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.replay.nothing_read import NothingRead, require_events
 
@@ -38,6 +39,8 @@ class ReplayOptions:
     cost: bool = False  # bytes and events per day per rule and request class (replay/cost.py)
     price_per_gb: float | None = None
     apiserver_manifest: str | None = None  # its --audit-log-truncate-max-event-size, for the cost
+    partial_on_interrupt: bool = False  # on SIGINT/SIGTERM, write the summary of the events read so far
+    force_jobs: bool = False  # --jobs above the number of cores, as given
 
 
 class ReplayUsageError(Exception):
@@ -56,7 +59,7 @@ def run_replay_command(options: ReplayOptions) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"kube-audit-lint: error: {message}", file=sys.stderr)
+    print(f"kube-audit-lint: error: {terminal(message)}", file=sys.stderr)
     return EXIT_INPUT
 
 
@@ -70,6 +73,9 @@ def _run(options: ReplayOptions) -> int:
         raise ReplayUsageError("--compare reports changes, not events: use --format summary, json or markdown")
     if options.price_per_gb is not None and not options.price_per_gb >= 0:
         raise ReplayUsageError("--price-per-gb: expected a price of 0 or more, e.g. 0.50")
+    if options.partial_on_interrupt and options.output_format == "jsonl":
+        raise ReplayUsageError("--partial-on-interrupt writes a partial summary: use --format summary, json or markdown "
+                               "(jsonl lines are written as events are read)")
     if options.output_format == "jsonl" and (options.cost or options.price_per_gb is not None):
         raise ReplayUsageError("--cost and --price-per-gb report totals: use --format summary, json or markdown")
     if options.jobs is not None and options.jobs < 1:
@@ -87,10 +93,15 @@ def _run(options: ReplayOptions) -> int:
             engines.require(options.engine)
         except engines.EngineUnavailable as exc:
             raise ReplayUsageError(str(exc)) from None
+    options.logs = expand_logs(options.logs)
     reading = reading_options(options.input_format, options.max_event_size)
     if options.engine != "default" and reading != Reading():
         raise ReplayUsageError(f"--input-format and --max-event-size apply to the default engine, not --engine {options.engine}")
     jobs = options.jobs or default_jobs()
+    if jobs > default_jobs() and not options.force_jobs:
+        print(f"kube-audit-lint: note: --jobs {jobs} capped at {default_jobs()}, the number of cores "
+              "(--force-jobs to run more)", file=sys.stderr)
+        jobs = default_jobs()
     policy = load_policy(options.policy, options.kube_version)
     old = load_policy(options.compare, options.kube_version) if options.compare else None
     with Output(options.output) as out:
@@ -120,6 +131,23 @@ def _other_engine(options: ReplayOptions, policy: Policy, out: "Output") -> int 
     from kube_audit_lint.sql import engines
 
     return engines.run(options, policy, out)
+
+
+def expand_logs(logs: list[str]) -> list[str]:
+    """Folders and glob patterns of logs as their files in time order (replay/rotation.py); the
+    files skipped are told on stderr."""
+    from kube_audit_lint.replay.reading import LogError
+    from kube_audit_lint.replay.rotation import expand
+
+    try:
+        files, skipped = expand(logs)
+    except LogError as exc:
+        raise ReplayUsageError(str(exc)) from None
+    for reason in skipped:
+        print(f"kube-audit-lint: {reason}", file=sys.stderr)
+    if not files:
+        raise ReplayUsageError(f"no log file in {', '.join(logs)}")
+    return files
 
 
 def reading_options(input_format: str | None, max_event_size: str | None):
@@ -163,13 +191,37 @@ def sinks(manifest: str | None) -> tuple[tuple[str, int], ...]:
 
 
 def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress, reading) -> None:
-    from kube_audit_lint.replay import render
-    from kube_audit_lint.replay.summary import replay_files
+    from kube_audit_lint.interrupts import Interrupted
+    from kube_audit_lint.replay.summary import replay_files, summary_of
 
-    summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
-                           progress=progress, reading=reading, with_cost=options.cost,
-                           price_per_gb=options.price_per_gb, sinks=sinks(options.apiserver_manifest))
+    limits = sinks(options.apiserver_manifest)
+    try:
+        summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
+                               progress=progress, reading=reading, with_cost=options.cost,
+                               price_per_gb=options.price_per_gb, sinks=limits)
+    except Interrupted as exc:
+        if not options.partial_on_interrupt:
+            raise
+        summary = summary_of(policy, exc.partial, options.kube_version,  # type: ignore[arg-type]
+                             options.cost or options.price_per_gb is not None, options.price_per_gb, limits)
+        summary.interrupted = exc.what
+        _write_summary(options, policy, summary, out)
+        _keep_partial(out, exc, options)
+        raise
     require_events(summary.events, options.logs)
+    _write_summary(options, policy, summary, out)
+
+
+def _keep_partial(out: "Output", exc, options: ReplayOptions) -> None:
+    """Keep what was written of an interrupted run: the partial result the user asked for."""
+    out.keep_on_error = True
+    exc.outcome = f"the partial {'comparison' if options.compare else 'summary'} of those events was written " \
+                  f"to {options.output or 'stdout'}"
+
+
+def _write_summary(options: ReplayOptions, policy: Policy, summary, out: "Output") -> None:
+    from kube_audit_lint.replay import render
+
     if options.output_format == "json":
         out.write_json(summary.to_dict())
     elif options.output_format == "markdown":
@@ -180,12 +232,28 @@ def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", p
 
 def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out: "Output", progress,
              reading) -> None:
-    from kube_audit_lint.replay import render
-    from kube_audit_lint.replay.compare import compare_files
+    from kube_audit_lint.interrupts import Interrupted
+    from kube_audit_lint.replay.compare import compare_files, comparison_of
 
-    result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
-                           progress=progress, reading=reading, price_per_gb=options.price_per_gb)
+    try:
+        result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
+                               progress=progress, reading=reading, price_per_gb=options.price_per_gb)
+    except Interrupted as exc:
+        if not options.partial_on_interrupt:
+            raise
+        result = comparison_of(policy, old, exc.partial, options.kube_version,  # type: ignore[arg-type]
+                               options.price_per_gb)
+        result.interrupted = exc.what
+        _write_comparison(options, result, out)
+        _keep_partial(out, exc, options)
+        raise
     require_events(result.events, options.logs)
+    _write_comparison(options, result, out)
+
+
+def _write_comparison(options: ReplayOptions, result, out: "Output") -> None:
+    from kube_audit_lint.replay import render
+
     if options.output_format == "json":
         out.write_json(result.to_dict())
     elif options.output_format == "markdown":
@@ -242,6 +310,7 @@ class Output:
         self.path = path
         self._stream = None
         self.bytes_written = 0
+        self.keep_on_error = False  # commit even when the run fails (a partial result asked for)
         # a file is written beside the target and put in place only when the replay is complete
         self._file = AtomicFile(path) if path is not None else None
 
@@ -297,7 +366,7 @@ class Output:
         try:
             if self._file is None:
                 self._stream.flush()
-            elif exc_type is None:
+            elif exc_type is None or self.keep_on_error:
                 self._file.commit()
             else:
                 self._file.discard()  # interrupted or failed: the previous file stays as it was

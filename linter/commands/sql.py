@@ -25,6 +25,10 @@ class SqlOptions:
     summary: bool = False
     kube_version: tuple[int, int] | None = None
     output: str | None = None
+    preset: str | None = None  # "gke": GKE's Cloud Logging export to BigQuery (sql/gke.py)
+
+
+PRESETS = ("gke",)
 
 
 class SqlUsageError(Exception):
@@ -39,6 +43,8 @@ def check_options(options: SqlOptions) -> None:
     if len(parts) > 3 or not all(IDENTIFIER.fullmatch(part) for part in parts):
         raise SqlUsageError(f"--table: expected a name such as audit_events, dataset.table or project.dataset.table, "
                             f"got {options.table!r}")
+    if options.preset is not None and options.preset not in PRESETS:
+        raise SqlUsageError(f"--preset: expected one of {', '.join(PRESETS)}, got {options.preset!r}")
     if not IDENTIFIER.fullmatch(options.event_column):
         raise SqlUsageError(f"--event-column: expected a column name, got {options.event_column!r}")
     if importlib.util.find_spec("sqlglot") is None:
@@ -57,7 +63,8 @@ def run_sql(options: SqlOptions) -> int:
     from kube_audit_lint.sql.query import QueryOptions, render
 
     text = render(policy, QueryOptions(dialect=options.dialect, table=options.table, event_column=options.event_column,
-                                       kube_version=options.kube_version, summary=options.summary)) + ";\n"
+                                       kube_version=options.kube_version, summary=options.summary,
+                                       preset=options.preset)) + ";\n"
     if options.output is None:
         sys.stdout.write(text)
         return EXIT_OK

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube_audit_lint.escape import one_line
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -39,7 +41,7 @@ class Request:
         if self.groups:
             who += f" (groups {', '.join(self.groups)})"
         if not self.resource_request:
-            return f"{self.verb or '<any verb>'} {self.path or '/'} by {who}"
+            return one_line(f"{self.verb or '<any verb>'} {self.path or '/'} by {who}")
         target = self.combined_resource or "<resource>"
         if self.api_group:
             target = f"{target}.{self.api_group}" if not self.subresource else (
@@ -48,7 +50,7 @@ class Request:
         if self.name:
             target = f"{target} {self.name}" if self.subresource else f"{target}/{self.name}"
         where = f" -n {self.namespace}" if self.namespace else " (cluster-wide)"
-        return f"{self.verb or '<any verb>'} {target}{where} by {who}"
+        return one_line(f"{self.verb or '<any verb>'} {target}{where} by {who}")  # shown to people: no controls
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"user": self.user, "groups": list(self.groups), "verb": self.verb}

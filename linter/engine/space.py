@@ -33,7 +33,7 @@ from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, deci
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import GroupResources, Level, Policy, Rule
 
-__all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError", "PolicyPair", "Divergence"]
+__all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError", "PolicyPair", "Divergence", "rule_witnesses"]
 
 
 class SpaceError(AssertionError):
@@ -868,6 +868,15 @@ class RequestSpace:
         if selector is not None and not selector.contains(witness):
             raise SpaceError(f"witness {witness.describe()} is outside the selector {selector.describe()}")
         return witness
+
+
+def rule_witnesses(policy: Policy, selector: Selector = Selector(),
+                   kube_version: tuple[int, int] | None = None) -> dict[int | None, Request | None]:
+    """For every rule of ``policy`` (and None: no rule matches), a request of ``selector`` whose
+    first matching rule it is, or None when no request of the selector reaches it. Every witness
+    is confirmed by ``evaluate``."""
+    reached = {outcome.rule: outcome.witness for outcome in RequestSpace(policy, kube_version).outcomes(selector)}
+    return {rule: reached.get(rule) for rule in [*range(len(policy.rules)), None]}
 
 
 # --------------------------------------------------------------------------------------------

@@ -135,3 +135,26 @@ def subresource_kind(resource: str) -> tuple[str, str] | None:
 def group_label(group: str) -> str:
     """How messages name a group: the core group needs saying, the others speak for themselves."""
     return 'the core group ""' if group == "" else f'group "{group}"'
+
+
+def close_match_hint(word: str, known) -> str:
+    """``; did you mean 'x'?`` for the known word closest to ``word``, or nothing."""
+    import difflib
+
+    found = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {found[0]!r}?" if found else ""
+
+
+def unknown_resource(resource: str, api_group: str, group_option: str = "--api-group") -> str | None:
+    """Why ``resource`` in ``api_group`` is not served by kube-apiserver, or None. A group the
+    catalogue does not know (a CRD's) is taken as given; in a built-in group, the resource must be
+    one it serves (``secret`` for ``secrets`` is a mistake, not a request). ``group_option``: how
+    the hint names the API group's option or key."""
+    served = builtin_groups().get(api_group)
+    if served is None or resource in served or resource == "*":
+        return None
+    elsewhere = [group or '""' for group, resources in builtin_groups().items() if resource in resources]
+    if elsewhere:
+        return (f"{resource!r} is not served in API group {api_group or chr(34) * 2}: it is in "
+                f"{', '.join(elsewhere)} (add {group_option} {elsewhere[0]})")
+    return f"unknown resource {resource!r} in API group {api_group or chr(34) * 2}{close_match_hint(resource, served)}"

@@ -9,6 +9,10 @@ Three shapes are understood:
   ``{name, value}`` (v1beta4), and ``apiServer.extraVolumes``;
 - a flags file: the command line, one or more flags per line (``#`` comments allowed).
 
+Anything else (a shell script, a Deployment, a Pod that does not run kube-apiserver) is refused
+with ``FILE:LINE:COL: not a kube-apiserver manifest: ...`` rather than read as a command line
+that sets no audit flag.
+
 Defaults follow ``k8s.io/apiserver/pkg/server/options/audit.go``: before 1.36 the retention flags
 default to 0; from 1.36 ``--audit-log-maxage`` defaults to 366, ``--audit-log-maxbackup`` to 100
 and ``--audit-log-maxsize`` to 100.
@@ -91,7 +95,7 @@ def _apiserver_container(pod: dict) -> tuple[int, dict] | None:
     for i, container in enumerate(containers):
         if not isinstance(container, dict):
             continue
-        command = " ".join(str(c) for c in (container.get("command") or []))
+        command = " ".join(str(c) for c in [*(container.get("command") or []), *(container.get("args") or [])])
         if "kube-apiserver" in command or container.get("name") == "kube-apiserver":
             return i, container
     return None
@@ -101,7 +105,7 @@ def _from_pod(doc: Document) -> ApiserverConfig:
     config = ApiserverConfig(doc.path, "pod", anchor=doc.start, mounts_known=True)
     found = _apiserver_container(doc.data)
     if found is None:
-        raise InputError(doc.path, doc.start.line, doc.start.column, "no kube-apiserver container in this Pod")
+        raise not_a_manifest(doc.path, doc.start, "a Pod with no container that runs kube-apiserver")
     index, container = found
     base = ("spec", "containers", index)
     items: list[tuple[str, Span]] = []
@@ -173,16 +177,61 @@ def apiserver_config_from_text(path: str, text: str) -> ApiserverConfig:
     return _config_from(path, text, documents)
 
 
+EXPECTED = "expected a kube-apiserver static Pod, a kubeadm ClusterConfiguration or a flags file"
+
+
+def not_a_manifest(path: str, at: Span, what: str) -> InputError:
+    return InputError(path, at.line, at.column, f"not a kube-apiserver manifest: {what} ({EXPECTED})")
+
+
 def _config_from(path: str, text: str, documents: list[Document]) -> ApiserverConfig:
-    for doc in documents:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        if data.get("kind") == "Pod":
+    mappings = [doc for doc in documents if isinstance(doc.data, dict)]
+    for doc in mappings:
+        if doc.data.get("kind") == "Pod" and _apiserver_container(doc.data) is not None:
             return _from_pod(doc)
-        if data.get("kind") == "ClusterConfiguration":
+        if doc.data.get("kind") == "ClusterConfiguration":
             return _from_kubeadm(doc)
-    if "--" in text:
-        return _from_flags_text(path, text)
-    raise InputError(path, 1, 1, "not a kube-apiserver manifest, kubeadm ClusterConfiguration or flags file")
+    if mappings:
+        pod = next((doc for doc in mappings if doc.data.get("kind") == "Pod"), None)
+        if pod is not None:
+            return _from_pod(pod)  # raises: no container runs kube-apiserver
+        kind = mappings[0].data.get("kind")
+        what = f"kind {kind}" if isinstance(kind, str) else "a YAML mapping with no kind"
+        raise not_a_manifest(path, mappings[0].key_span(("kind",)) if kind else mappings[0].start, what)
+    if not text.strip():
+        raise not_a_manifest(path, Span(1, 1, 1, 1), "the file is empty")
+    stray = _not_a_flag(text)
+    if stray is not None:
+        word, at = stray
+        raise not_a_manifest(path, at, f"{word!r} is not a kube-apiserver flag")
+    config = _from_flags_text(path, text)
+    if not config.flags:
+        raise not_a_manifest(path, Span(1, 1, 1, 1), "no --flag in the file")
+    return config
+
+
+def _not_a_flag(text: str) -> tuple[str, Span] | None:
+    """The first word of a flags file that is neither a flag, nor the value of the flag before it,
+    nor the kube-apiserver command that leads the line: a flags file holds nothing else."""
+    previous = ""
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.split(" #", 1)[0] if not line.lstrip().startswith("#") else ""
+        column = 0
+        try:
+            words = shlex.split(stripped.rstrip().rstrip("\\"))
+        except ValueError:  # an unclosed quote: no command line
+            return line.strip(), Span(line_number, len(line) - len(line.lstrip()) + 1, line_number, len(line) + 1)
+        for word in words:
+            found = line.find(word, column)
+            column = found + len(word) if found >= 0 else column
+            if word.startswith("-"):
+                previous = word
+                continue
+            takes_value = previous.startswith("-") and "=" not in previous
+            if not takes_value and os.path.basename(word) != "kube-apiserver":
+                return word, Span(line_number, found + 1 if found >= 0 else 1, line_number, column + 1)
+            previous = word
+    return None
 
 
 def _read(path: str) -> tuple[str, list[Document]]:

@@ -54,13 +54,14 @@ def docs_anchor(spec) -> str:
 
 
 def docs_url(spec) -> str:
-    """Where a check is documented: a plugin's own page, else this project's docs/checks.md."""
-    from kube_audit_lint import INFORMATION_URI
+    """Where a check is documented: a plugin's own page, else this project's docs/checks.md as
+    released with the running version (the tag ``v<version>``), so the page matches the check."""
+    from kube_audit_lint import INFORMATION_URI, __version__
 
     if getattr(spec, "docs_url", ""):
         return spec.docs_url
 
-    return f"{INFORMATION_URI}/blob/main/{DOCS_PAGE}#{docs_anchor(spec)}"
+    return f"{INFORMATION_URI}/blob/v{__version__}/{DOCS_PAGE}#{docs_anchor(spec)}"
 
 
 def github_slug(text: str) -> str:
@@ -208,6 +209,8 @@ def check_object(spec) -> dict:
         "code": spec.code,
         "name": spec.name,
         "severity": spec.severity.label,
+        "category": getattr(spec, "category", ""),
+        "precision": getattr(spec, "precision", ""),
         "summary": spec.summary,
         "options": json.loads(_json_value(spec.options)),
         "documentationUri": docs_url(spec),

@@ -37,6 +37,7 @@ FILE_KEYS = {
     "baseline": "baseline",
     "per-file-ignores": "per_file_ignores",
     "exclude": "exclude",
+    "include": "include",
     "fail-on": "fail_on",
     "kube-version": "kube_version",
     "non-suppressible": "non_suppressible",
@@ -63,6 +64,7 @@ class Settings:
     check_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # check code -> options
     kube_version: str | None = None
     exclude: list[str] = field(default_factory=list)  # globs of paths not to lint
+    include: list[str] = field(default_factory=list)  # globs of other files to read in directories (*.sh)
     origins: dict[str, str] = field(default_factory=dict)  # Settings field -> where its value came from
     config_file: str | None = None  # the file read, as shown to the user
     config_notes: list[str] = field(default_factory=list)  # files passed over during discovery
@@ -95,6 +97,25 @@ def discover(start: str) -> tuple[ConfigSource | None, list[str]]:
         if parent == directory:
             return None, []
         directory = parent
+
+
+def configured_kube_version(near: str | None) -> str | None:
+    """The ``kube-version`` of the configuration file found from ``near`` (a file or folder; the
+    working directory when None or ``-`` or ``git:...``) upwards, or None. ConfigError when the
+    file cannot be read or the value is not a release."""
+    start = "." if near in (None, "-") or near.startswith("git:") else near
+    if not os.path.isdir(start):
+        start = os.path.dirname(os.path.abspath(start))
+    source, _ = discover(start)
+    if source is None:
+        return None
+    raw = read_config(source)
+    value = raw.data.get("kube-version")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise raw.error(("kube-version",), f'kube-version: expected a string such as "1.30", got {_kind(value)}')
+    return value
 
 
 def _sources_in(directory: str) -> list[ConfigSource]:
@@ -399,7 +420,7 @@ def _check_list(raw: RawConfig, key: str, allow_all: bool = False) -> list[str]:
 def _per_file_ignores(raw: RawConfig) -> dict[str, list[str]]:
     for glob, names in raw.data["per-file-ignores"].items():
         for index, name in enumerate(names):
-            resolve_check(raw, ("per-file-ignores", glob, index), name)
+            resolve_check(raw, ("per-file-ignores", glob, index), name, allow_all=True)
     return {glob: list(names) for glob, names in raw.data["per-file-ignores"].items()}
 
 
@@ -569,18 +590,42 @@ def _codes(names) -> set[str]:
 
 
 def is_excluded(settings: Settings, path: str) -> bool:
-    """Whether ``exclude`` names ``path`` (matched as given, by file name, or by any parent directory)."""
+    """Whether ``exclude`` names ``path`` or a folder it is in (gitignore-style patterns, see
+    lint/patterns.py)."""
+    from kube_audit_lint.lint.patterns import matches
+
+    return matches(settings.exclude, path, config_dir(settings))
+
+
+def config_dir(settings: Settings) -> str | None:
+    """The folder of the configuration file the settings come from (patterns are relative to it)."""
+    if not settings.config_file:
+        return None
+    return os.path.dirname(os.path.abspath(settings.config_file.split(" [")[0]))
+
+
+def is_included(settings: Settings, path: str, root: str = ".") -> bool:
+    """Whether ``include`` names ``path``, a file found under the directory ``root``: matched as
+    found, relative to ``root`` or to the configuration file's directory, or by file name.
+    ``**/`` also matches no directory at all (``docs/**/*.md`` names ``docs/audit.md``)."""
     import fnmatch
 
-    normalized = os.path.normpath(path).replace(os.sep, "/")
-    parts = normalized.split("/")
-    candidates = [normalized, parts[-1]] + ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)] + parts[:-1]
-    return any(fnmatch.fnmatch(c, pattern.rstrip("/")) for pattern in settings.exclude for c in candidates)
+    if not settings.include:
+        return False
+    forms = {os.path.normpath(path), os.path.relpath(path, root), os.path.basename(path)}
+    if settings.config_file:
+        config_dir = os.path.dirname(os.path.abspath(settings.config_file.split(" [")[0]))
+        relative = os.path.relpath(os.path.abspath(path), config_dir)
+        if not relative.startswith(".."):
+            forms.add(relative)
+    candidates = {form.replace(os.sep, "/") for form in forms}
+    patterns = {variant for pattern in settings.include for variant in (pattern, pattern.replace("**/", ""))}
+    return any(fnmatch.fnmatch(c, pattern) for pattern in patterns for c in candidates)
 
 
 SHOWN = (
     ("select", "select"), ("ignore", "ignore"), ("severity", "severity"), ("baseline", "baseline"),
-    ("per-file-ignores", "per_file_ignores"), ("exclude", "exclude"), ("fail-on", "fail_on"),
+    ("per-file-ignores", "per_file_ignores"), ("exclude", "exclude"), ("include", "include"), ("fail-on", "fail_on"),
     ("exit-zero", "exit_zero"), ("kube-version", "kube_version"), ("non-suppressible", "non_suppressible"),
     ("require-reasons", "require_reasons"), ("checks", "check_options"),
 )

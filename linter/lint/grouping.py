@@ -17,11 +17,12 @@ BASELINE_CHECK = "baseline-expectation-unmet"  # its findings list request class
 
 def group_report(report: Report, grouped_by: dict[str, str]) -> Report:
     """``report`` with ``grouped_under`` filled; ``grouped_by`` maps a check code to its GROUPED_BY."""
-    causes: dict[tuple[str, int | None], list[int]] = {}
+    causes: dict[tuple[str, int | None, int | None], list[int]] = {}
     for index, finding in enumerate(report.findings):
         if finding.suppressed or grouped_by.get(finding.code) != DECIDING_RULE:
             continue
-        causes.setdefault((finding.location.path, finding.rule_index), []).append(index)
+        key = (finding.location.path, finding.policy_line, finding.rule_index)
+        causes.setdefault(key, []).append(index)
     grouped_under: dict[int, int] = {}
     for members in causes.values():
         if len(members) < 2:

@@ -5,7 +5,9 @@ fingerprint (stable across unrelated edits and line moves); ``--accepted FILE`` 
 findings that are not recorded (recorded ones stay in the report as suppressed, kind "accepted",
 so SARIF and the compliance report still show them) and says which recorded findings no longer
 occur, so the file shrinks over time. ``--diff-base REF`` keeps only findings on lines changed
-since REF, or whose policy rule the change touched.
+since REF, or whose policy rule the change touched: those fail the run and are annotated, while
+the narrowed report keeps the whole analysis in ``full_analysis`` for SARIF (code scanning
+compares complete analyses and does its own pull-request filtering).
 
 The accepted-findings file is JSON::
 
@@ -198,5 +200,7 @@ def apply(report: Report, options) -> Report:
     if options.accepted:
         report = apply_accepted(report, options.accepted)
     if options.diff_base:
-        report = apply_diff_base(report, options.diff_base)
+        narrowed = apply_diff_base(report, options.diff_base)
+        narrowed.full_analysis = report
+        report = narrowed
     return report

@@ -20,6 +20,8 @@ class LintOptions:
     paths: list[str] = field(default_factory=list)
     output_format: str = "text"
     output: str | None = None
+    formats: list[str] = field(default_factory=list)  # --format as given, repeated: "sarif=results.sarif"
+    sarif_category: str | None = None  # runs[].automationDetails.id of the SARIF output
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     fail_on: str | None = None
@@ -48,14 +50,25 @@ class LintInputError(ValueError):
     """Unreadable input or bad usage: one line on stderr, exit code 2."""
 
 
-def collect_files(paths: list[str]) -> list[str]:
-    """The files to read: files as given, directories searched for YAML/JSON files (sorted)."""
+def collect_files(paths: list[str], settings=None) -> list[str]:
+    """The files to read: files as given, directories searched for YAML/JSON files (sorted), and for
+    the files the configuration's ``include`` names (shell scripts, Terraform, Markdown)."""
+    from kube_audit_lint.lint.config import is_included
+
+    from kube_audit_lint.lint.patterns import GitIgnores
+
     files: list[str] = []
     for path in paths or ["."]:
         if os.path.isdir(path):
+            gitignores = GitIgnores()  # a walk respects the .gitignore files it passes
             for directory, subdirs, names in os.walk(path):
-                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
-                files += [os.path.join(directory, n) for n in sorted(names) if n.endswith(POLICY_SUFFIXES)]
+                gitignores.enter(directory)
+                subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith(".")
+                                    and not gitignores.ignored(os.path.join(directory, d), is_dir=True))
+                files += [os.path.join(directory, n) for n in sorted(names)
+                          if (n.endswith(POLICY_SUFFIXES)
+                              or (settings is not None and is_included(settings, os.path.join(directory, n), path)))
+                          and not gitignores.ignored(os.path.join(directory, n))]
         else:
             files.append(path)
     # a file named twice (or also found in a directory given) is linted once, as first named
@@ -85,11 +98,11 @@ def select_checks(settings, path: str | None = None):
     chosen = keys(settings.select) if settings.select else {spec.code for spec in all_checks()}
     chosen -= keys(settings.ignore)
     if path is not None:
-        import fnmatch
+        from kube_audit_lint.lint.config import config_dir
+        from kube_audit_lint.lint.patterns import matches
 
-        candidates = _path_forms(path, settings)
         for pattern, names in settings.per_file_ignores.items():
-            if any(fnmatch.fnmatch(candidate, pattern) for candidate in candidates):
+            if matches((pattern,), path, config_dir(settings)):
                 chosen -= keys(names)
     return [spec for spec in all_checks() if spec.code in chosen]
 
@@ -108,24 +121,10 @@ def did_you_mean(word: str, known) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _path_forms(path: str, settings) -> list[str]:
-    """``path`` as given, by file name, and relative to the configuration file's directory."""
-    forms = [path.replace(os.sep, "/"), os.path.basename(path)]
-    config_file = getattr(settings, "config_file", None)
-    if config_file:
-        config_dir = os.path.dirname(os.path.abspath(config_file.split(" [")[0]))
-        relative = os.path.relpath(os.path.abspath(path), config_dir)
-        if not relative.startswith(".."):
-            forms.append(relative.replace(os.sep, "/"))
-    return forms
-
-
 def check_options(settings, spec) -> dict:
     options = dict(spec.options)
     for key in (spec.code, spec.name):
         options.update(settings.check_options.get(key, {}))
-    if spec.code == "KAL050" or spec.name == "baseline-expectation-unmet":
-        options.setdefault("baseline", settings.baseline)
     return options
 
 
@@ -142,14 +141,17 @@ def lint_verdict(verdict, specs, settings, kube_version, display_path: str | Non
 
     A plugin check that fails is recorded in ``plugin_problems`` and the other checks go on
     (without that list, the failure propagates as PluginFailure)."""
+    from dataclasses import replace
+
     from kube_audit_lint.lint.registry import CheckContext, PluginFailure, run_check
 
     findings: list[Finding] = []
+    policy_line = verdict.policy.document.start.line
     for spec in specs:
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
-                           apiserver)
+                           apiserver, baseline=settings.baseline)
         try:
-            findings += [severity_for(settings, spec, f) for f in run_check(spec, ctx)]
+            findings += [replace(severity_for(settings, spec, f), policy_line=policy_line) for f in run_check(spec, ctx)]
         except PluginFailure as failure:
             if plugin_problems is None:
                 raise
@@ -223,13 +225,17 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     from kube_audit_lint.lint.config import is_excluded
 
     linted = []  # the policy documents linted, for the checks of the apiserver manifest
-    for path in collect_files(paths):
+    for path in collect_files(paths, settings):
         if is_excluded(settings, path):
             skip(report, path, "excluded by the configuration", verbose)
             continue
         explicit = path in paths
+        special = None if explicit or path == "-" else not_a_regular_file(path)
+        if special:
+            skip(report, path, special, verbose)
+            continue
         try:
-            reading = lint_read(path, kube_version)
+            reading = lint_read(path, kube_version, name=stdin_filename if path == "-" else None)
             if path == "-" and stdin_filename:
                 path = named_stdin(reading, stdin_filename)
         except InputError as exc:
@@ -246,8 +252,13 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                       if template else "not an audit policy, or a template yet to be rendered")
             skip(report, path, reason, verbose, detail=str(exc))
             continue
+        for span, reason in reading.block_skips:
+            # a policy left unlinted is said even without --verbose: the run must not look clean
+            report.skipped_blocks.append((path, span.line, span.column, reason))
+            print(f"{path}:{span.line}:{span.column}: skipped: {reason}", file=sys.stderr)
         if not reading.is_policy_file:
-            skip(report, path, "no audit.k8s.io Policy document", verbose)
+            reason = reading.block_skips[0][1] if reading.block_skips else "no audit.k8s.io Policy document"
+            skip(report, path, reason, verbose and not reading.block_skips)
             continue
         if verbose:
             for doc in reading.skipped:
@@ -261,9 +272,11 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             report.findings += lint_verdict(verdict, policy_specs, settings, kube_version, apiserver=apiserver,
                                             plugin_problems=report.plugin_problems)
             linted.append(verdict)
-            if any(verdict.policy.document is document for document in reading.documents):
+            if reading.wrapper is None and any(verdict.policy.document.data is doc.data for doc in reading.documents):
                 report.verdicts.setdefault(path, []).append(verdict)  # not one inside another document
         report.findings += _file_note_findings(reading, specs)
+        for error in reading.block_errors:
+            report.findings += unreadable_findings(error, specs, what=f"this policy ({reading.wrapper} block)")
     manifest_specs = [spec for spec in select_checks(settings) if spec.scope == MANIFEST_SCOPE]
     if apiserver is not None and linted and manifest_specs:
         # the manifest is one file: its checks run once, against the policy it names when it is linted
@@ -276,10 +289,28 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
     return report
 
 
+def not_a_regular_file(path: str) -> str | None:
+    """Why a file found in a folder cannot be read as a policy (a FIFO would block the run for
+    ever; a device never ends), or None for a regular file. A symlink loop or a file that cannot
+    be opened is left to the reader, which makes it a finding for that file."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return "not a regular file (a FIFO, socket or device)"
+
+
 def named_stdin(reading, name: str) -> str:
     """A policy piped in by an editor (``lint - --stdin-filename path``): reported under its file's
     name, whose per-file settings apply."""
+    from kube_audit_lint.policy.yamlnodes import InputError
+
     reading.path = name
+    reading.block_errors = [InputError(name, e.line, e.column, e.message) for e in reading.block_errors]
     for document in [*reading.documents, *(verdict.policy.document for verdict in reading.verdicts)]:
         document.path = name
     return name
@@ -293,7 +324,7 @@ def skip(report: Report, path: str, reason: str, verbose: bool, detail: str = ""
         print(f"{detail} (skipped: {reason})" if detail else f"{path}: skipped: {reason}", file=sys.stderr)
 
 
-def unreadable_findings(error, specs) -> list[Finding]:
+def unreadable_findings(error, specs, what: str = "this file") -> list[Finding]:
     """A file meant as a policy that cannot be read (bad YAML or JSON, not text, missing): a finding
     of invalid-policy at the error's position, since kube-apiserver would refuse it."""
     from kube_audit_lint.findings import Location
@@ -303,7 +334,7 @@ def unreadable_findings(error, specs) -> list[Finding]:
         return []
     return [Finding(
         code=invalid.code, name=invalid.name, severity=Severity.ERROR,
-        message=f"kube-apiserver cannot read this file: {error.message}",
+        message=f"kube-apiserver cannot read {what}: {error.message}",
         location=Location(error.path, error.line, error.column, None, None),
         subject="unreadable policy file",
     )]
@@ -383,7 +414,10 @@ def lint_report(options: LintOptions):
         report = replace(report, findings=[f for f in report.findings if f.code in selected],
                          checks=tuple(s for s in report.checks if s.code in selected))
     report = apply_only_new(report, options)
-    report = group_report(report, {spec.code: spec.grouped_by for spec in report.checks})
+    grouped_by = {spec.code: spec.grouped_by for spec in report.checks}
+    if report.full_analysis is not None:
+        report.full_analysis = group_report(replace(report.full_analysis, checks=report.checks), grouped_by)
+    report = group_report(report, grouped_by)
     return report, settings
 
 

@@ -7,6 +7,8 @@ data and one generator::
     CODE = "KAL003"
     NAME = "health-endpoint-logged"
     SEVERITY = "warning"            # error | warning | note
+    CATEGORY = "cost"               # security | correctness | cost | style | suppression
+    PRECISION = "high"              # optional: very-high | high | medium | low (how rarely it is wrong)
     GROUPED_BY = "deciding-rule"    # optional: shown with the other findings on the rule responsible
     SCOPE = "manifest"              # optional: reads only the apiserver manifest, once per run
     OPTIONS = {"paths": [...]}      # optional: defaults, overridable in configuration
@@ -41,6 +43,11 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "kube_audit_lint.checks"
 CODE_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3,4}$")
+# what a check is about: only "security" checks are tagged and rated as security in SARIF
+CATEGORIES = ("security", "correctness", "cost", "style", "suppression")
+# how often a finding is right, in SARIF's words (GitHub sorts and filters alerts by it)
+PRECISIONS = ("very-high", "high", "medium", "low")
+DEFAULT_PRECISION = "high"
 BUILTIN_PREFIX = "kube_audit_lint.checks."
 
 
@@ -63,6 +70,12 @@ class CheckSpec:
     docs_url: str = ""  # a plugin's own documentation (built-in checks: docs/checks.md)
     grouped_by: str = ""  # "deciding-rule": its findings share a cause with others on the same rule
     scope: str = "policy"  # what it reads: each "policy" document, or the apiserver "manifest" once per run
+    category: str = ""  # one of CATEGORIES; "" for a plugin that declares none
+    precision: str = DEFAULT_PRECISION  # one of PRECISIONS
+
+    @property
+    def security(self) -> bool:
+        return self.category == "security"
 
     @property
     def builtin(self) -> bool:
@@ -104,6 +117,12 @@ def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
         raise ValueError(f"check module {module.__name__}: OPTIONS must be a mapping of option names to defaults")
     if not callable(module.check):
         raise ValueError(f"check module {module.__name__}: check is not a function")
+    category = str(getattr(module, "CATEGORY", "") or "")
+    if category and category not in CATEGORIES:
+        raise ValueError(f"check module {module.__name__}: CATEGORY {category!r} is not one of {', '.join(CATEGORIES)}")
+    precision = str(getattr(module, "PRECISION", DEFAULT_PRECISION) or DEFAULT_PRECISION)
+    if precision not in PRECISIONS:
+        raise ValueError(f"check module {module.__name__}: PRECISION {precision!r} is not one of {', '.join(PRECISIONS)}")
     return CheckSpec(
         code=module.CODE,
         name=module.NAME,
@@ -116,6 +135,8 @@ def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
         docs_url=str(getattr(module, "DOCS_URL", "") or ""),
         grouped_by=str(getattr(module, "GROUPED_BY", "") or ""),
         scope=str(getattr(module, "SCOPE", "policy") or "policy"),
+        category=category,
+        precision=precision,
     )
 
 
@@ -232,6 +253,7 @@ class CheckContext:
     options: dict[str, Any] = field(default_factory=dict)
     display_path: str | None = None
     apiserver: ApiserverConfig | None = None  # when --apiserver-manifest is given
+    baseline: str | None = None  # the run's baseline (lint --baseline, or the configuration's)
 
     @functools.cached_property
     def space(self) -> RequestSpace:

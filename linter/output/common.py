@@ -110,3 +110,37 @@ def describe_witness(witness: dict[str, Any]) -> str:
         import json
 
         return json.dumps(witness, sort_keys=True)
+
+
+def problems(report: Report) -> list[tuple[Finding, list[Finding]]]:
+    """One entry per problem, in report order: each active finding that is shown itself, with the
+    findings of the same cause shown under it (suppressed and accepted findings left out)."""
+    grouping = report.grouping()
+    return [(finding, grouping.members(finding)) for finding in ordered(report)
+            if not finding.suppressed and grouping.shown(finding)]
+
+
+def detailed_message(finding: Finding, grouped: list[Finding] = ()) -> str:
+    """The message, then the example request, the fix and what else the same cause does, one a line."""
+    lines = [finding.message]
+    if finding.witness:
+        lines.append(f"Example: {describe_witness(finding.witness)}")
+    if finding.fix:
+        lines.append(f"Fix: {finding.fix}")
+    if grouped:
+        from kube_audit_lint.lint.grouping import also_summary
+
+        lines.append(f"Also (same cause): {also_summary(grouped)}")
+    return "\n".join(lines)
+
+
+def fingerprints_by_finding(report: Report) -> dict[int, str]:
+    """The stable fingerprint of every finding (``kube_audit_lint.lint.fingerprint``), by identity."""
+    from kube_audit_lint.lint.fingerprint import report_fingerprints
+
+    return {id(finding): value for finding, value in zip(report.findings, report_fingerprints(report))}
+
+
+def check_categories(report: Report) -> dict[str, str]:
+    """Check code -> its CATEGORY (security, correctness, cost, style, suppression; "" if none)."""
+    return {spec.code: getattr(spec, "category", "") for spec in report.checks}

@@ -7,6 +7,10 @@ The document (version 1; new keys may be added, existing ones keep their meaning
       "tool": {"name": "kube-audit-lint", "version": "0.1.0", "informationUri": "https://..."},
       "files": ["policies/audit.yaml"],          # policy files that were linted, as given
       "skipped": ["deploy.yaml"],                # files given that held no audit policy
+      "skipReasons": {"deploy.yaml": "no audit.k8s.io Policy document"},
+      "skippedBlocks": [                         # policies in a script's heredoc or a Terraform
+        {"file": "setup.sh", "line": 3,          # heredoc that cannot be read as written
+         "column": 5, "reason": "..."}],
       "findings": [
         {
           "code": "KAL001",                      # stable check code
@@ -74,6 +78,9 @@ def document(report: Report) -> dict[str, Any]:
         "tool": {"name": "kube-audit-lint", "version": __version__, "informationUri": INFORMATION_URI},
         "files": list(report.files),
         "skipped": list(report.skipped),
+        "skipReasons": {path: report.skip_reasons.get(path, "skipped") for path in report.skipped},
+        "skippedBlocks": [{"file": path, "line": line, "column": column, "reason": reason}
+                          for path, line, column, reason in report.skipped_blocks],
         "findings": [
             {**finding_object(finding, fingerprint),
              "groupedUnder": _fingerprint(grouping.primary_of(finding), fingerprint_of),

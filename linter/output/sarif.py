@@ -1,12 +1,23 @@
 """SARIF 2.1.0 output, built with sarif-om, for GitHub code scanning and other SARIF consumers.
 
-One run. ``tool.driver`` lists every check that ran as a rule (id = code, name = check name, help
-from the check's docstring, ``security-severity`` and ``tags`` in its properties). Each finding is a
-result with its rule id and index, an explicit level, a location relative to ``%SRCROOT%`` (the
-report root, given in ``originalUriBaseIds``), ``partialFingerprints`` that do not depend on line
-numbers, related locations, and the example request and fix hint in its properties. Suppressed
-findings stay in the log with ``suppressions`` (``inSource`` for a comment in the policy,
-``external`` for an accepted-findings file) and their justification.
+One run. ``tool.driver`` lists every check that ran as a rule: id = code, name = check name,
+``shortDescription`` (the docstring's first line), ``fullDescription`` (its "What it does", at most
+1,024 characters, GitHub's limit: cut on a word with an ellipsis), ``help`` (the whole docstring),
+``helpUri`` (the documentation of the running version, or a plugin's ``DOCS_URL``) and properties:
+``precision`` on every rule, ``tags`` (kubernetes, audit-policy, the check's category), and only on
+checks whose ``CATEGORY`` is security the ``security`` tag and ``security-severity``.
+
+Each finding is a result with its rule id and index, an explicit level, a location relative to
+``%SRCROOT%`` (the repository root given in ``originalUriBaseIds``; the caller passes git's top
+level, see ``kube_audit_lint.lint.reporoot``), ``partialFingerprints`` that do not depend on line
+numbers, related locations, and the example request and fix hint in its properties.
+
+This is the file for upload. Code scanning ignores a result's ``suppressions`` and would show a
+suppressed finding as an open alert, so suppressed findings (comments in the policy) and accepted
+findings (``--accepted``) are left out of the results (``include_suppressed=True`` keeps them, marked
+with ``suppressions``; JSON output always keeps them). With ``--diff-base`` the log still holds the
+full analysis (``Report.full_analysis``): code scanning compares whole analyses, and would take a
+finding left out of a pull request's upload for a fixed one.
 
 A check may set ``SECURITY_SEVERITY`` (a number from 0.0 to 10.0, shown by GitHub as
 Critical/High/Medium/Low) and ``TAGS`` (extra tags, e.g. ``("cis-3.2.2",)``) in its module.
@@ -27,7 +38,10 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 TOOL_NAME = "kube-audit-lint"
-BASE_TAGS = ("security", "kubernetes", "audit-policy")
+BASE_TAGS = ("kubernetes", "audit-policy")
+SECURITY_TAG = "security"
+DESCRIPTION_LIMIT = 1024  # characters of a rule's fullDescription that GitHub accepts
+ELLIPSIS = "\u2026"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 # GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low
 SECURITY_SEVERITIES = {Severity.ERROR: 8.0, Severity.WARNING: 5.0, Severity.NOTE: 2.0}
@@ -37,22 +51,32 @@ SUPPRESSION_KINDS = {"inline": "inSource", "file": "inSource", "accepted": "exte
 _ALWAYS_WRITTEN = frozenset({"level"})
 
 
-def render(report: Report) -> str:
-    log = to_json(sarif_log(report))
+def render(report: Report, *, root: str | None = None, category: str | None = None,
+           include_suppressed: bool = False) -> str:
+    """The SARIF log of ``report`` (its full analysis when only-new narrowed it): paths relative to
+    ``root`` (default: the report's root), ``automationDetails.id`` ``"<category>/"`` when a
+    category is given, suppressed and accepted findings left out unless ``include_suppressed``."""
+    log = to_json(sarif_log(report, root=root, category=category, include_suppressed=include_suppressed))
     # the conventional order, so that a reader sees the schema and version first
     ordered = {key: log.pop(key) for key in ("$schema", "version") if key in log}
     ordered.update(log)
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
 
 
-def sarif_log(report: Report):
+def sarif_log(report: Report, *, root: str | None = None, category: str | None = None,
+              include_suppressed: bool = False):
     """The whole log as sarif-om objects."""
+    from dataclasses import replace
+
     import sarif_om as om
 
     from kube_audit_lint import INFORMATION_URI, __version__
     from kube_audit_lint.output.common import order_key
     from kube_audit_lint.lint.fingerprint import FINGERPRINT_KEY, report_fingerprints
 
+    report = report.full_analysis or report
+    if root is not None:
+        report = replace(report, root=root)
     specs = rule_specs(report)
     rule_index = {spec.code: index for index, spec in enumerate(specs)}
     key = order_key(report)
@@ -61,7 +85,8 @@ def sarif_log(report: Report):
     results = [  # one result per problem: findings of the same root cause are named in its message
         result(finding, rule_index[finding.code], {FINGERPRINT_KEY: fingerprint}, report.root,
                grouping.members(finding))
-        for finding, fingerprint in pairs if grouping.shown(finding)
+        for finding, fingerprint in pairs
+        if grouping.shown(finding) and (include_suppressed or not finding.suppressed)
     ]
     driver = om.ToolComponent(
         name=TOOL_NAME,
@@ -76,6 +101,7 @@ def sarif_log(report: Report):
         invocations=[om.Invocation(execution_successful=True)],
         original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=root_uri(report.root))},
         column_kind="unicodeCodePoints",
+        automation_details=om.RunAutomationDetails(id=automation_id(category)) if category else None,
     )
     return om.SarifLog(version=SARIF_VERSION, schema_uri=SARIF_SCHEMA_URI, runs=[run])
 
@@ -103,19 +129,52 @@ def rule(spec):
 
     from kube_audit_lint.lint.checkdocs import check_help_markdown, check_help_text, docs_url
 
+    properties: dict[str, Any] = {"precision": getattr(spec, "precision", "") or "high", "tags": rule_tags(spec)}
+    if is_security(spec):
+        properties["security-severity"] = f"{security_severity(spec):.1f}"
     return om.ReportingDescriptor(
         id=spec.code,
         name=spec.name,
-        short_description=om.MultiformatMessageString(text=spec.summary),
-        full_description=om.MultiformatMessageString(text=spec.section("What it does") or spec.summary),
+        short_description=om.MultiformatMessageString(text=clip(spec.summary)),
+        full_description=om.MultiformatMessageString(text=clip(spec.section("What it does") or spec.summary)),
         help=om.MultiformatMessageString(text=check_help_text(spec), markdown=check_help_markdown(spec)),
         help_uri=docs_url(spec),
         default_configuration=om.ReportingConfiguration(level=LEVELS[spec.severity]),
-        properties={
-            "security-severity": f"{security_severity(spec):.1f}",
-            "tags": list(dict.fromkeys(BASE_TAGS + tuple(_module_attribute(spec, "TAGS") or ()))),
-        },
+        properties=properties,
     )
+
+
+def is_security(spec) -> bool:
+    """A check about security (``CATEGORY = "security"``): only these are security alerts."""
+    return getattr(spec, "category", "") == "security"
+
+
+def rule_tags(spec) -> list[str]:
+    """``security`` first for a security check, then kubernetes, audit-policy, the category and
+    the check's own ``TAGS``."""
+    category = getattr(spec, "category", "")
+    tags = ((SECURITY_TAG,) if is_security(spec) else ()) + BASE_TAGS + ((category,) if category else ())
+    extra = tuple(str(tag) for tag in (_module_attribute(spec, "TAGS") or ()))
+    if not is_security(spec):  # a tag cannot make a check a security one: its category does
+        extra = tuple(tag for tag in extra if tag != SECURITY_TAG)
+    return list(dict.fromkeys(tags + extra))
+
+
+def clip(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """``text`` in at most ``limit`` characters: cut at the last blank that fits, ending in an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS) + 1]
+    cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    head = head[:cut] if cut > limit // 2 else head[: limit - len(ELLIPSIS)]
+    return head.rstrip(" \t\n,;:.") + ELLIPSIS
+
+
+def automation_id(category: str) -> str:
+    """``runs[].automationDetails.id``: the category as a path prefix, ending in ``/``."""
+    category = category.strip()
+    return category if category.endswith("/") else category + "/"
 
 
 def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root: str,

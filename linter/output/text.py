@@ -13,6 +13,7 @@ Suppressed findings are counted, not shown. Colour (ANSI) only when the caller a
 
 from __future__ import annotations
 
+from kube_audit_lint.escape import one_line, terminal
 from kube_audit_lint.findings import Finding, Report, Severity, with_headline
 from kube_audit_lint.lint.grouping import also_summary
 from kube_audit_lint.output.common import counts, describe_witness, group_by_file, ordered, plural, severity_breakdown, source_line
@@ -45,10 +46,10 @@ def render_concise(report: Report, *, color: bool = False, quiet: bool = False) 
     for finding in ordered(report):
         if finding.suppressed or not grouping.shown(finding):
             continue
-        headline = with_headline(finding.message).split("\n", 1)[0]
+        headline = terminal(with_headline(finding.message).split("\n", 1)[0])
         also = len(grouping.members(finding))
         more = f" [+{also} same cause]" if also else ""
-        lines.append(f"{paint(_BOLD, str(finding.location))}: {paint(_BOLD, finding.code)}{fixable(finding)} "
+        lines.append(f"{paint(_BOLD, one_line(str(finding.location)))}: {paint(_BOLD, finding.code)}{fixable(finding)} "
                      f"{paint(_SEVERITY_COLOURS[finding.severity], '[' + finding.severity.label + ']')} "
                      f"{headline}{more} {paint(_DIM, '(' + finding.name + ')')}")
     if not quiet:
@@ -69,9 +70,9 @@ def statistics(report: Report) -> str:
 def finding_block(finding: Finding, report: Report, paint, grouped: list[Finding] = ()) -> str:
     location = finding.location
     severity = finding.severity
-    headline, *details = with_headline(finding.message).split("\n")
+    headline, *details = terminal(with_headline(finding.message)).split("\n")
     lines = [
-        f"{paint(_BOLD, str(location))}: {paint(_BOLD, finding.code)}{fixable(finding)} "
+        f"{paint(_BOLD, one_line(str(location)))}: {paint(_BOLD, finding.code)}{fixable(finding)} "
         f"{paint(_SEVERITY_COLOURS[severity], '[' + severity.label + ']')} {headline} "
         f"{paint(_DIM, '(' + finding.name + ')')}"
     ]
@@ -81,11 +82,11 @@ def finding_block(finding: Finding, report: Report, paint, grouped: list[Finding
     if finding.witness:
         example = describe_witness(finding.witness)
         if example not in finding.message.replace("\n", " "):  # the message already names it: printed once
-            lines.append(f"{gutter}= {paint(_BOLD, 'example:')} {example}")
+            lines.append(f"{gutter}= {paint(_BOLD, 'example:')} {one_line(example)}")
     if finding.fix:
-        lines.append(f"{gutter}= {paint(_BOLD, 'fix:')} {finding.fix}")
+        lines.append(f"{gutter}= {paint(_BOLD, 'fix:')} {terminal(finding.fix)}")
     if grouped:
-        lines.append(f"{gutter}= {paint(_BOLD, 'also:')} {also_summary(grouped)} (same cause)")
+        lines.append(f"{gutter}= {paint(_BOLD, 'also:')} {terminal(also_summary(grouped))} (same cause)")
     return "\n".join(lines)
 
 
@@ -100,6 +101,7 @@ def excerpt(finding: Finding, report: Report, paint) -> list[str]:
     text = source_line(report, location.path, location.line)
     if text is None:
         return []
+    text = terminal(text)  # a policy line is shown as written, its control characters as \xNN
     number = str(location.line)
     gutter = " " * len(number)
     caret = underline(text, location.column, location.end_line, location.end_column, location.line)

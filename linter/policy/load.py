@@ -2,12 +2,15 @@
 
 ``apiserver_read`` reads a file exactly as kube-apiserver's policy reader does (only the first YAML
 document; JSON when the file starts with ``{``). ``lint_read`` reads generously: every document of
-the file that is an audit policy, with notes on how the apiserver would read the file differently.
+the file that is an audit policy, with notes on how the apiserver would read the file differently;
+in a shell script, Terraform file or Markdown document, the policies of its heredocs and code
+blocks (``linter.policy.wrapped``), positioned in the wrapping file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.embedded import embedded_policies
@@ -25,10 +28,13 @@ class FileReading:
     skipped: list[Document] = field(default_factory=list)  # documents that are not policies
     text: str = ""  # the text read (stdin can be read only once: excerpts and suppressions need it)
     embedded: list[str] = field(default_factory=list)  # where policies inside other documents were found
+    wrapper: str | None = None  # "shell", "terraform", "markdown" (linter.policy.wrapped), or None for YAML
+    block_skips: list[tuple[Span, str]] = field(default_factory=list)  # policy blocks not read, and why
+    block_errors: list[InputError] = field(default_factory=list)  # policy blocks that cannot be read
 
     @property
     def is_policy_file(self) -> bool:
-        return bool(self.verdicts)
+        return bool(self.verdicts or self.block_errors)
 
 
 def _multi_document_note(documents: list[Document], first_policy: int) -> Problem | None:
@@ -73,35 +79,111 @@ def _unread_tail_note(error: InputError) -> Problem:
                    kind="multi-document")
 
 
-def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) -> FileReading:
+def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT, name: str | None = None) -> FileReading:
     """Every policy document in the file; non-policy documents are kept aside as skipped.
 
     A document that cannot be read after a first policy document is a note, as for the apiserver
-    (which reads only the first); before one, it makes the file unreadable (InputError)."""
+    (which reads only the first); before one, it makes the file unreadable (InputError).
+    A shell script, Terraform file or Markdown document is read for the policies it wraps (known
+    by ``name`` when given: the name of a file piped in on stdin, else by ``path``)."""
+    from kube_audit_lint.policy.wrapped import wrapper_kind
+
     text = read_text(path)
+    kind = wrapper_kind(name or path, text)
+    if kind is not None:
+        return _wrapped_read(path, text, kind, kube_version)
     documents, tail_error = parse_leading_documents(path, text)
     if tail_error is not None and not (documents and is_audit_policy_document(documents[0].data)):
         raise tail_error
     if not documents:
         raise InputError(path, 1, 1, "no YAML document in the file")
     reading = FileReading(path, documents, text=text)
+    _read_documents(reading, documents, tail_error, text, kube_version)
+    return reading
+
+
+def _read_documents(reading: FileReading, documents: list[Document], tail_error: InputError | None, text: str,
+                    kube_version: tuple[int, int], move: Callable[[Span], Span] = lambda span: span) -> None:
+    """The policies of one YAML stream into ``reading``; ``move`` places a position of ``text`` in
+    the file read (``text`` is a block of a wrapping file)."""
     policy_indexes = [i for i, doc in enumerate(documents) if is_audit_policy_document(doc.data)]
     for i, doc in enumerate(documents):
         if i in policy_indexes:
-            reading.verdicts.append(apiserver_verdict(doc, kube_version))
+            reading.verdicts.append(apiserver_verdict(moved(doc, move), kube_version))
             continue
         embedded = embedded_policies(doc, text)
-        reading.verdicts += [apiserver_verdict(policy, kube_version) for _, policy in embedded]
+        reading.verdicts += [apiserver_verdict(moved(policy, move), kube_version) for _, policy in embedded]
         reading.embedded += [where for where, _ in embedded]
         if not embedded:
-            reading.skipped.append(doc)
+            reading.skipped.append(moved(doc, move))
     if policy_indexes:
         note = _multi_document_note(documents, policy_indexes[0])
         if note:
-            reading.notes.append(note)
+            reading.notes.append(replace(note, span=move(note.span)))
     if tail_error is not None:
-        reading.notes.append(_unread_tail_note(tail_error))
+        note = _unread_tail_note(tail_error)
+        reading.notes.append(replace(note, span=move(note.span)))
+
+
+def moved(document: Document, move: Callable[[Span], Span]) -> Document:
+    """``document`` with every position passed through ``move``."""
+    return replace(document, spans={p: move(s) for p, s in document.spans.items()},
+                   key_spans={p: move(s) for p, s in document.key_spans.items()},
+                   duplicate_keys=[(p, move(s)) for p, s in document.duplicate_keys], start=move(document.start))
+
+
+def _wrapped_read(path: str, text: str, kind: str, kube_version: tuple[int, int]) -> FileReading:
+    """The policies in the heredocs or code blocks of a wrapping file. A block that is no policy is
+    passed over in silence (a README has many YAML blocks); one that looks like a policy but cannot
+    be read as written is a skip with its reason, or an error when it is broken YAML."""
+    from kube_audit_lint.policy.wrapped import Skip, looks_like_policy, wrapped_blocks
+
+    reading = FileReading(path, [], text=text, wrapper=kind)
+    for block in wrapped_blocks(kind, text):
+        if isinstance(block, Skip):
+            if looks_like_policy(block.text):
+                reading.block_skips.append((Span(block.line, block.column, block.line, block.column), block.reason))
+            continue
+        move = block_position(block.line, block.indents)
+        try:
+            documents, tail_error = parse_leading_documents(path, block.text)
+        except InputError as exc:
+            if looks_like_policy(block.text):
+                reading.block_errors.append(_moved_error(exc, move))
+            continue
+        if not documents:
+            continue
+        if tail_error is not None and not is_audit_policy_document(documents[0].data):
+            if looks_like_policy(block.text):
+                reading.block_errors.append(_moved_error(tail_error, move))
+            continue
+        found = FileReading(path, documents)
+        _read_documents(found, documents, tail_error, block.text, kube_version, move)
+        if found.verdicts:
+            reading.documents += found.documents
+            reading.verdicts += found.verdicts
+            reading.notes += found.notes
+            reading.skipped += found.skipped
+            reading.embedded += [f"{block.label} (line {block.line - 1})"] + found.embedded
     return reading
+
+
+def block_position(first_line: int, indents: tuple[int, ...]) -> Callable[[Span], Span]:
+    """Positions in a block's text -> positions in the wrapping file: the block starts on
+    ``first_line`` and line ``n`` of the block lost ``indents[n - 1]`` characters in front."""
+    def indent(line: int) -> int:
+        return indents[line - 1] if 0 < line <= len(indents) else 0
+
+    def move(span: Span) -> Span:
+        return Span(span.line + first_line - 1, span.column + indent(span.line),
+                    span.end_line + first_line - 1, span.end_column + indent(span.end_line))
+
+    return move
+
+
+def _moved_error(error: InputError, move: Callable[[Span], Span]) -> InputError:
+    at = move(Span(error.line, error.column, error.line, error.column))
+    return InputError(error.path, at.line, at.column, error.message)
 
 
 def first_document_not_policy(reading: FileReading) -> str | None:
@@ -138,6 +220,18 @@ def mentions_audit_policy(path: str) -> bool:
             raw = handle.read(1 << 20)
     except OSError:
         return True
+    for encoding in ("utf-32", "utf-16"):  # text in an encoding kube-apiserver may not read
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) and b"\x00" in raw[:16]:
+            try:
+                raw = raw[: len(raw) // 4 * 4].decode(encoding).encode("utf-8")
+                break
+            except UnicodeDecodeError:
+                continue
+    else:
+        if raw[1:64:2].count(0) > 24:  # UTF-16 without a byte-order mark
+            raw = raw[: len(raw) // 2 * 2].decode("utf-16-le", "replace").encode("utf-8")
+        elif raw[0:64:2].count(0) > 24:
+            raw = raw[: len(raw) // 2 * 2].decode("utf-16-be", "replace").encode("utf-8")
     if b"{{" in raw or b"{%" in raw:
         return False
     return b"audit.k8s.io" in raw or re.search(rb"(?m)^\s*kind:\s*['\"]?Policy\b", raw) is not None

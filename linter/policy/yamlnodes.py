@@ -339,10 +339,30 @@ def _json_key(key: Any) -> str:
     return str(key)
 
 
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
 def decode_text(path: str, raw: bytes) -> str:
+    """The text of a policy file as go-yaml (kube-apiserver's reader) reads it: UTF-8, with or
+    without a byte-order mark, or UTF-16 (little or big endian) with one. UTF-32, UTF-16 without
+    a byte-order mark and binary data are InputErrors saying so."""
+    if raw.startswith(UTF32_BOMS):
+        raise InputError(path, 1, 1, "UTF-32 text: kube-apiserver (go-yaml) reads UTF-8 and UTF-16 only; "
+                                     "save the file as UTF-8")
+    encoding = UTF16_BOMS.get(raw[:2])
+    if encoding is not None:
+        try:
+            raw = raw[2:].decode(encoding).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(path, 1, 1, f"not {encoding.upper()} text after its byte-order mark: {exc.reason}") from None
     if not raw.strip():
         raise InputError(path, 1, 1, "empty file: no policy in it")
     if b"\x00" in raw[:8192]:
+        head = raw[:8192]
+        if len(head) >= 4 and (head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4):
+            raise InputError(path, 1, 1, "UTF-16 text without a byte-order mark: kube-apiserver (go-yaml) reads "
+                                         "UTF-16 only with one; save the file as UTF-8")
         raise InputError(path, 1, 1, "binary file: not YAML or JSON")
     try:
         return raw.decode("utf-8-sig")

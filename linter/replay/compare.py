@@ -106,6 +106,7 @@ class Comparison:
     formats: dict[str, dict] = field(default_factory=dict)
     undecidable: int = 0
     per_day: dict | None = None  # replay/cost.py per_day_change, over the sample's own time span
+    interrupted: str | None = None  # a partial comparison (--partial-on-interrupt)
 
     @property
     def changed_events(self) -> int:
@@ -130,6 +131,7 @@ class Comparison:
             "badLines": [{"file": b.source, "line": b.line, "message": b.message} for b in self.bad_lines],
             "badLineCount": self.bad_line_count,
             "perDay": self.per_day,
+            "interrupted": self.interrupted,
         }
 
 
@@ -227,10 +229,16 @@ def compare_files(new: Policy, old: Policy, paths: list[str], kube_version: tupl
                   jobs: int = 1, strict: bool = False, progress=None, reading: Reading | None = None,
                   price_per_gb: float | None = None) -> Comparison:
     """Replay the logs at ``paths`` against both policies and compare what they would write."""
-    from kube_audit_lint.replay.cost import per_day_change
-
     totals = Run(COMPARE, [new, old], kube_version, jobs=jobs, strict=strict, progress=progress,
                  reading=reading).replay(paths)
+    return comparison_of(new, old, totals, kube_version, price_per_gb)
+
+
+def comparison_of(new: Policy, old: Policy, totals: Totals, kube_version: tuple[int, int] | None,
+                  price_per_gb: float | None) -> Comparison:
+    """The comparison of a run's totals (whole, or those of an interrupted run)."""
+    from kube_audit_lint.replay.cost import per_day_change
+
     result = compare(new, old, totals, kube_version)
     result.per_day = per_day_change(result.bytes_old, result.bytes_new, totals.span, price_per_gb)
     return result

@@ -28,6 +28,7 @@ from typing import Callable
 import msgspec
 
 from kube_audit_lint.engine.evaluate import Decision
+from kube_audit_lint.interrupts import Interrupted, Terminated
 from kube_audit_lint.policy.model import Level, Policy
 from kube_audit_lint.replay.formats import GKE, VIAQ
 from kube_audit_lint.replay.reading import (
@@ -67,9 +68,21 @@ def one_line(record: bytes) -> bytes:
     return msgspec.json.format(record, indent=-1) if b"\n" in record else record
 
 
+def _top(data: bytes) -> dict:
+    try:
+        return _fields.decode(data)
+    except RecursionError:  # a body nested deeper than the parser goes: split the top level flat
+        from kube_audit_lint.replay.shallow import top_level_fields
+
+        fields = top_level_fields(data)
+        if fields is None:
+            raise
+        return fields
+
+
 def written_record(data: bytes, fmt: str, decision: Decision) -> bytes:
     """The record as the apiserver would have written its event under ``decision``."""
-    record = _fields.decode(data)
+    record = _top(data)
     if fmt == GKE:
         payload = record.get("protoPayload")
         if payload is not None:
@@ -95,8 +108,8 @@ def _bodies(record: dict, decision: Decision, request_key: str, response_key: st
 def without_managed_fields(body: bytes) -> bytes:
     """A body (JSON) without ``metadata.managedFields``, nor in any item of a list."""
     try:
-        value = _fields.decode(body)
-    except msgspec.ValidationError:  # not an object: nothing to remove
+        value = _top(body)
+    except (msgspec.ValidationError, RecursionError):  # not an object, or too deep to rewrite
         return body
     changed = _strip_metadata(value)
     items = value.get("items")
@@ -140,9 +153,15 @@ class Filter:
         self.decoder = ChunkDecoder(only=self.reading.only, max_size=self.reading.max_size, keep_records=True)
 
     def run(self, paths: list[str]) -> FilterCounts:
-        for path in paths:
-            with open_input(path) as source:
-                self._source(source)
+        current = paths[0] if paths else "its input"
+        try:
+            for path in paths:
+                with open_input(path) as source:
+                    current = source.display
+                    self._source(source)
+        except (KeyboardInterrupt, Terminated) as exc:
+            raise Interrupted(exc, f"filter interrupted after {self.counts.totals.events:,} events in {current}",
+                              self.counts) from None
         return self.counts
 
     def _source(self, source: Source) -> None:

@@ -17,7 +17,7 @@ def require_events(events: int, logs: list[str]) -> None:
     if events:
         return
     seen = "; ".join(f"{name}: {looks_like(name)}" for name in logs if name != "-") or "standard input: no event"
-    raise NothingRead(f"no audit event in the input ({seen}); replay reads {ACCEPTED}")
+    raise NothingRead(f"no audit event in the input ({seen}); kube-audit-lint reads {ACCEPTED}")
 
 
 def looks_like(path: str) -> str:

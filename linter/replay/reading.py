@@ -23,17 +23,22 @@ from typing import BinaryIO, Callable, Iterator, Union
 
 import msgspec
 
+from kube_audit_lint.escape import one_line
 from kube_audit_lint.replay.events import Event, SizedEvent
+from kube_audit_lint.replay.shallow import top_level_fields, without_lone_surrogates
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAGIC = ((GZIP_MAGIC, "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 BOM = b"\xef\xbb\xbf"
 CHUNK_SIZE = 4 << 20
 MAX_EVENT_SIZE = 16 << 20  # the default of --max-event-size
-DOCUMENT_FACTOR = 64  # a whole JSON document may be this many times the maximum event size
+DOCUMENT_FACTOR = 4  # a whole JSON document (an EventList, an export) may be this many times the maximum event size
 STDIN = "-"
+MESSAGE_LIMIT = 200  # characters of a bad line's message shown
 
 _kind_of = operator.attrgetter("kind")
+# the top-level fields a deeply nested event is decided from (bodies are measured, not parsed)
+_KEYS = {key: msgspec.json.encode(key) + b":" for key in Event.__struct_fields__ + ("stageTimestamp",)}
 Piece = Union[bytes, memoryview]  # whole lines of input
 
 
@@ -60,7 +65,12 @@ class BadLine:
     message: str
 
     def render(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
+        """``FILE:LINE: what is wrong``, on one line, without control characters, and short: a
+        value the line holds is never echoed at length."""
+        message = one_line(self.message)
+        if len(message) > MESSAGE_LIMIT:
+            message = message[:MESSAGE_LIMIT] + "…"
+        return f"{one_line(self.source)}:{self.line}: {message}"
 
 
 class Source:
@@ -97,7 +107,13 @@ class Source:
         if self.cut:
             return b""
         try:
-            block = self._read_compressed(size) if self.compressed else self.stream.read(size)
+            if self.compressed:
+                block = self._read_compressed(size)
+            elif self.size is None and hasattr(self.stream, "read1"):
+                # a pipe (a log still being written): what has arrived, so the run keeps up with it
+                block = self.stream.read1(size)
+            else:
+                block = self.stream.read(size)
         except (OSError, ValueError) as exc:  # gzip.BadGzipFile, zlib, lzma, zstd errors
             raise LogError(f"{self.display}: cannot read: {describe_error(exc)}") from None
         if not self._started:
@@ -366,13 +382,29 @@ class ChunkDecoder:
                 return fast
         return self._line_by_line(chunk, first_line, source, label)
 
+    def shallow_event(self, data: bytes):
+        """The event of JSON too deeply nested to parse whole, from its top-level fields (the
+        request attributes); None when they do not make one."""
+        fields = top_level_fields(data)
+        if fields is None:
+            return None
+        wanted = b",".join(_KEYS[key] + bytes(value) for key, value in fields.items() if key in _KEYS)
+        try:
+            event = self._decoder.decode(b"{" + wanted + b"}")
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if self.sized:
+            event.requestObject = fields.get("requestObject", msgspec.Raw(b""))
+            event.responseObject = fields.get("responseObject", msgspec.Raw(b""))
+        return event
+
     def oversized(self, chunk: Oversized, number: int, source: str, label: str) -> Decoded:
         from kube_audit_lint.replay.formats import OVERSIZED
 
         message = (f"{OVERSIZED}: {chunk.size:,} bytes or more, over the maximum event size of "
                    f"{self.max_size:,} (--max-event-size); skipped unread")
         return Decoded([], [BadLine(source, number, message)], [] if self.sized else None,
-                       skipped={(label, OVERSIZED): 1})
+                       skipped={(label, OVERSIZED): 1}, records=[] if self.keep_records else None)
 
     def _fast(self, chunk: Piece, label: str) -> Decoded | None:
         records = None
@@ -444,11 +476,17 @@ class _Into:
             if last and "truncated" in str(exc):
                 self.out.cut = True  # the last line, cut short: the input's cut, not a bad line
                 return
+            repaired = without_lone_surrogates(line)
+            if repaired is not None:
+                self.line(repaired, number, label, last)
+                return
             formats.record(line, number, self, label)  # several JSON documents on a line, or not JSON
             return
-        except RecursionError:
-            self.skip(label, formats.NESTED, number, f"not an audit event: {formats.NESTED}")
-            return
+        except RecursionError:  # a body nested deeper than the parser goes: decide from the top level
+            event = self.decoder.shallow_event(line)
+            if event is None:
+                self.skip(label, formats.NESTED, number, f"not an audit event: {formats.NESTED}")
+                return
         if event.looks_like_event():
             self.add(event, len(line), label, number, data=line)
         else:
@@ -503,8 +541,10 @@ class _Into:
             self._add_checked(event, size, fmt, number, where, data)
             return
         except RecursionError:
-            self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
-            return
+            event = self.decoder.shallow_event(data)
+            if event is None:
+                self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
+                return
         self._add_checked(event, len(data), fmt, number, where, data)
 
     def _add_checked(self, event, size: int, fmt: str, number: int, where: str, data: bytes) -> None:
@@ -525,8 +565,10 @@ class _Into:
             self.skip(fmt, formats.NOT_EVENT, number, f"{where}not an audit event: {exc}")
             return
         except RecursionError:
-            self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
-            return
+            event = self.decoder.shallow_event(data)
+            if event is None:
+                self.skip(fmt, formats.NESTED, number, f"{where}not an audit event: {formats.NESTED}")
+                return
         if not event.looks_like_event():
             self.skip(fmt, formats.NOT_EVENT, number,
                       f"{where}not an audit event: no kind, verb, requestURI or objectRef")

@@ -7,6 +7,7 @@ an event's bodies or annotations can reach them.
 from __future__ import annotations
 
 from kube_audit_lint.engine.request import Request
+from kube_audit_lint.escape import markdown, markdown_code, one_line, terminal
 from kube_audit_lint.policy.model import LEVEL_NAMES, Rule
 from kube_audit_lint.replay.compare import ChangeGroup, Comparison, RuleChange
 from kube_audit_lint.replay.summary import ReplaySummary
@@ -60,7 +61,7 @@ def describe_rule(rule: Rule) -> str:
         parts.append(f"namespaces {_short(rule.namespaces)}")
     if rule.non_resource_urls:
         parts.append(f"nonResourceURLs {_short(rule.non_resource_urls)}")
-    return f"{rule.level or '<no level>'}: " + ("; ".join(parts) if parts else "everything")
+    return one_line(f"{rule.level or '<no level>'}: " + ("; ".join(parts) if parts else "everything"))
 
 
 def describe_request(request: dict) -> str:
@@ -74,8 +75,12 @@ def describe_request(request: dict) -> str:
 
 # --- the replay summary ---------------------------------------------------------------------------
 
+def _partial(interrupted: str | None) -> list[str]:
+    return [f"PARTIAL: {interrupted}; the figures below cover the events read until then", ""] if interrupted else []
+
+
 def summary_text(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> str:
-    lines = [f"Replayed {number(summary.events)} events from {len(summary.files)} log(s) against "
+    lines = _partial(summary.interrupted) + [f"Replayed {number(summary.events)} events from {len(summary.files)} log(s) against "
              f"{summary.policy} (kube-apiserver {summary.kube_version})",
              f"Logged: {number(summary.logged)} events ({share(summary.logged, summary.events)})", ""]
     lines += reading_text(summary.files, summary.formats, summary.undecidable)
@@ -106,7 +111,7 @@ def summary_text(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> str:
     if summary.cost is not None:
         lines += [""] + cost_text(summary.cost)
     lines += _bad_lines_text(summary.bad_lines, summary.bad_line_count)
-    return "\n".join(lines) + "\n"
+    return terminal("\n".join(lines)) + "\n"
 
 
 def reading_text(files: list[dict], formats: dict[str, dict], undecidable: int) -> list[str]:
@@ -123,7 +128,7 @@ def reading_text(files: list[dict], formats: dict[str, dict], undecidable: int) 
         lines.append("  nothing")
     for file in files:
         if file.get("truncatedAfter") is not None:
-            lines.append(f"  {file['path']}: truncated after {number(file['truncatedAfter'])} events "
+            lines.append(f"  {one_line(file['path'])}: truncated after {number(file['truncatedAfter'])} events "
                          "(the input ends inside an event)")
     if undecidable:
         lines.append(f"Undecidable without groups: {number(undecidable)} events (the records carry no user "
@@ -157,7 +162,7 @@ def cost_text(cost: dict) -> list[str]:
                          else "no rule (None)", r))
     lines.append("  by request class:")
     for c in cost["requestClasses"][:LIST_LIMIT]:
-        lines.append(row(f"  {c['userClass']} {c['verb']} {c['resource']}"[:44], c))
+        lines.append(row(one_line(f"  {c['userClass']} {c['verb']} {c['resource']}")[:44], c))
     for sink in cost["overSinkLimit"]:
         if sink["events"]:
             lines.append(f"  over the {sink['sink']} limit of {number(sink['limitBytes'])} bytes: "
@@ -193,7 +198,8 @@ def _bad_lines_text(bad_lines, count: int) -> list[str]:
 
 
 def summary_markdown(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> str:
-    lines = [f"### Replay of {number(summary.events)} audit events against `{summary.policy}`", "",
+    lines = [f"> **Partial:** {markdown(summary.interrupted)}.", ""] if summary.interrupted else []
+    lines += [f"### Replay of {number(summary.events)} audit events against {markdown_code(summary.policy)}", "",
              f"kube-apiserver {summary.kube_version}; **{number(summary.logged)}** events logged "
              f"({share(summary.logged, summary.events)}).", "",
              *reading_markdown(summary.files, summary.formats, summary.undecidable),
@@ -212,11 +218,11 @@ def summary_markdown(summary: ReplaySummary, policy_rules: tuple[Rule, ...]) -> 
     if total:
         lines += ["", "| Category | Request | Events | Why |", "|---|---|---:|---|"]
         for entry in summary.unlogged_sensitive[:LIST_LIMIT]:
-            lines.append(f"| {entry.category} | {_md(entry.request.describe())} | {number(entry.events)} | {entry.reason} |")
+            lines.append(f"| {entry.category} | {markdown(entry.request.describe())} | {number(entry.events)} | {entry.reason} |")
     if summary.cost is not None:
-        lines += ["", "#### Cost", "", "```text", *cost_text(summary.cost), "```"]
+        lines += ["", "#### Cost", "", "```text", *(line.replace("`", "'") for line in cost_text(summary.cost)), "```"]
     if summary.bad_line_count:
-        lines += ["", f"{number(summary.bad_line_count)} line(s) are not audit events, e.g. `{_md(summary.bad_lines[0].render())}`."]
+        lines += ["", f"{number(summary.bad_line_count)} line(s) are not audit events, e.g. {markdown_code(summary.bad_lines[0].render())}."]
     return "\n".join(lines) + "\n"
 
 
@@ -224,18 +230,14 @@ def reading_markdown(files: list[dict], formats: dict[str, dict], undecidable: i
     lines = ["| Format | Events | Cut by the sink, decided | Skipped |", "|---|---:|---:|---|"]
     for fmt, entry in formats.items():
         skipped = "; ".join(f"{number(n)} {reason}" for reason, n in entry["skipped"].items())
-        lines.append(f"| {fmt} | {number(entry['events'])} | {number(entry['truncated'])} | {_md(skipped)} |")
+        lines.append(f"| {fmt} | {number(entry['events'])} | {number(entry['truncated'])} | {markdown(skipped)} |")
     for file in files:
         if file.get("truncatedAfter") is not None:
-            lines += ["", f"`{_md(file['path'])}`: truncated after {number(file['truncatedAfter'])} events."]
+            lines += ["", f"{markdown_code(file['path'])}: truncated after {number(file['truncatedAfter'])} events."]
     if undecidable:
         lines += ["", f"Undecidable without groups: {number(undecidable)} events (the records carry no user groups "
                   "and the policy's decision depends on them)."]
     return lines + [""]
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'")
 
 
 # --- the comparison -------------------------------------------------------------------------------
@@ -255,7 +257,7 @@ def _rule_side(side: dict | None) -> str:
 
 
 def comparison_text(result: Comparison) -> str:
-    lines = [f"Replayed {number(result.events)} events: {result.policy} compared with {result.compared_with} "
+    lines = _partial(result.interrupted) + [f"Replayed {number(result.events)} events: {result.policy} compared with {result.compared_with} "
              f"(kube-apiserver {result.kube_version})", ""]
     lines += reading_text(result.files, result.formats, result.undecidable)
     lines.append(f"Logged events: {number(result.logged_old)} -> {number(result.logged_new)} "
@@ -268,7 +270,7 @@ def comparison_text(result: Comparison) -> str:
     lines.append(f"Events whose level or logging changes: {number(result.changed_events)}")
     for group in result.changes[:LIST_LIMIT]:
         tag = f"[{group.sensitive}] " if group.sensitive else ""
-        lines.append(f"  {tag}{group.user_class} {group.verb} {group.resource}: {number(group.events)} event(s), "
+        lines.append(f"  {tag}{group.user_class} {one_line(group.verb)} {one_line(group.resource)}: {number(group.events)} event(s), "
                      f"logged {signed(group.logged_change)}")
         lines.append(f"      {_transition(group)}")
         if group.example:
@@ -279,7 +281,7 @@ def comparison_text(result: Comparison) -> str:
     lines += [""] + _rule_changes_text("Rules no longer used", result.no_longer_used)
     lines += _rule_changes_text("Rules newly used", result.newly_used)
     lines += _bad_lines_text(result.bad_lines, result.bad_line_count)
-    return "\n".join(lines) + "\n"
+    return terminal("\n".join(lines)) + "\n"
 
 
 def _per_day_text(per_day: dict | None) -> list[str]:
@@ -303,8 +305,10 @@ def _rule_changes_text(title: str, changes: list[RuleChange]) -> list[str]:
 
 
 def comparison_markdown(result: Comparison) -> str:
-    lines = [f"### Audit policy change: impact on {number(result.events)} recorded events", "",
-             f"`{result.policy}` compared with `{result.compared_with}` (kube-apiserver {result.kube_version}).", "",
+    lines = [f"> **Partial:** {markdown(result.interrupted)}.", ""] if result.interrupted else []
+    lines += [f"### Audit policy change: impact on {number(result.events)} recorded events", "",
+             f"{markdown_code(result.policy)} compared with {markdown_code(result.compared_with)} "
+             f"(kube-apiserver {result.kube_version}).", "",
              *reading_markdown(result.files, result.formats, result.undecidable),
              "| | Before | After | Change |", "|---|---:|---:|---:|",
              f"| Logged events | {number(result.logged_old)} | {number(result.logged_new)} | "
@@ -316,15 +320,15 @@ def comparison_markdown(result: Comparison) -> str:
         lines += ["", "| | Who | Verb | Resource | Events | Logged | Change | Example |", "|---|---|---|---|---:|---:|---|---|"]
         for group in result.changes[:LIST_LIMIT]:
             flag = f"**{group.sensitive}**" if group.sensitive else ""
-            example = _md(describe_request(group.example)) if group.example else ""
-            lines.append(f"| {flag} | {group.user_class} | {group.verb} | `{_md(group.resource)}` | "
-                         f"{number(group.events)} | {signed(group.logged_change)} | {_md(_transition(group))} | {example} |")
+            example = markdown(describe_request(group.example)) if group.example else ""
+            lines.append(f"| {flag} | {group.user_class} | {markdown(group.verb)} | {markdown_code(group.resource)} | "
+                         f"{number(group.events)} | {signed(group.logged_change)} | {markdown(_transition(group))} | {example} |")
         if len(result.changes) > LIST_LIMIT:
             lines.append(f"\n... and {number(len(result.changes) - LIST_LIMIT)} more group(s).")
     for title, changes in (("Rules no longer used", result.no_longer_used), ("Rules newly used", result.newly_used)):
         lines += ["", f"#### {title}: {len(changes) or 'none'}"]
         for change in changes:
-            lines.append(f"- `{_md(describe_rule(change.rule))}`: old {_rule_side(change.old)}; new {_rule_side(change.new)}")
+            lines.append(f"- {markdown_code(describe_rule(change.rule))}: old {_rule_side(change.old)}; new {_rule_side(change.new)}")
     if result.bad_line_count:
         lines += ["", f"{number(result.bad_line_count)} line(s) are not audit events."]
     lines.append("")

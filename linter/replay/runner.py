@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from kube_audit_lint.interrupts import Interrupted, Terminated
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.replay.reading import (
     DOCUMENT_FACTOR, MAX_EVENT_SIZE, BadLine, ChunkDecoder, Decoded, LogError, Oversized, Piece, Source,
@@ -224,7 +225,8 @@ class Worker:
         decoded = self.decoder.oversized(Oversized(self.reading.max_size * DOCUMENT_FACTOR), 1, source, "raw")
         decoded.bad[0] = dataclasses.replace(decoded.bad[0], message=(
             f"oversized document: a JSON document over {DOCUMENT_FACTOR} times the maximum event size "
-            f"({self.reading.max_size * DOCUMENT_FACTOR:,} bytes; --max-event-size); skipped"))
+            f"({self.reading.max_size * DOCUMENT_FACTOR:,} bytes; --max-event-size); skipped: give it as JSON "
+            "lines (e.g. jq -c '.items[]' or '.events[]'), which are read with flat memory"))
         result = self._result(0, 1, [], [])
         self._add(result, decoded)
         self._finish(result, [])
@@ -453,6 +455,8 @@ class Run:
         self.strict = strict
         self.progress = progress
         self.totals = Totals()
+        self.command = "replay"  # what an interrupt message calls the run
+        self._current: str | None = None  # the input whose events were counted last
         self._local: Worker | None = None
         self._pool = None
         self._blocks: SharedBlocks | None = None
@@ -470,6 +474,11 @@ class Run:
             self._total_bytes = None if None in sizes else sum(s or 0 for s in sizes)
             self._reads_here = any(s.compressed or s.size is None for s in sources)
             self._ordered(self._tasks(sources))
+        except (KeyboardInterrupt, Terminated) as exc:
+            self._stop_workers()
+            raise Interrupted(exc, f"{self.command} interrupted after {self.totals.events:,} events in "
+                                   f"{self._current or (sources[-1].display if sources else 'its input')}",
+                              self.totals) from None
         finally:
             for source in sources:
                 source.close()
@@ -629,6 +638,18 @@ class Run:
         if task.release is not None:
             task.release()
 
+    def _stop_workers(self) -> None:
+        """End the worker processes now (an interrupt): no worker outlives the run."""
+        if self._pool is None:
+            return
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        for process in processes:
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(5)
+        self._pool = None
+
     def _pool_for_run(self):
         if self._pool is None:
             import multiprocessing
@@ -653,6 +674,7 @@ class Run:
 
     def _handle(self, result: TaskResult, task: Task) -> None:
         totals, name = self.totals, task.source.display
+        self._current = name
         line_base = self._lines_done.get(task.source, 0)
         totals.events += result.events
         totals.files[name].events += result.events

@@ -32,6 +32,8 @@ EventList JSON, gzip, ``-`` for stdin) against a loaded Policy and returns a Rep
   requests the rest are only counted, in ``unlistedEvents``.
 - ``badLines``: ``[{"file", "line", "message"}]`` for lines that are not events (the first 1,000);
   ``badLineCount``: all of them.
+- ``interrupted``: null, or for a partial summary (``--partial-on-interrupt``) what stopped it and
+  how far it got ("replay interrupted after 41,873 events in audit.log").
 - ``cost``: null, or with ``--cost`` / ``--price-per-gb`` (replay/cost.py): ``{"span": {"first",
   "last", "days"}, "pricePerGB", "total", "rules": [{"rule", "line", "level", ...}],
   "requestClasses": [{"userClass", "verb", "resource", ...}], "requestClassesNotListed",
@@ -112,6 +114,7 @@ class ReplaySummary:
     formats: dict[str, dict] = field(default_factory=dict)
     undecidable: int = 0
     cost: dict | None = None  # replay/cost.py, when asked for (--cost, --price-per-gb)
+    interrupted: str | None = None  # a partial summary (--partial-on-interrupt): how far the run got
 
     @property
     def unused_rules(self) -> list[int]:
@@ -144,6 +147,7 @@ class ReplaySummary:
             "badLines": [{"file": b.source, "line": b.line, "message": b.message} for b in self.bad_lines],
             "badLineCount": self.bad_line_count,
             "cost": self.cost,
+            "interrupted": self.interrupted,
         }
 
 
@@ -221,6 +225,12 @@ def replay_files(policy: Policy, paths: list[str], kube_version: tuple[int, int]
         reading = dataclasses.replace(reading or Reading(), limits=tuple(limit for _, limit in sinks))
     totals = Run(COST if with_cost else SUMMARY, [policy], kube_version, jobs=jobs, strict=strict,
                  progress=progress, reading=reading).replay(paths)
+    return summary_of(policy, totals, kube_version, with_cost, price_per_gb, sinks)
+
+
+def summary_of(policy: Policy, totals: Totals, kube_version: tuple[int, int] | None, with_cost: bool,
+               price_per_gb: float | None, sinks: tuple[tuple[str, int], ...]) -> ReplaySummary:
+    """The summary of a run's totals (a whole run, or the partial totals of an interrupted one)."""
     summary = summarize(policy, totals, kube_version)
     if with_cost:
         from kube_audit_lint.replay.cost import cost

@@ -6,6 +6,9 @@ policy source at the end.
 
 from __future__ import annotations
 
+import re
+
+from kube_audit_lint.escape import markdown_code, terminal
 from kube_audit_lint.output.markdown import cell
 from kube_audit_lint.report.controls import FAIL, MANUAL, NOT_APPLICABLE, PASS
 
@@ -42,15 +45,17 @@ class _Links:
             self.anchors[sources["apiserverManifest"]["path"]] = MANIFEST_ANCHOR
 
     def at(self, file: str | None, line: int | None, label: str | None = None) -> str:
-        text = cell(label or (f"{file}:{line}" if line else (file or "")))
+        shown = label or (f"{file}:{line}" if line else (file or ""))
         anchor = self.anchors.get(file or "")
-        return f"[{text}](#{anchor})" if anchor and line else f"`{text}`" if not label else text
+        if anchor and line:
+            return f"[{cell(shown)}](#{anchor})"
+        return cell(shown) if label else markdown_code(shown)
 
 
 def _title(report: dict) -> str:
     ident = report["identification"]
     title = (f"# Kubernetes audit policy compliance report\n\n"
-             f"`{ident['policy']['path']}` · generated {ident['generatedAt']} · Kubernetes {ident['kubeVersion']}")
+             f"{markdown_code(ident['policy']['path'])} · generated {ident['generatedAt']} · Kubernetes {ident['kubeVersion']}")
     if not ident["policy"]["accepted"]:
         first = ident["policy"]["refusedBecause"][0]
         title += (f"\n\n> **kube-apiserver {ident['kubeVersion']} would refuse this policy and not start**: "
@@ -67,7 +72,7 @@ def _identification(report: dict) -> str:
     else:
         git_text = "not in a git repository"
     rows = [
-        ("Policy", f"`{cell(ident['policy']['path'])}` ({ident['policy']['lines']} lines)"),
+        ("Policy", f"{markdown_code(ident['policy']['path'])} ({ident['policy']['lines']} lines)"),
         ("SHA-256", f"`{ident['policy']['sha256']}`"),
         ("Loads in kube-apiserver", "yes" if ident["policy"]["accepted"] else "**no**: " + "<br>".join(
             f"line {r['line']}: {cell(r['message'])}" for r in ident["policy"]["refusedBecause"])),
@@ -78,13 +83,13 @@ def _identification(report: dict) -> str:
         ("Frameworks evaluated", "<br>".join(cell(f"{f['title']} · {f['version']}" if f["version"] else f["title"])
                                              for f in ident["frameworks"])),
         ("Baseline (for findings)", cell(ident["baseline"]["title"]) if ident["baseline"] else "none"),
-        ("kube-apiserver flags from", f"`{cell(ident['apiserverManifest']['path'])}` (SHA-256 `{ident['apiserverManifest']['sha256']}`)"
+        ("kube-apiserver flags from", f"{markdown_code(ident['apiserverManifest']['path'])} (SHA-256 `{ident['apiserverManifest']['sha256']}`)"
          if ident["apiserverManifest"] else "not given (--apiserver-manifest): controls on the flags are left to a person"),
-        ("Audit logs replayed", "<br>".join(f"`{cell(e['path'])}` (SHA-256 `{e['sha256']}`)" for e in ident["events"]) or "none"),
+        ("Audit logs replayed", "<br>".join(f"{markdown_code(e['path'])} (SHA-256 `{e['sha256']}`)" for e in ident["events"]) or "none"),
     ]
     if ident["acceptedFindings"]:
         accepted = ident["acceptedFindings"]
-        rows.append(("Accepted-findings file", f"`{cell(accepted['path'])}` (SHA-256 `{accepted['sha256']}`)"))
+        rows.append(("Accepted-findings file", f"{markdown_code(accepted['path'])} (SHA-256 `{accepted['sha256']}`)"))
     return "## 1. Identification\n\n" + _table(("", ""), rows)
 
 
@@ -120,7 +125,7 @@ def _lint_findings(report: dict) -> str:
 def _finding_text(finding: dict) -> str:
     text = cell(finding["message"])
     if finding["requestText"]:
-        text += f"<br>e.g. `{cell(finding['requestText'])}`"
+        text += f"<br>e.g. {markdown_code(finding['requestText'])}"
     if finding["fix"]:
         text += f"<br>Fix: {cell(finding['fix'])}"
     return text
@@ -136,7 +141,7 @@ def _controls(report: dict) -> str:
     if flags:
         lines.append("### kube-apiserver audit flags")
         lines.append(_table(("Flag", "Value", "Where", "What it decides", "Findings"), [
-            (f"`--{f['flag']}`", "not set" if f["origin"] == "unset" else f"`{cell(f['value'])}`",
+            (f"`--{f['flag']}`", "not set" if f["origin"] == "unset" else f"{markdown_code(f['value'])}",
              links.at(f["file"], f["line"]) if f["origin"] == "set" else f["origin"].replace("unset", ""),
              cell(f["means"]),
              "<br>".join(([cell(f["note"])] if f["note"] else []) + [f"{x['code']} {cell(x['message'])}" for x in f["findings"]]))
@@ -185,12 +190,12 @@ def _evidence(item: dict, links: _Links) -> str:
         where = "no rule matches" if item["rule"] is None else links.at(
             item["file"], item["line"], f"rule {item['rule']} (line {item['line']})")
         stage = f" without its {item['omittedStage']} event" if item.get("omittedStage") else ""
-        return f"{mark}{where} → {item['level']}{stage}, e.g. `{cell(item['requestText'])}`"
+        return f"{mark}{where} → {item['level']}{stage}, e.g. {markdown_code(item['requestText'])}"
     if item["kind"] == "flag":
         if item["origin"] == "set":
-            return f"{mark}`--{item['flag']}={cell(item['value'])}` at {links.at(item['file'], item['line'])}"
+            return f"{mark}{markdown_code('--' + item['flag'] + '=' + item['value'])} at {links.at(item['file'], item['line'])}"
         if item["origin"] == "default":
-            return f"{mark}`--{item['flag']}` unset: the default `{item['value']}` applies"
+            return f"{mark}`--{item['flag']}` unset: the default {markdown_code(item['value'])} applies"
         return f"{mark}`--{item['flag']}` is not set"
     if item["kind"] == "problem":
         return f"{mark}{links.at(item['file'], item['line'])}: {cell(item['message'])}"
@@ -246,7 +251,7 @@ def _matrix(report: dict) -> str:
     if matrix["exceptions"]:
         parts.append(_table(("Rule", "Level", "Who", "Cells of the matrix", "Example request"), [
             ("no rule" if e["rule"] is None else links.at(e["file"], e["line"], f"rule {e['rule']} (line {e['line']})"),
-             e["level"], cell(e["who"]), cell(", ".join(e["cells"])), f"`{cell(e['requestText'])}`")
+             e["level"], cell(e["who"]), cell(", ".join(e["cells"])), f"{markdown_code(e['requestText'])}")
             for e in matrix["exceptions"]]))
     else:
         parts.append("No identity named by the policy is treated differently in these resource classes.")
@@ -274,8 +279,10 @@ def _replay(report: dict) -> str:
              f"{replay['unmatched']:,} match no rule; {replay['droppedByOmittedStages']:,} dropped by an omitted stage; "
              f"**{replay['sensitiveNotLogged']['events']:,} sensitive events not written**. Only the request "
              "attributes of the events are read.",
-             _table(("Log", "Events", "Lines that are not events"),
-                    [(f"`{cell(f['path'])}`", f"{f['events']:,}", f"{f['badLines']:,}") for f in replay["files"]]),
+             _table(("Log", "Events", "Lines that are not events", "Cut short"),
+                    [(f"{markdown_code(f['path'])}", f"{f['events']:,}", f"{f['badLines']:,}",
+                      f"truncated after {f['truncatedAfter']:,} events" if f.get("truncatedAfter") is not None else "")
+                     for f in replay["files"]]),
              "### Events by level",
              _table(("Level", "Events", "Share", ""),
                     [(level, f"{n:,}", _share(n, total), f"`{_bar(n, total)}`")
@@ -290,7 +297,7 @@ def _replay(report: dict) -> str:
     parts.append("### Sensitive events that would not be written")
     if sensitive["events"]:
         parts.append(_table(("Category", "Request", "Events", "Why not written"), [
-            (cell(u["category"]), f"`{cell(_request_text(u['request']))}`", f"{u['events']:,}", cell(u["reason"]))
+            (cell(u["category"]), f"{markdown_code(_request_text(u['request']))}", f"{u['events']:,}", cell(u["reason"]))
             for u in sensitive["requests"]]))
         if sensitive["unlistedEvents"]:
             parts.append(f"{sensitive['unlistedEvents']:,} more events not listed.")
@@ -341,9 +348,10 @@ def _appendix(report: dict) -> str:
         if source is None:
             continue
         width = len(str(len(source["lines"])))
-        numbered = "\n".join(f"{n:>{width}}  {text}" for n, text in enumerate(source["lines"], start=1))
-        fence = "````" if "```" in numbered else "```"
-        parts.append(f'<a name="{anchor}"></a>\n\n### {title}: `{source["path"]}`\n\n{fence}\n{numbered}\n{fence}')
+        numbered = "\n".join(f"{n:>{width}}  {terminal(text)}" for n, text in enumerate(source["lines"], start=1))
+        longest = max((len(run) for run in re.findall(r"`{3,}", numbered)), default=2)
+        fence = "`" * (longest + 1)
+        parts.append(f'<a name="{anchor}"></a>\n\n### {title}: {markdown_code(source["path"])}\n\n{fence}\n{numbered}\n{fence}')
     return "\n\n".join(parts)
 
 

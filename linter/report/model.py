@@ -291,9 +291,11 @@ def _finding(finding) -> dict:
 def _replay(policy, paths: list[str], kube_version) -> dict:
     from kube_audit_lint.replay.nothing_read import NothingRead, require_events
     from kube_audit_lint.replay.reading import LogError
+    from kube_audit_lint.replay.rotation import expand
     from kube_audit_lint.replay.summary import replay_files
 
     try:
+        paths, _ = expand(paths)  # a folder or glob of rotated logs, in time order
         replayed = replay_files(policy, paths, kube_version, jobs=1)
         require_events(replayed.events, paths)  # evidence from no event at all is no evidence
         summary = replayed.to_dict()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 
-from kube_audit_lint.review.escape import markdown, one_line
+from kube_audit_lint.escape import markdown, one_line
 from kube_audit_lint.review.semdiff import Change, PolicyDiff, rule_line
 
 SCHEMA_VERSION = 1

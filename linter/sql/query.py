@@ -47,6 +47,8 @@ class QueryOptions:
     table_columns: tuple[str, ...] = ()
     # how the event is read, when an engine parses it itself (default: the dialect's JSON functions)
     access: JsonAccess | None = None
+    # "gke": the table is GKE's Cloud Logging export to BigQuery (sql/gke.py), not raw events
+    preset: str | None = None
 
 
 # --- literals and columns -------------------------------------------------------------------------
@@ -259,11 +261,45 @@ def build_query(policy: Policy, options: QueryOptions) -> exp.Expression:
                          exp.alias_(first_match(policy, wildcard_group), "rule", quoted=True)).from_("requests")
     decisions = exp.select(*[col(c) for c in ("auditID", "stage", "rule")], *decision_columns(policy),
                            *[k.copy() for k in keep]).from_(exp.to_table("decided"))
+    if options.preset == "gke":
+        return gke_query(policy, options, wildcard_group, keep)
     if not options.summary:
         query = exp.select(*[col(c) for c in OUTPUT_COLUMNS], *[k.copy() for k in keep]).from_("decisions")
     else:
         query = summary_select()
     return query.with_("requests", as_=requests).with_("decided", as_=decided).with_("decisions", as_=decisions)
+
+
+def gke_query(policy: Policy, options: QueryOptions, wildcard_group: bool, keep: list) -> exp.Expression:
+    """The query over GKE's BigQuery export (sql/gke.py): the same steps, and ``undecidable`` (the
+    user's groups, which the records do not carry, could change the decision): its rows have NULL
+    decisions."""
+    from kube_audit_lint.sql import gke
+
+    rows = exp.select(*gke.row_columns(), *map(col, options.table_columns)).from_(table(options.table)) \
+        .where(gke.rows_that_are_requests())
+    located = exp.select(*gke.located_columns()).from_("gke_rows")
+    requests = exp.select(*gke.request_columns(), *map(col, options.table_columns)).from_("gke_located")
+    decided = exp.select(exp.Star(), exp.alias_(first_match(policy, wildcard_group), "rule", quoted=True)) \
+        .from_("requests")
+    judged = exp.select(exp.Star(), exp.alias_(gke.undecidable(policy, wildcard_group), "undecidable", quoted=True)) \
+        .from_("decided")
+
+    def unless_undecidable(column: exp.Expression) -> exp.Expression:
+        value, name = column.this, column.alias
+        return exp.alias_(exp.Case(ifs=[exp.If(this=col("undecidable"), true=exp.Null())], default=value),
+                          name, quoted=True)
+
+    decisions = exp.select(col("auditID"), col("stage"), unless_undecidable(exp.alias_(col("rule"), "rule")),
+                           *[unless_undecidable(c) for c in decision_columns(policy)], col("undecidable"),
+                           *[k.copy() for k in keep]).from_("judged")
+    if not options.summary:
+        query = exp.select(*[col(c) for c in OUTPUT_COLUMNS], col("undecidable"), *[k.copy() for k in keep]) \
+            .from_("decisions")
+    else:
+        query = summary_select()
+    return query.with_("gke_rows", as_=rows).with_("gke_located", as_=located).with_("requests", as_=requests) \
+        .with_("decided", as_=decided).with_("judged", as_=judged).with_("decisions", as_=decisions)
 
 
 def table(name: str) -> exp.Table:

@@ -50,6 +50,7 @@ from kube_audit_lint.api import CheckContext, Finding, Level
 CODE = "XMP001"
 NAME = "no-response-bodies"
 SEVERITY = "warning"
+CATEGORY = "cost"
 OPTIONS = {"allowed_resources": []}
 DOCS_URL = "https://example.com/kube-audit-lint-example-plugin#xmp001"
 
