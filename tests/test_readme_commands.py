@@ -42,7 +42,7 @@ def workspace(tmp_path_factory) -> Path:
     """The files the README's commands name: policies, logs, a manifest, a git history."""
     work = tmp_path_factory.mktemp("readme")
     policy = (REPO / "examples" / "audit-policy.yaml").read_text()
-    for name in ("policy.yaml", "new-policy.yaml", "audit-policy.yaml", "my-policy.yaml"):
+    for name in ("policy.yaml", "new-policy.yaml", "audit-policy.yaml", "my-policy.yaml", "old.yaml", "new.yaml"):
         (work / name).write_text(policy)
     (work / "policies").mkdir()
     (work / "policies" / "audit-policy.yaml").write_text(policy)
