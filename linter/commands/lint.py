@@ -56,6 +56,10 @@ def run_lint_command(options: LintOptions) -> int:
         report, settings = lint_report(options)
         if options.write_accepted:
             return 0
+        for problem in report.input_errors:
+            print(problem, file=sys.stderr)
+        if not report.files and report.input_errors:
+            return 2
         if not report.files and not options.allow_no_policy:
             # nothing was linted: no report that could be read as a clean run
             print(f"kube-audit-lint: error: {no_policy_message(report)}", file=sys.stderr)
@@ -71,7 +75,7 @@ def run_lint_command(options: LintOptions) -> int:
             write_output(render(report, options.output_format, color=color, quiet=options.quiet), options.output)
         for problem in report.plugin_problems:
             print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
-        return 2 if report.plugin_problems else exit_code(report, settings)
+        return 2 if report.plugin_problems or report.input_errors else exit_code(report, settings)
     except (ConfigError, LintInputError, ValueError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return 2
