@@ -777,10 +777,10 @@ class _BlockerIndex:
         if count <= self._SCAN:
             return [b for b in self.blockers[:count] if any(self.layout.nonempty(b.cube & r) for r in region)]
         self._post(count)
-        everything = (1 << count) - 1
-        found = 0
+        guards, lows, blockers = self.layout.guards, self.layout.lows, self.blockers
+        found: set[int] = set()
         for cube in region:
-            candidates = everything & ~found
+            candidates = (1 << count) - 1
             for f, mask in enumerate(self._masks):
                 if not candidates:
                     break
@@ -793,11 +793,13 @@ class _BlockerIndex:
                     allowed |= by_class.get(low, 0)
                     value ^= low
                 candidates &= allowed
-            guards, lows, blockers = self.layout.guards, self.layout.lows, self.blockers
-            for k in _bit_positions(candidates):
-                if ((cube & blockers[k].cube | guards) - lows) & guards == guards:  # layout.nonempty
-                    found |= 1 << k
-        return [self.blockers[k] for k in _bit_positions(found)]
+            # the exact test is layout.nonempty, inlined; for most of the blockers, test them all
+            if candidates.bit_count() * 4 > count:
+                found.update(k for k in range(count) if ((cube & blockers[k].cube | guards) - lows) & guards == guards)
+            else:
+                found.update(k for k in _bit_positions(candidates)
+                             if ((cube & blockers[k].cube | guards) - lows) & guards == guards)
+        return [blockers[k] for k in sorted(found)]
 
 
 def _bit_positions(bits: int) -> list[int]:
