@@ -61,7 +61,8 @@ class RuleIndex:
             self.groups.add(bit, rule.user_groups)
             self.verbs.add(bit, rule.verbs)
             self.namespaces.add(bit, rule.namespaces)
-            groups, resources = set(), set()
+            groups: set[str] = set()
+            resources: set[str] = set()
             for entry in rule.resources:
                 if entry.group == "*":
                     self.star_groups |= bit
