@@ -18,7 +18,6 @@ import functools
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from kube_audit_lint.engine.evaluate import evaluate
 from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
 from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from kube_audit_lint.policy.model import GroupResources, Level
@@ -93,7 +92,7 @@ def as_sent_by(request, sender: str):
 
 def confirmed(ctx, outcome: Outcome, witness) -> Outcome:
     """The outcome with the real sender's request, which the real policy must decide the same way."""
-    decided = evaluate(ctx.policy, witness, ctx.kube_version).rule
+    decided = ctx.space.evaluate(witness).rule  # evaluate's answer, through an index of the rules
     if decided != outcome.rule:
         raise AssertionError(f"{witness.describe()} should reach rule {outcome.rule}, not {decided}")
     return replace(outcome, witness=witness)

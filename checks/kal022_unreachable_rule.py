@@ -61,7 +61,6 @@ its requests are meant to get the earlier rules' level.
 from __future__ import annotations
 
 from kube_audit_lint.checks._request_space import SENDERS, as_sent_by, rule_ref, rule_refs, rule_subject, sender_space
-from kube_audit_lint.engine.evaluate import evaluate
 
 CODE = "KAL022"
 NAME = "unreachable-rule"
@@ -84,7 +83,7 @@ def check(ctx):
             if found is None:
                 continue
             (shadows, example), note = found, f" ({IDENTITY_NOTE})"
-        taken_by = evaluate(ctx.policy, example, ctx.kube_version).rule
+        taken_by = space.evaluate(example).rule
         together = "matches" if len(shadows) == 1 else "together match"
         yield ctx.finding(
             ("rules", rule.index),

@@ -140,6 +140,7 @@ class Report:
     skipped_blocks: list[tuple[str, int, int, str]] = field(default_factory=list)  # (path, line, column, why)
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for source excerpts
     plugin_problems: list[str] = field(default_factory=list)  # plugin checks that could not load or run
+    input_errors: list[str] = field(default_factory=list)  # files refused (beyond the limits): FILE:LINE:COL: ...
     # one problem, one displayed finding: position of a finding -> position of the one it is shown under
     grouped_under: dict[int, int] = field(default_factory=dict)
     # every finding, when only-new (--diff-base) narrowed ``findings`` to what a change touched: the

@@ -130,6 +130,10 @@ def run_lint_command(options: LintOptions) -> int:
         report = attach_to_report(report, target_version(options, settings))
         if options.write_accepted:
             return 0
+        for problem in report.input_errors:
+            print(problem, file=sys.stderr)
+        if not report.files and report.input_errors:
+            return 2
         if not report.files and not options.allow_no_policy:
             # nothing was linted: no report that could be read as a clean run
             print(f"kube-audit-lint: error: {no_policy_message(report)}", file=sys.stderr)
@@ -144,7 +148,7 @@ def run_lint_command(options: LintOptions) -> int:
             print(f"kube-audit-lint: error: {problem}", file=sys.stderr)
         if fixing is not None:
             print(fix_summary(fixing, report, options), file=sys.stderr)
-        return 2 if report.plugin_problems else exit_code(report, settings)
+        return 2 if report.plugin_problems or report.input_errors else exit_code(report, settings)
     except (ConfigError, LintInputError, ValueError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, decide, evaluate, rule_matches
 from kube_audit_lint.engine.request import Request
+from kube_audit_lint.engine.ruleindex import RuleIndex
 from kube_audit_lint.policy.model import GroupResources, Level, Policy, Rule
 
 __all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError", "PolicyPair", "Divergence", "rule_witnesses"]
@@ -652,10 +653,17 @@ def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
     """Fewer cubes for the same set: join cubes that agree on every field but one, then drop
     cubes inside another. Keeps the order of first appearance (witnesses come from the first)."""
     cubes = list(dict.fromkeys(cubes))
+    if len(cubes) <= 1:
+        return cubes
+    # only fields where some cubes differ can join cubes (joining never makes a field differ anew)
+    differ = 0
+    for cube in cubes:
+        differ |= cube ^ cubes[0]
+    masks = [mask for mask in layout.masks if mask & differ]
     joined = True
     while joined:
         joined = False
-        for mask in layout.masks:
+        for mask in masks:
             buckets: dict[Cube, Cube] = {}
             for cube in cubes:
                 rest = cube & ~mask
@@ -685,15 +693,16 @@ def _escape(cube: Cube, blockers: list[_Blocker], layout: _Layout,
     blocker into disjoint pieces (one per field where the cube sticks out) and search each piece
     against the remaining blockers. ``used`` collects the rules of the blockers the search leaned
     on: when it finds nothing, those rules alone cover the cube."""
+    guards, lows = layout.guards, layout.lows  # layout.nonempty and nonzero_fields, inlined
     stack = [(cube, blockers)]
     while stack:
         cube, blockers = stack.pop()
-        live = [b for b in blockers if layout.nonempty(cube & b.cube)]
+        live = [b for b in blockers if ((cube & b.cube | guards) - lows) & guards == guards]
         if not live:
             return cube
         best, best_out, best_count = None, 0, 0
         for blocker in live:
-            out = layout.nonzero_fields(cube & ~blocker.cube)
+            out = ((cube & ~blocker.cube | guards) - lows) & guards
             if not out:
                 best = blocker
                 best_out = 0
@@ -722,22 +731,133 @@ def _split(cube: Cube, blocker: Cube, out: int, layout: _Layout) -> list[Cube]:
     return pieces
 
 
+class _BlockerIndex:
+    """Blockers in the order they were added, findable by the classes of the fixed fields they
+    allow: per field and class, the set of blockers (a bitset, bit k the k-th blocker) that allow
+    it. The blockers that meet a cube are then found with a few integer operations per field and
+    one exact test per candidate, instead of a test of every blocker: what keeps asking about
+    rule i (against rules 0..i-1) from costing every earlier rule."""
+
+    _NARROW = 4  # a field that allows more classes than this (most often all) is not looked up
+    _SCAN = 32  # up to this many blockers, testing each is cheaper than looking them up
+
+    def __init__(self, layout: _Layout):
+        self.layout = layout
+        self.blockers: list[_Blocker] = []
+        self._posted = 0  # the blockers entered in the lookup tables so far
+        self._masks = layout.masks[:FIXED_FIELDS]
+        self._wide = [0] * FIXED_FIELDS
+        self._by_class: list[dict[int, int]] = [{} for _ in range(FIXED_FIELDS)]
+
+    def add(self, blocker: _Blocker) -> None:
+        self.blockers.append(blocker)
+
+    def _post(self, count: int) -> None:
+        """Enter the first ``count`` blockers in the lookup tables."""
+        for k in range(self._posted, count):
+            self._post_one(1 << k, self.blockers[k].cube)
+        self._posted = max(self._posted, count)
+
+    def _post_one(self, bit: int, cube: Cube) -> None:
+        for f, mask in enumerate(self._masks):
+            value = cube & mask
+            if value.bit_count() > self._NARROW:
+                self._wide[f] |= bit
+                continue
+            by_class = self._by_class[f]
+            while value:
+                low = value & -value
+                by_class[low] = by_class.get(low, 0) | bit
+                value ^= low
+
+    def meeting(self, region: list[Cube], limit: int | None = None) -> list[_Blocker]:
+        """The blockers that meet some cube of ``region``, in the order they were added; only
+        among the first ``limit`` blockers when given."""
+        count = len(self.blockers) if limit is None else limit
+        if count <= self._SCAN:
+            return [b for b in self.blockers[:count] if any(self.layout.nonempty(b.cube & r) for r in region)]
+        self._post(count)
+        guards, lows, blockers = self.layout.guards, self.layout.lows, self.blockers
+        found: set[int] = set()
+        for cube in region:
+            candidates = (1 << count) - 1
+            for f, mask in enumerate(self._masks):
+                if not candidates:
+                    break
+                value = cube & mask
+                if value.bit_count() > self._NARROW:
+                    continue
+                allowed, by_class = self._wide[f], self._by_class[f]
+                while value:
+                    low = value & -value
+                    allowed |= by_class.get(low, 0)
+                    value ^= low
+                candidates &= allowed
+            # the exact test is layout.nonempty, inlined; for most of the blockers, test them all
+            if candidates.bit_count() * 4 > count:
+                found.update(k for k in range(count) if ((cube & blockers[k].cube | guards) - lows) & guards == guards)
+            else:
+                found.update(k for k in _bit_positions(candidates)
+                             if ((cube & blockers[k].cube | guards) - lows) & guards == guards)
+        return [blockers[k] for k in sorted(found)]
+
+
+def _bit_positions(bits: int) -> list[int]:
+    """The positions of the set bits of ``bits``, lowest first."""
+    if bits.bit_count() > 32:  # many: one pass over the bytes
+        data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+        return [8 * k + i for k, byte in enumerate(data) if byte for i in _BYTE_BITS[byte]]
+    positions = []
+    while bits:
+        low = bits & -bits
+        positions.append(low.bit_length() - 1)
+        bits ^= low
+    return positions
+
+
+_BYTE_BITS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
+
+
 # --------------------------------------------------------------------------------------------
 # The analysis
 
 
 class _Compiled:
-    """A policy's rules as cubes over one universe."""
+    """A policy's rules as cubes over one universe, each rule compiled when first asked for (a
+    question about a class of requests only needs the rules that can match some of them)."""
 
     def __init__(self, universe: _Universe, rules: list[_RuleFields]):
         self.universe = universe
         self.layout = universe.layout
-        self.rule_cubes = [universe.compile(rule) for rule in rules]
+        self.rules = rules
+        self._cubes: list[list[Cube] | None] = [None] * len(rules)
+        self._index: _BlockerIndex | None = None
+        self._starts: list[int] = []  # the number of cubes of the rules before rule j
 
     def blockers(self, rules: Iterable[int], region: list[Cube] | None = None) -> list[_Blocker]:
         """The cubes of ``rules`` (those that meet ``region``, when given)."""
-        return [_Blocker(cube, j) for j in rules for cube in self.rule_cubes[j]
+        if region is not None and isinstance(rules, range) and rules.start == 0 and rules.step == 1:
+            return self._indexed().meeting(region, self._starts[rules.stop])
+        return [_Blocker(cube, j) for j in rules for cube in self.cubes(j)
                 if region is None or any(self.layout.nonempty(cube & r) for r in region)]
+
+    def cubes(self, rule: int) -> list[Cube]:
+        """The cubes of rule ``rule`` (do not change the list: it is kept)."""
+        cubes = self._cubes[rule]
+        if cubes is None:
+            cubes = self._cubes[rule] = self.universe.compile(self.rules[rule])
+        return cubes
+
+    def _indexed(self) -> _BlockerIndex:
+        """Every rule's cubes in one index (built on first use)."""
+        if self._index is None:
+            self._index = _BlockerIndex(self.layout)
+            for j in range(len(self.rules)):
+                self._starts.append(len(self._index.blockers))
+                for cube in self.cubes(j):
+                    self._index.add(_Blocker(cube, j))
+            self._starts.append(len(self._index.blockers))
+        return self._index
 
     def escape(self, targets: list[Cube], blockers: list[_Blocker]) -> Cube | None:
         for target in targets:
@@ -748,6 +868,49 @@ class _Compiled:
 
     def covered(self, targets: list[Cube], rules: Iterable[int]) -> bool:
         return self.escape(targets, self.blockers(rules, targets)) is None
+
+
+def _may_meet(rule: _RuleFields, selector: _RuleFields) -> bool:
+    """False when no request matches both ``rule`` and ``selector`` for a reason read off their
+    fields alone (verbs, users, request kind, namespaces, API groups, resource names): a quick
+    test that spares compiling, in the selector's universe, rules that cannot decide any of its
+    requests. True is no promise: the cubes decide."""
+    if rule.verbs and selector.verbs and not set(rule.verbs) & set(selector.verbs):
+        return False
+    if rule.users and selector.users and not set(rule.users) & set(selector.users):
+        return False
+    if selector.authenticated is False and (rule.users or rule.user_groups):
+        return False
+    rule_resources = bool(rule.namespaces or rule.resources)
+    selector_resources = bool(selector.namespaces or selector.resources)
+    if (rule_resources and not selector_resources and selector.non_resource_urls
+            or selector_resources and not rule_resources and rule.non_resource_urls):
+        return False  # one takes resource requests only, the other non-resource requests only
+    if rule.namespaces and selector.namespaces and not set(rule.namespaces) & set(selector.namespaces):
+        return False
+    if rule.resources and selector.resources:
+        return any(_entries_may_meet(a, rule.wildcard_group, b, selector.wildcard_group)
+                   for a in rule.resources for b in selector.resources)
+    return True
+
+
+def _entries_may_meet(a: GroupResources, a_wildcard: bool, b: GroupResources, b_wildcard: bool) -> bool:
+    if a.group != b.group and not (a_wildcard and a.group == "*") and not (b_wildcard and b.group == "*"):
+        return False
+    if not a.resources or not b.resources:
+        return True
+    names_a, names_b = _resource_names(a.resources), _resource_names(b.resources)
+    return names_a is None or names_b is None or bool(names_a & names_b)
+
+
+def _resource_names(patterns: tuple[str, ...]) -> set[str] | None:
+    """The resources (without subresource) ``patterns`` can match; None for any (a leading ``*``)."""
+    if any(pattern.startswith("*") for pattern in patterns):
+        return None
+    return {pattern.partition("/")[0] for pattern in patterns}
+
+
+_INDEXED_RULES = 16  # policies with more rules than this find the first matching rule through a RuleIndex
 
 
 class RequestSpace:
@@ -764,12 +927,13 @@ class RequestSpace:
         self._reachable: dict[int, Request | None] = {}
         self._shadows: dict[int, tuple[int, ...]] = {}
         self._outcomes: dict[Selector, list[Outcome]] = {}
+        self._rule_index: RuleIndex | None = None
 
     # ---- questions about single rules
 
     def can_match(self, rule_index: int) -> Request | None:
         """A request the rule matches, ignoring every other rule; None if it matches nothing."""
-        cubes = self._base.rule_cubes[rule_index]
+        cubes = self._base.cubes(rule_index)
         if not cubes:
             return None
         witness = self._base.universe.witness(cubes[0])
@@ -780,7 +944,7 @@ class RequestSpace:
     def reachable(self, rule_index: int) -> Request | None:
         """A request whose first matching rule is ``rule_index``; None if no request reaches it."""
         if rule_index not in self._reachable:
-            cubes = self._base.rule_cubes[rule_index]
+            cubes = self._base.cubes(rule_index)
             found = self._base.escape(cubes, self._base.blockers(range(rule_index), cubes))
             self._reachable[rule_index] = None if found is None else self._checked(
                 self._base.universe.witness(found), rule_index, None)
@@ -798,7 +962,7 @@ class RequestSpace:
         if self.reachable(rule_index) is not None or self.can_match(rule_index) is None:
             return ()
         compiled = self._base
-        cubes = compiled.rule_cubes[rule_index]
+        cubes = compiled.cubes(rule_index)
         blockers = compiled.blockers(range(rule_index), cubes)
         for j in sorted({b.rule for b in blockers}):
             if compiled.covered(cubes, [j]):
@@ -837,18 +1001,44 @@ class RequestSpace:
         compiled = self._compiled_for(fields)
         universe, layout = compiled.universe, compiled.layout
         region = universe.compile(fields)
+        if compiled is self._base and region == [universe.full]:
+            return self._every_outcome(selector)
         results: list[Outcome] = []
-        blockers: list[_Blocker] = []
-        everything = [universe.full]
-        for index, rule_cubes in enumerate(compiled.rule_cubes + [everything]):
-            rule = None if rule_cubes is everything else index
+        blockers = _BlockerIndex(layout)
+        for index in range(len(self._rules) + 1):
+            rule = index if index < len(self._rules) else None
+            if rule is None:
+                rule_cubes = [universe.full]
+            elif _may_meet(self._rules[index], fields):
+                rule_cubes = compiled.cubes(index)
+            else:
+                continue  # the rule matches no request of the selector: it adds no target nor blocker
             targets = [a & b for a in region for b in rule_cubes if layout.nonempty(a & b)]
-            found = compiled.escape(targets, blockers)
+            found = compiled.escape(targets, blockers.meeting(targets))
             if found is not None:
                 witness = self._checked(universe.witness(found), rule, selector)
                 decision = decide(self.policy, rule)
                 results.append(Outcome(rule, decision.effective_level, decision, witness))
-            blockers += [_Blocker(c, index) for c in targets]
+            for cube in targets:
+                blockers.add(_Blocker(cube, index))
+        return results
+
+    def _every_outcome(self, selector: Selector) -> list[Outcome]:
+        """The outcomes of every request: rule i decides some request exactly when it is reachable,
+        and the search for one is the same as ``reachable``'s (the same targets, the same blockers
+        in the same order), so its answers are shared."""
+        results: list[Outcome] = []
+        for index in range(len(self._rules)):
+            witness = self.reachable(index)
+            if witness is not None:
+                decision = decide(self.policy, index)
+                results.append(Outcome(index, decision.effective_level, decision, witness))
+        everything = [self._base.universe.full]
+        found = self._base.escape(everything, self._base.blockers(range(len(self._rules)), everything))
+        if found is not None:
+            witness = self._checked(self._base.universe.witness(found), None, selector)
+            decision = decide(self.policy, None)
+            results.append(Outcome(None, decision.effective_level, decision, witness))
         return results
 
     def _compiled_for(self, fields: _RuleFields) -> _Compiled:
@@ -860,8 +1050,17 @@ class RequestSpace:
             self._compiled[key] = _Compiled(_Universe(key), self._rules)
         return self._compiled[key]
 
+    def evaluate(self, request: Request) -> Decision:
+        """``evaluate``'s decision for ``request``, the first matching rule found through an index
+        of the rules (the same answer, without trying every earlier rule of a large policy)."""
+        if len(self.policy.rules) <= _INDEXED_RULES:
+            return evaluate(self.policy, request, self.kube_version)
+        if self._rule_index is None:
+            self._rule_index = RuleIndex(self.policy.rules, self.wildcard_group)
+        return decide(self.policy, self._rule_index.first_match(request))
+
     def _checked(self, witness: Request, rule: int | None, selector: Selector | None) -> Request:
-        decision = evaluate(self.policy, witness, self.kube_version)
+        decision = self.evaluate(witness)
         if decision.rule != rule:
             raise SpaceError(f"witness {witness.describe()} for rule {rule} "
                              f"is decided by rule {decision.rule}")

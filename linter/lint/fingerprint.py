@@ -24,6 +24,7 @@ Changing anything in this recipe changes every fingerprint users have stored: bu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -81,10 +82,16 @@ def normalised_line(source_text: str | None, line: int) -> str:
     """Line ``line`` (1-based) of ``source_text`` without its comment, whitespace collapsed."""
     if not source_text or line < 1:
         return ""
-    lines = source_text.splitlines()
+    lines = _lines(source_text)
     if line > len(lines):
         return ""
     return _WHITESPACE.sub(" ", strip_comment(lines[line - 1])).strip()
+
+
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of a source, split once for all the findings in it (not once per finding)."""
+    return tuple(text.splitlines())
 
 
 def strip_comment(line: str) -> str:

@@ -209,7 +209,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                apiserver_manifest: str | None = None, stdin_filename: str | None = None) -> Report:
     from kube_audit_lint.lint.registry import plugin_problems
     from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
-    from kube_audit_lint.policy.yamlnodes import InputError
+    from kube_audit_lint.policy.yamlnodes import InputError, LimitError
 
     report = Report(findings=[], root=os.getcwd())
     report.plugin_problems += [problem.render() for problem in plugin_problems()]
@@ -238,6 +238,10 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
             reading = lint_read(path, kube_version, name=stdin_filename if path == "-" else None)
             if path == "-" and stdin_filename:
                 path = named_stdin(reading, stdin_filename)
+        except LimitError as exc:
+            # beyond the documented limits (policy/limits.py): refused, and the run goes on (exit 2)
+            report.input_errors.append(str(exc))
+            continue
         except InputError as exc:
             if (explicit and not os.path.isfile(path)) or mentions_audit_policy(path):
                 # one bad file never stops a run: it is a finding at its position, the others go on

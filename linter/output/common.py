@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -77,8 +78,14 @@ def source_line(report: Report, path: str, line: int) -> str | None:
     text = report.sources.get(path)
     if text is None or line < 1:
         return None
-    lines = text.splitlines()
+    lines = _lines(text)
     return lines[line - 1] if line <= len(lines) else None
+
+
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of a source, split once for all the findings in it (not once per finding)."""
+    return tuple(text.splitlines())
 
 
 def describe_witness(witness: dict[str, Any]) -> str:

@@ -16,7 +16,9 @@ from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.embedded import embedded_policies
 from kube_audit_lint.policy.model import type_meta
 from kube_audit_lint.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
-from kube_audit_lint.policy.yamlnodes import Document, InputError, Span, parse_leading_documents, read_file, read_text
+from kube_audit_lint.policy import limits
+from kube_audit_lint.policy.yamlnodes import (Document, InputError, LimitError, Span, parse_leading_documents, read_file,
+                                              read_text)
 
 
 @dataclass
@@ -59,10 +61,13 @@ def apiserver_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT) 
     """
     text = read_text(path)
     documents, tail_error = parse_leading_documents(path, text)
+    if isinstance(tail_error, LimitError):
+        raise tail_error
     if not documents:
         raise InputError(path, 1, 1, "no YAML document in the file")
     reading = FileReading(path, documents)
     reading.verdicts.append(apiserver_verdict(documents[0], kube_version))
+    _check_rule_counts(reading)
     note = _multi_document_note(documents, 0)
     if note:
         reading.notes.append(note)
@@ -93,7 +98,8 @@ def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT, name:
     if kind is not None:
         return _wrapped_read(path, text, kind, kube_version)
     documents, tail_error = parse_leading_documents(path, text)
-    if tail_error is not None and not (documents and is_audit_policy_document(documents[0].data)):
+    if isinstance(tail_error, LimitError) or (
+            tail_error is not None and not (documents and is_audit_policy_document(documents[0].data))):
         raise tail_error
     if not documents:
         raise InputError(path, 1, 1, "no YAML document in the file")
@@ -123,6 +129,7 @@ def _read_documents(reading: FileReading, documents: list[Document], tail_error:
     if tail_error is not None:
         note = _unread_tail_note(tail_error)
         reading.notes.append(replace(note, span=move(note.span)))
+    _check_rule_counts(reading)
 
 
 def moved(document: Document, move: Callable[[Span], Span]) -> Document:
@@ -184,6 +191,15 @@ def block_position(first_line: int, indents: tuple[int, ...]) -> Callable[[Span]
 def _moved_error(error: InputError, move: Callable[[Span], Span]) -> InputError:
     at = move(Span(error.line, error.column, error.line, error.column))
     return InputError(error.path, at.line, at.column, error.message)
+
+
+def _check_rule_counts(reading: FileReading) -> None:
+    """LimitError, at the first rule past the limit, for a policy with too many rules."""
+    for verdict in reading.verdicts:
+        policy = verdict.policy
+        if len(policy.rules) > limits.MAX_RULES:
+            span = policy.span(("rules", limits.MAX_RULES))
+            raise LimitError(policy.path, span.line, span.column, limits.too_many_rules(len(policy.rules)))
 
 
 def first_document_not_policy(reading: FileReading) -> str | None:

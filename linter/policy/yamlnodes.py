@@ -199,6 +199,10 @@ class _ContentError(InputError):
     deep, a tag its value does not fit): every parser gives the same answer."""
 
 
+class LimitError(_ContentError):
+    """Input beyond the limits of ``policy/limits.py``: refused whole, never read in part."""
+
+
 def _allowed_alias_ratio(decodes: int) -> float:
     """go-yaml's bound on the share of decoded nodes that come from alias expansion (its defence
     against alias bombs): 99% up to 400,000 nodes, down to 10% at 4,000,000."""
@@ -419,9 +423,14 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
 def _compose(path: str, text: str, yaml: Any, is_json: bool) -> tuple[list[Document], InputError | None]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from kube_audit_lint.policy import limits
+
     documents: list[Document] = []
     try:
         for index, node in enumerate(yaml.compose_all(io.StringIO(text))):
+            if index >= limits.MAX_DOCUMENTS:
+                span = _span(node) if node is not None else Span(1, 1, 1, 1)
+                return documents, LimitError(path, span.line, span.column, limits.too_many_documents())
             if node is None:
                 continue
             doc = Document(path=path, index=index, data=None, start=_span(node), is_json=is_json)
@@ -495,18 +504,25 @@ def read_text(path: str) -> str:
     """The text of ``path`` (``-`` for stdin); InputError when it is missing, binary or empty."""
     import sys
 
+    from kube_audit_lint.policy import limits
+
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read()
+            raw = sys.stdin.buffer.read(limits.MAX_POLICY_BYTES + 1)
         else:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                size = os.fstat(handle.fileno()).st_size
+                if size > limits.MAX_POLICY_BYTES:  # refused before it is read
+                    raise LimitError(path, 1, 1, limits.too_many_bytes(size))
+                raw = handle.read(limits.MAX_POLICY_BYTES + 1)
     except FileNotFoundError:
         raise InputError(path, 1, 1, "no such file") from None
     except IsADirectoryError:
         raise InputError(path, 1, 1, "is a directory") from None
     except OSError as exc:
         raise InputError(path, 1, 1, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limits.MAX_POLICY_BYTES:  # standard input, or a file that grew while read
+        raise LimitError(path, 1, 1, limits.too_many_bytes(len(raw) if path != "-" else None))
     return decode_text(path, raw)
 
 
