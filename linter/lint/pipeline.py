@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ class LintOptions:
     config: str | None = None
     show_config: bool = False
     kube_version: tuple[int, int] | None = None
+    kube_versions: tuple[tuple[int, int], ...] | None = None  # --kube-version 1.33-1.36
     accepted: str | None = None
     write_accepted: str | None = None
     diff_base: str | None = None
@@ -361,8 +363,8 @@ def lint_report(options: LintOptions):
     from kube_audit_lint.lint.config import load_settings
 
     settings = load_settings(options)
-    kube_version = options.kube_version or (
-        versions.parse(settings.kube_version) if settings.kube_version else versions.DEFAULT
+    releases = options.kube_versions or ((options.kube_version,) if options.kube_version else None) or (
+        (versions.parse(settings.kube_version),) if settings.kube_version else versions.SUPPORTED
     )
     from dataclasses import replace
 
@@ -372,8 +374,9 @@ def lint_report(options: LintOptions):
     selected = {spec.code for spec in select_checks(settings)}
     judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
     run_settings = replace(settings, select=[]) if judging_suppressions else settings
-    report = lint_paths(options.paths, run_settings, kube_version, options.verbose, options.apiserver_manifest,
-                        stdin_filename=options.stdin_filename)
+    report = lint_releases(releases, lambda release: lint_paths(
+        options.paths, run_settings, release, options.verbose, options.apiserver_manifest,
+        stdin_filename=options.stdin_filename), rerun="-" not in options.paths)
     report = apply_suppressions(report, run_settings)
     if judging_suppressions:
         # a suppression is judged against every check's findings; only the selected ones are reported
@@ -382,6 +385,46 @@ def lint_report(options: LintOptions):
     report = apply_only_new(report, options)
     report = group_report(report, {spec.code: spec.grouped_by for spec in report.checks})
     return report, settings
+
+
+_TARGET = re.compile(r"\(target: [0-9.]+\)")  # the release a message was written for
+
+
+def lint_releases(releases, lint, rerun: bool = True) -> Report:
+    """The findings of ``lint(release)`` over every targeted release, each once.
+
+    The newest release is linted first; the others are linted again only where they behave
+    differently on these policies (``versions.behaviour``). A finding that only some releases give
+    says which (``(Kubernetes 1.33-1.35 only)``): a policy that only some releases load is an
+    invalid-policy error naming them. Standard input cannot be read twice: with ``-`` among the
+    paths only the newest release is linted (``rerun`` False)."""
+    from dataclasses import replace
+
+    releases = sorted(set(releases))
+    newest = releases[-1]
+    base = lint(newest)
+    if len(releases) == 1 or not rerun:
+        return base
+    text = "\n".join(base.sources.values())
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    for release in releases:
+        groups.setdefault(versions.behaviour(release, text), []).append(release)
+    if len(groups) == 1:
+        return base
+    seen: dict[tuple, tuple[Finding, set]] = {}
+    for members in sorted(groups.values(), key=lambda m: m[-1], reverse=True):
+        report = base if newest in members else lint(members[-1])
+        for finding in report.findings:
+            key = (finding.code, finding.location.path, finding.location.line, finding.location.column,
+                   _TARGET.sub("", finding.message))
+            seen.setdefault(key, (finding, set()))[1].update(members)
+    findings = []
+    for finding, found_in in seen.values():
+        message = _TARGET.sub(f"(target: {versions.format_range(found_in)})", finding.message)
+        if len(found_in) < len(releases) and message == finding.message:
+            message += f" (Kubernetes {versions.format_range(found_in)} only)"
+        findings.append(replace(finding, message=message))
+    return replace(base, findings=sorted(findings, key=_sort_key))
 
 
 def apply_suppressions(report: Report, settings) -> Report:
