@@ -52,7 +52,9 @@ class FileResult:
     api_version: str | None = None
     skipped: list = field(default_factory=list)  # Documents the apiserver never reads
     error: object | None = None  # InputError when unreadable
-    refused_by: tuple = ()  # when the targeted releases disagree: those that refuse the policy
+    # the releases the verdict is about, when not every targeted one: standard input (read for the
+    # newest release only), or the releases that refuse a policy the others load
+    judged_by: tuple = ()
 
 
 def validate_file(path: str, kube_version: tuple[int, int]) -> FileResult:
@@ -91,10 +93,12 @@ def validate_releases(path: str, releases) -> FileResult:
 
     from kube_audit_lint.policy.validate import Problem
 
+    if path == "-":  # standard input is read once: the newest release
+        releases = (max(releases),)
     results = {release: validate_file(path, release) for release in sorted(releases)}
     newest = results[max(results)]
     if len(results) == 1 or newest.error is not None:
-        return newest
+        return replace(newest, judged_by=tuple(results))
     refusing = [release for release, result in results.items() if not result.accepted]
     if not refusing or len(refusing) == len(results):
         return newest
@@ -106,7 +110,7 @@ def validate_releases(path: str, releases) -> FileResult:
                     first.span, first.path, error=True, kind="release",
                     hint="target only the releases that load it (--kube-version), or write the policy so every "
                     "targeted release loads it")
-    return replace(refused, problems=[named] + list(refused.problems), refused_by=tuple(refusing))
+    return replace(refused, problems=[named] + list(refused.problems), judged_by=tuple(refusing))
 
 
 def _release_text(kube_version) -> str:
@@ -164,7 +168,7 @@ def problem_lines(path: str, problem) -> list[str]:
 
 
 def verdict_line(result: FileResult, kube_version: tuple[int, int]) -> str:
-    release = f"kube-apiserver {_release_text(result.refused_by or kube_version)}"
+    release = f"kube-apiserver {_release_text(result.judged_by or kube_version)}"
     if result.accepted:
         rules = f"{result.rules} rule{'s' if result.rules != 1 else ''}"
         return f"{result.path}: {release} would load this policy ({rules})"

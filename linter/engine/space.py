@@ -655,6 +655,12 @@ class _Universe:
             if all(name in self.resource.index for name in resources):  # no catalogued one is "other"
                 missing |= 1 << self.resource.other
             add(kind=RESOURCE_KIND, group=g, resource=missing)
+            # a subresource no resource of the group serves
+            subresources = {sub for served in resources.values() for sub in served.subresources}
+            unserved = self.subresource.mask(c for c in self.subresource.constants if c and c not in subresources)
+            if all(sub in self.subresource.index for sub in subresources):
+                unserved |= 1 << self.subresource.other
+            add(kind=RESOURCE_KIND, group=g, subresource=unserved)
             for name, served in resources.items():
                 if name not in self.resource.index:
                     continue

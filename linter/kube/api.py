@@ -182,6 +182,8 @@ def request_problem(request, kube_version: tuple[int, int] | None = None) -> str
         return f"{verb} without an object name (a GET on a collection is a list, a DELETE a deletecollection)"
     if verb == "create" and name and not subresource:
         return "create of a named object (a create POSTs to the collection)"
+    if subresource and not name:
+        return "a subresource without an object name"
     if kube_version is not None and (gone := group_removed(group, kube_version)):
         return f"API group {group} was removed in Kubernetes {gone[0]}.{gone[1]}"
     served = lookup(group, resource)
@@ -191,8 +193,6 @@ def request_problem(request, kube_version: tuple[int, int] | None = None) -> str
         return f"{resource} is not served by Kubernetes {kube_version[0]}.{kube_version[1]}"
     if subresource and subresource not in served.subresources:
         return f"{resource} has no subresource {subresource}"
-    if subresource and not name:
-        return "a subresource without an object name"
     only = served.verbs_of(subresource)
     if only and verb not in only:
         return f"verb {verb} on {resource}{'/' + subresource if subresource else ''}"
