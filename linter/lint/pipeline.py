@@ -387,6 +387,22 @@ def lint_report(options: LintOptions):
     return report, settings
 
 
+def release_behaviour(version: tuple[int, int], text: str = "") -> tuple[object, ...]:
+    """What tells ``version``'s handling of a policy apart from another release's: the loader's and
+    checker's switches, and which catalogued resources named in ``text`` it serves. Two releases
+    with equal behaviour lint ``text`` alike (a resource no policy names only changes which
+    resource an example request picks)."""
+    from kube_audit_lint.kube.api import builtin_groups
+
+    named = set(re.findall(r"[a-z][a-z0-9]*", text))
+    served = frozenset(
+        (group, name) for group, resources in builtin_groups().items() for name, resource in resources.items()
+        if name in named and resource.served_in(version)
+    )
+    return (version >= versions.WILDCARD_GROUP, versions.registered_api_versions(version),
+            version >= versions.STRICT_DECODING_WARNS, version >= versions.OMIT_MANAGED_FIELDS, served)
+
+
 _TARGET = re.compile(r"\(target: [0-9.]+\)")  # the release a message was written for
 
 
@@ -394,7 +410,7 @@ def lint_releases(releases, lint, rerun: bool = True) -> Report:
     """The findings of ``lint(release)`` over every targeted release, each once.
 
     The newest release is linted first; the others are linted again only where they behave
-    differently on these policies (``versions.behaviour``). A finding that only some releases give
+    differently on these policies (``release_behaviour``). A finding that only some releases give
     says which (``(Kubernetes 1.33-1.35 only)``): a policy that only some releases load is an
     invalid-policy error naming them. Standard input cannot be read twice: with ``-`` among the
     paths only the newest release is linted (``rerun`` False)."""
@@ -406,9 +422,9 @@ def lint_releases(releases, lint, rerun: bool = True) -> Report:
     if len(releases) == 1 or not rerun:
         return base
     text = "\n".join(base.sources.values())
-    groups: dict[tuple, list[tuple[int, int]]] = {}
+    groups: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     for release in releases:
-        groups.setdefault(versions.behaviour(release, text), []).append(release)
+        groups.setdefault(release_behaviour(release, text), []).append(release)
     if len(groups) == 1:
         return base
     seen: dict[tuple, tuple[Finding, set]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 OLDEST = (1, 12)  # audit.k8s.io/v1 first appeared in 1.12
 NEWEST = (1, 36)
 DEFAULT = NEWEST
@@ -48,30 +50,12 @@ def parse_range(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((low[0], minor) for minor in range(low[1], high[1] + 1))
 
 
-def format_range(releases) -> str:
+def format_range(given: Iterable[tuple[int, int]]) -> str:
     """(1.33, 1.34, 1.35) -> ``1.33-1.35``; releases that are not consecutive are listed."""
-    releases = sorted(releases)
+    releases = sorted(given)
     if len(releases) > 1 and all(b[1] == a[1] + 1 for a, b in zip(releases, releases[1:])):
         return f"{format(releases[0])}-{format(releases[-1])}"
     return ", ".join(format(r) for r in releases)
-
-
-def behaviour(version: tuple[int, int], text: str = "") -> tuple:
-    """What tells ``version``'s handling of a policy apart from another release's: the loader's and
-    checker's switches, and which catalogued resources named in ``text`` it serves. Two releases
-    with equal behaviour lint ``text`` alike (a resource no policy names only changes which
-    resource an example request picks)."""
-    from kube_audit_lint.kube.api import builtin_groups
-
-    import re
-
-    named = set(re.findall(r"[a-z][a-z0-9]*", text))
-    served = frozenset(
-        (group, name) for group, resources in builtin_groups().items() for name, resource in resources.items()
-        if name in named and resource.served_in(version)
-    )
-    return (version >= WILDCARD_GROUP, registered_api_versions(version), version >= STRICT_DECODING_WARNS,
-            version >= OMIT_MANAGED_FIELDS, served)
 
 
 def registered_api_versions(version: tuple[int, int]) -> tuple[str, ...]:
