@@ -10,8 +10,9 @@ Checks each value a rule selects on against what kube-apiserver puts in a reques
 - **resources**: `*/*`, capitals, kubectl's `deployments.apps` form, a resource its group does not
   serve (`deployments` under the core group, `pod`, `tokenrequests`), an unknown subresource
   (`pods/exe`), the kubelet's own subresources (`nodes/stats`), a resource not served in the
-  target release (removed, like `extensions` `podsecuritypolicies`, or not yet added), a whole
-  group removed in the target release (`auditregistration.k8s.io`, removed in 1.19), and
+  target release (removed, like `extensions` `podsecuritypolicies`, or not yet added), a rule
+  whose only groups were removed in the target release (`auditregistration.k8s.io`, removed in
+  1.19), and
   cluster-scoped resources on a rule whose `namespaces` leave out `""`;
 - **resourceNames** on a rule whose verbs are only `create` or `deletecollection`;
 - **nonResourceURLs** with a query string or a path that is a resource path (`/api/v1/pods`).
@@ -225,6 +226,7 @@ def is_resource_path(url: str) -> bool:
 def resource_findings(ctx, rule, base):
     dead_entries = 0
     findings = []
+    removed_groups = []  # reported only when they leave the rule nothing to match
     mistyped = mistyped_paths(ctx)
     for k, entry in enumerate(rule.resources):
         gone = kubeapi.group_removed(entry.group, ctx.kube_version)
@@ -233,8 +235,8 @@ def resource_findings(ctx, rule, base):
             dead_entries += 1
             reason = (f"{kubeapi.group_label(entry.group)} was removed in Kubernetes {gone[0]}.{gone[1]} "
                       f"(target: {ctx.kube_version[0]}.{ctx.kube_version[1]}): no request in it reaches the apiserver")
-            findings.append((base + ("resources", k, "group"), f"rule {rule.index}: {reason}",
-                             "remove the entry (or target the releases that still serve the group)", reason))
+            removed_groups.append((base + ("resources", k, "group"), f"rule {rule.index}: {reason}",
+                                   "remove the entry (or target the releases that still serve the group)", reason))
             continue
         dead_patterns = 0
         for j, pattern in enumerate(entry.resources):
@@ -250,6 +252,8 @@ def resource_findings(ctx, rule, base):
         if entry.resources and dead_patterns == len(entry.resources):
             dead_entries += 1
     dead = bool(rule.resources) and dead_entries == len(rule.resources)
+    if dead:  # an old group kept in a list of groups (GKE's "known APIs") costs nothing
+        findings = removed_groups + findings
     for n, (path, message, fix, reason) in enumerate(findings):
         if dead and n == 0:
             message += f"; no resources entry can match, so rule {rule.index} matches no request"
