@@ -9,8 +9,11 @@ Checks each value a rule selects on against what kube-apiserver puts in a reques
   written under `users` or a user name under `userGroups`, names that cannot be namespaces;
 - **resources**: `*/*`, capitals, kubectl's `deployments.apps` form, a resource its group does not
   serve (`deployments` under the core group, `pod`, `tokenrequests`), an unknown subresource
-  (`pods/exe`), the kubelet's own subresources (`nodes/stats`), a resource removed in the target
-  release, and cluster-scoped resources on a rule whose `namespaces` leave out `""`;
+  (`pods/exe`), the kubelet's own subresources (`nodes/stats`), a resource not served in the
+  target release (removed, like `extensions` `podsecuritypolicies`, or not yet added), a rule
+  whose only groups were removed in the target release (`auditregistration.k8s.io`, removed in
+  1.19), and
+  cluster-scoped resources on a rule whose `namespaces` leave out `""`;
 - **resourceNames** on a rule whose verbs are only `create` or `deletecollection`;
 - **nonResourceURLs** with a query string or a path that is a resource path (`/api/v1/pods`).
 
@@ -224,8 +227,18 @@ def is_resource_path(url: str) -> bool:
 def resource_findings(ctx, rule, base):
     dead_entries = 0
     findings = []
+    removed_groups = []  # reported only when they leave the rule nothing to match
     mistyped = mistyped_paths(ctx)
     for k, entry in enumerate(rule.resources):
+        gone = kubeapi.group_removed(entry.group, ctx.kube_version)
+        named = any(kubeapi.lookup(entry.group, p.partition("/")[0]) for p in entry.resources)
+        if gone is not None and not named:  # a named resource says when it went, below
+            dead_entries += 1
+            reason = (f"{kubeapi.group_label(entry.group)} was removed in Kubernetes {gone[0]}.{gone[1]} "
+                      f"(target: {ctx.kube_version[0]}.{ctx.kube_version[1]}): no request in it reaches the apiserver")
+            removed_groups.append((base + ("resources", k, "group"), f"rule {rule.index}: {reason}",
+                                   "remove the entry (or target the releases that still serve the group)", reason))
+            continue
         dead_patterns = 0
         for j, pattern in enumerate(entry.resources):
             if base + ("resources", k, "resources", j) in mistyped:
@@ -240,6 +253,8 @@ def resource_findings(ctx, rule, base):
         if entry.resources and dead_patterns == len(entry.resources):
             dead_entries += 1
     dead = bool(rule.resources) and dead_entries == len(rule.resources)
+    if dead:  # an old group kept in a list of groups (GKE's "known APIs") costs nothing
+        findings = removed_groups + findings
     for n, (path, message, fix, reason) in enumerate(findings):
         if dead and n == 0:
             message += f"; no resources entry can match, so rule {rule.index} matches no request"
@@ -287,9 +302,12 @@ def builtin_resource_problem(resource: str, subresource: str, group: str, kube_v
             return f'{label} has no resource "{resource}"; did you mean "{close[0]}"?', f'use "{close[0]}"'
         return f'{label} has no resource "{resource}"', None
     if not served.served_in(kube_version):
+        target = f"(target: {kube_version[0]}.{kube_version[1]})"
+        if served.added is not None and kube_version < served.added:
+            return (f'"{resource}" of {label} is served from Kubernetes {served.added[0]}.{served.added[1]} '
+                    f"{target}"), None
         removed = f"{served.removed[0]}.{served.removed[1]}"
-        return (f'"{resource}" of {label} was removed in Kubernetes {removed} '
-                f"(target: {kube_version[0]}.{kube_version[1]})"), None
+        return f'"{resource}" of {label} was removed in Kubernetes {removed} {target}', None
     if not subresource or subresource == "*" or subresource in served.subresources:
         return None
     if subresource in kubeapi.kubelet_subresources(resource):

@@ -105,6 +105,7 @@ def lint_options():
     from kube_audit_lint.policy import versions
 
     only_new = _input("ONLY_NEW", "false")
+    releases = versions.parse_range(_input("KUBE_VERSION")) if _input("KUBE_VERSION") else ()
     options = LintOptions(
         paths=_split_paths(_input("PATHS", ".")),
         select=[v.strip() for v in _input("SELECT").split(",") if v.strip()],
@@ -112,7 +113,8 @@ def lint_options():
         fail_on=_input("FAIL_ON") or None,
         baseline=_input("BASELINE") or None,
         config=_input("CONFIG") or None,
-        kube_version=versions.parse(_input("KUBE_VERSION")) if _input("KUBE_VERSION") else None,
+        kube_version=releases[0] if len(releases) == 1 else None,
+        kube_versions=releases if len(releases) > 1 else None,
     )
     if only_new.lower() == "diff":
         base = os.environ.get("BASE_REF", "").strip()

@@ -51,7 +51,7 @@ KUBE_VERSION_HELP = ("Kubernetes release whose apiserver behaviour to reproduce,
 
 
 def _optional_kube_version(text: Optional[str]) -> tuple[int, int] | None:
-    return _kube_version(text) if text is not None else None
+    return _newest_of(text) if text is not None else None
 
 
 def _configured(text: Optional[str], near: str | None) -> Optional[str]:
@@ -66,6 +66,36 @@ def _configured(text: Optional[str], near: str | None) -> Optional[str]:
     except ConfigError as exc:
         fail_input(str(exc))
         raise  # unreachable
+
+
+def _kube_versions(text: Optional[str]) -> tuple[tuple[int, int], ...] | None:
+    """``--kube-version 1.33-1.36`` (or one release) for the commands that target several."""
+    from kube_audit_lint.policy import versions
+
+    if text is None:
+        return None
+    try:
+        return versions.parse_range(text)
+    except ValueError as exc:
+        fail_input(str(exc))
+        raise  # unreachable
+
+
+def _newest_of(text: Optional[str]) -> tuple[int, int]:
+    """The release a single-release command uses: the newest of a range, said on stderr."""
+    from kube_audit_lint.policy import versions
+
+    releases = _kube_versions(text)
+    if releases is None:
+        return versions.DEFAULT
+    if len(releases) > 1:
+        typer.echo(f"kube-audit-lint: note: this command reproduces one release: Kubernetes "
+                   f"{versions.format(releases[-1])}, the newest of {text}", err=True)
+    return releases[-1]
+
+
+KUBE_VERSIONS_HELP = ("Kubernetes release, or range of releases such as 1.33-1.36, whose apiserver behaviour to "
+                      "reproduce (default: every release still supported upstream, 1.33-1.36).")
 INPUT_FORMAT_HELP = ("Read only this log format (default: recognised from content): raw, eventlist, cloudwatch, "
                      "cloudwatch-subscription, cloudwatch-insights, aks, gke, viaq or otlp.")
 MAX_EVENT_SIZE_HELP = "Largest event read, e.g. 16MiB (the default), 512KiB or 1000000; longer lines are counted and skipped."
@@ -92,7 +122,7 @@ def root(
 @app.command()
 def validate(
     files: List[str] = typer.Argument(..., help="Policy files (YAML or JSON; - for stdin)."),
-    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSIONS_HELP),
     output_format: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say what was skipped and why."),
     skip_non_policies: bool = typer.Option(False, "--skip-non-policies", help="Pass over files that hold no audit policy (for pre-commit)."),
@@ -103,7 +133,10 @@ def validate(
     """
     from kube_audit_lint.commands.validate import run_validate
 
-    raise typer.Exit(run_validate(files, _kube_version(_configured(kube_version, files[0] if files else None)), output_format.value, verbose, skip_non_policies))
+    from kube_audit_lint.policy import versions
+
+    releases = _kube_versions(_configured(kube_version, files[0] if files else None)) or versions.SUPPORTED
+    raise typer.Exit(run_validate(files, releases, output_format.value, verbose, skip_non_policies))
 
 
 class Color(str, Enum):
@@ -133,7 +166,7 @@ def lint(
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline name (gke, eks, cis, recommended) or file."),
     config: Optional[str] = typer.Option(None, "--config", help="Configuration file (default: found from the current directory upwards)."),
     show_config: bool = typer.Option(False, "--show-config", help="Print the effective settings and where each came from, then exit."),
-    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSION_HELP),
+    kube_version: Optional[str] = typer.Option(None, "--kube-version", help=KUBE_VERSIONS_HELP),
     accepted: Optional[str] = typer.Option(None, "--accepted", help="Report only findings not recorded in this accepted-findings file."),
     write_accepted: Optional[str] = typer.Option(None, "--write-accepted", help="Record the current findings in this file and exit 0."),
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines (or rules) changed since this git ref."),
@@ -151,6 +184,7 @@ def lint(
     """Run the checks on audit policies and report findings."""
     from kube_audit_lint.commands.lint import LintOptions, run_lint_command
 
+    releases = _kube_versions(kube_version)
     options = LintOptions(
         paths=list(paths or []),
         output_format=(output_format or ["text"])[0],
@@ -164,7 +198,8 @@ def lint(
         baseline=baseline,
         config=config,
         show_config=show_config,
-        kube_version=_kube_version(kube_version) if kube_version is not None else None,
+        kube_version=releases[0] if releases and len(releases) == 1 else None,
+        kube_versions=releases if releases and len(releases) > 1 else None,
         accepted=accepted,
         write_accepted=write_accepted,
         diff_base=diff_base,
@@ -214,7 +249,7 @@ def explain(
         user=user, groups=list(group or []), verb=verb, resource=resource, api_group=api_group,
         namespace=namespace, name=name, path=path, unauthenticated=unauthenticated, event=event, event_index=event_index,
     )
-    raise typer.Exit(run_explain(policy, request, _kube_version(_configured(kube_version, policy)), output_format.value))
+    raise typer.Exit(run_explain(policy, request, _newest_of(_configured(kube_version, policy)), output_format.value))
 
 
 class ReplayFormat(str, Enum):
@@ -250,7 +285,7 @@ def replay(
 
     options = ReplayOptions(
         policy=policy, logs=list(logs), output_format=output_format.value, output=output, strict=strict,
-        jobs=jobs, compare=compare, kube_version=_kube_version(_configured(kube_version, policy)), progress=progress,
+        jobs=jobs, compare=compare, kube_version=_newest_of(_configured(kube_version, policy)), progress=progress,
         engine=engine, spark_master=spark_master, input_format=input_format, max_event_size=max_event_size,
         cost=cost, price_per_gb=price_per_gb, apiserver_manifest=apiserver_manifest,
         partial_on_interrupt=partial_on_interrupt, force_jobs=force_jobs,
@@ -274,7 +309,7 @@ def filter_(
     from kube_audit_lint.commands.filter import FilterOptions, run_filter_command
 
     options = FilterOptions(policy=policy, logs=list(logs), output=output,
-                            kube_version=_kube_version(_configured(kube_version, policy)),
+                            kube_version=_newest_of(_configured(kube_version, policy)),
                             input_format=input_format, max_event_size=max_event_size,
                             drop_undecidable=drop_undecidable, strict=strict, stats_json=stats_json)
     raise typer.Exit(run_filter_command(options))
@@ -321,7 +356,7 @@ def diff(
     from kube_audit_lint.commands.diff import DiffOptions, run_diff
 
     options = DiffOptions(old=old, new=new, output_format=output_format.value, output=output,
-                          kube_version=_kube_version(_configured(kube_version, new)))
+                          kube_version=_newest_of(_configured(kube_version, new)))
     raise typer.Exit(run_diff(options))
 
 
@@ -345,7 +380,7 @@ def test_policies(
     from kube_audit_lint.commands.test import TestOptions, run_test
 
     options = TestOptions(paths=list(paths or ["."]), output_format=output_format.value, output=output,
-                          kube_version=_kube_version(_configured(kube_version, (paths or ["."])[0])))
+                          kube_version=_newest_of(_configured(kube_version, (paths or ["."])[0])))
     raise typer.Exit(run_test(options))
 
 
@@ -359,7 +394,7 @@ def baseline_diff(
     """Show, request class by request class, where the policy logs less or more than a baseline."""
     from kube_audit_lint.commands.baseline import run_baseline_diff
 
-    raise typer.Exit(run_baseline_diff(policy, baseline, _kube_version(_configured(kube_version, policy)), output_format.value))
+    raise typer.Exit(run_baseline_diff(policy, baseline, _newest_of(_configured(kube_version, policy)), output_format.value))
 
 
 class CheckDocsFormat(str, Enum):

@@ -65,7 +65,7 @@ def plain_outcomes(self, selector):
     for index, rule_cubes in enumerate(rule_cubes_list + [everything]):
         rule = None if rule_cubes is everything else index
         targets = [a & b for a in region for b in rule_cubes if layout.nonempty(a & b)]
-        found = compiled.escape(targets, blockers)
+        found = compiled.example(targets, blockers)  # realistic requests first, as the fast search
         if found is not None:
             witness = self._checked(universe.witness(found), rule, selector)
             decision = decide(self.policy, rule)

@@ -28,7 +28,7 @@ def test_loadable_policy_exits_0_with_a_verdict_line(write_policy):
     path = write_policy(GOOD)
     result = run(path)
     assert result.exit_code == 0
-    assert result.stdout == f"{path}: kube-apiserver 1.36 would load this policy (1 rule)\n"
+    assert result.stdout == f"{path}: kube-apiserver 1.33-1.36 would load this policy (1 rule)\n"
 
 
 def test_refused_policy_exits_1_with_the_apiserver_message_and_position(write_policy):
@@ -39,15 +39,15 @@ def test_refused_policy_exits_1_with_the_apiserver_message_and_position(write_po
     assert lines[0] == (f'{path}:4:12: error: rules[0].level: Unsupported value: "metadata": supported values: '
                         '"None", "Metadata", "Request", "RequestResponse"')
     assert lines[1] == f"{path}:4:12: note: values are exact and case-sensitive: Metadata"
-    assert lines[-1] == f"{path}: kube-apiserver 1.36 would refuse this policy (1 error)"
+    assert lines[-1] == f"{path}: kube-apiserver 1.33-1.36 would refuse this policy (1 error)"
 
 
 def test_one_refused_file_among_several_exits_1(write_policy):
     good, bad = write_policy(GOOD, "good.yaml"), write_policy(BAD_LEVEL, "bad.yaml")
     result = run(good, bad)
     assert result.exit_code == 1
-    assert f"{good}: kube-apiserver 1.36 would load this policy (1 rule)" in result.stdout
-    assert f"{bad}: kube-apiserver 1.36 would refuse this policy (1 error)" in result.stdout
+    assert f"{good}: kube-apiserver 1.33-1.36 would load this policy (1 rule)" in result.stdout
+    assert f"{bad}: kube-apiserver 1.33-1.36 would refuse this policy (1 error)" in result.stdout
 
 
 @pytest.mark.parametrize("content, message", [
@@ -65,7 +65,7 @@ def test_unreadable_input_exits_2_with_a_one_line_error(tmp_path, write_policy, 
     error_lines = result.stderr.splitlines()
     assert len(error_lines) == 1 and re.match(rf"^{re.escape(str(path))}:\d+:\d+: .*{message}", error_lines[0])
     assert "Traceback" not in result.output
-    assert f"{good}: kube-apiserver 1.36 would load" in result.stdout  # the other files are still judged
+    assert f"{good}: kube-apiserver 1.33-1.36 would load" in result.stdout  # the other files are still judged
 
 
 def test_missing_file_exits_2(tmp_path):
@@ -126,7 +126,7 @@ def test_json_output(tmp_path, write_policy):
     result = run("--format", "json", good, bad, missing)
     assert result.exit_code == 2
     report = json.loads(result.stdout)
-    assert report["kubeVersion"] == "1.36" and report["accepted"] is False
+    assert report["kubeVersion"] == "1.33-1.36" and report["accepted"] is False
     first, second, third = report["files"]
     assert first == {"path": good, "readable": True, "accepted": True, "rules": 1,
                      "apiVersion": "audit.k8s.io/v1", "problems": [], "skippedDocuments": []}

@@ -79,7 +79,26 @@ def option_conflict(options: ExplainRequest) -> str | None:
     if options.verb not in verbs:
         return f"unknown verb {options.verb!r}{_close(options.verb, verbs)} (one of: {', '.join(verbs)})"
     if options.resource is not None:
-        return unknown_resource(options.resource.partition("/")[0], options.api_group)
+        return unknown_resource(options.resource.partition("/")[0], options.api_group) or namespace_conflict(options)
+    return None
+
+
+def namespace_conflict(options: ExplainRequest) -> str | None:
+    """A request on a Namespace object takes its namespace from the object (requestinfo.go):
+    ``--namespace`` can only repeat it."""
+    from kube_audit_lint.kube.api import NAMESPACE_COLLECTION_VERBS, is_namespace_object
+
+    resource = (options.resource or "").partition("/")[0]
+    if not options.namespace or not is_namespace_object(options.api_group, resource):
+        return None
+    if options.verb in NAMESPACE_COLLECTION_VERBS:
+        return (f"{options.verb} on the namespaces collection has namespace \"\" "
+                "(kube-apiserver's request info): drop --namespace")
+    if not options.name:
+        return f"{options.verb} on a Namespace object needs --name (the Namespace's name)"
+    if options.namespace != options.name:
+        return (f"a request on namespaces/{options.name} has namespace {options.name} "
+                "(kube-apiserver's request info): drop --namespace")
     return None
 
 
@@ -145,14 +164,16 @@ def is_resource_form(text: str) -> bool:
 def request_from_options(options: ExplainRequest):
     """The Request the options describe (they must have passed ``option_conflict``)."""
     from kube_audit_lint.engine.request import Request, parse_resource
+    from kube_audit_lint.kube.api import request_namespace
 
     user = None if options.unauthenticated else (options.user or "")
     groups = tuple(options.groups)
     if options.path is not None:
         return Request(user=user, groups=groups, verb=options.verb, resource_request=False, path=options.path)
     resource, subresource = parse_resource(options.resource or "")
+    namespace = request_namespace(options.api_group, resource, options.verb, options.name, options.namespace)
     return Request(user=user, groups=groups, verb=options.verb, resource_request=True, api_group=options.api_group,
-                   resource=resource, subresource=subresource, namespace=options.namespace, name=options.name)
+                   resource=resource, subresource=subresource, namespace=namespace, name=options.name)
 
 
 def parse_event_reference(text: str) -> tuple[str, int]:

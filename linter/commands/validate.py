@@ -52,6 +52,9 @@ class FileResult:
     api_version: str | None = None
     skipped: list = field(default_factory=list)  # Documents the apiserver never reads
     error: object | None = None  # InputError when unreadable
+    # the releases the verdict is about, when not every targeted one: standard input (read for the
+    # newest release only), or the releases that refuse a policy the others load
+    judged_by: tuple = ()
 
 
 def validate_file(path: str, kube_version: tuple[int, int]) -> FileResult:
@@ -83,10 +86,45 @@ def _policy_later_in_file(reading) -> list:
     return []
 
 
-def run_validate(files: list[str], kube_version: tuple[int, int], output_format: str, verbose: bool,
+def validate_releases(path: str, releases) -> FileResult:
+    """``validate_file`` for every release of ``releases``; where they disagree, the result of the
+    newest release that refuses the policy, with an error naming the releases that refuse it."""
+    from dataclasses import replace
+
+    from kube_audit_lint.policy.validate import Problem
+
+    if path == "-":  # standard input is read once: the newest release
+        releases = (max(releases),)
+    results = {release: validate_file(path, release) for release in sorted(releases)}
+    newest = results[max(results)]
+    if len(results) == 1 or newest.error is not None:
+        return replace(newest, judged_by=tuple(results))
+    refusing = [release for release, result in results.items() if not result.accepted]
+    if not refusing or len(refusing) == len(results):
+        return newest
+    loading = [release for release in results if release not in refusing]
+    refused = results[refusing[-1]]
+    first = next(problem for problem in refused.problems if problem.error)
+    named = Problem("", f"kube-apiserver {versions.format_range(refusing)} would refuse this policy "
+                    f"({first.render()}); {versions.format_range(loading)} would load it",
+                    first.span, first.path, error=True, kind="release",
+                    hint="target only the releases that load it (--kube-version), or write the policy so every "
+                    "targeted release loads it")
+    return replace(refused, problems=[named] + list(refused.problems), judged_by=tuple(refusing))
+
+
+def _release_text(kube_version) -> str:
+    """``1.36`` for one release, ``1.33-1.36`` for several."""
+    if kube_version and isinstance(kube_version[0], int):
+        return versions.format(kube_version)
+    return versions.format_range(kube_version)
+
+
+def run_validate(files: list[str], kube_version, output_format: str, verbose: bool,
                  skip_non_policies: bool = False) -> int:
     """The validate command: print each file's verdict and return the exit code.
 
+    ``kube_version`` is one release or a sequence of them (every one is validated).
     ``skip_non_policies`` (the pre-commit hook) passes over files that hold no audit policy.
     """
     if skip_non_policies:
@@ -98,7 +136,8 @@ def run_validate(files: list[str], kube_version: tuple[int, int], output_format:
                 if path not in kept:
                     sys.stderr.write(f"{path}: skipped: no audit.k8s.io Policy document\n")
         files = kept
-    results = [validate_file(path, kube_version) for path in files]
+    releases = (kube_version,) if isinstance(kube_version[0], int) else tuple(kube_version)
+    results = [validate_releases(path, releases) for path in files]
     if output_format == "json":
         sys.stdout.write(json.dumps(results_as_json(results, kube_version), indent=2) + "\n")
     else:
@@ -129,7 +168,7 @@ def problem_lines(path: str, problem) -> list[str]:
 
 
 def verdict_line(result: FileResult, kube_version: tuple[int, int]) -> str:
-    release = f"kube-apiserver {versions.format(kube_version)}"
+    release = f"kube-apiserver {_release_text(result.judged_by or kube_version)}"
     if result.accepted:
         rules = f"{result.rules} rule{'s' if result.rules != 1 else ''}"
         return f"{result.path}: {release} would load this policy ({rules})"
@@ -177,7 +216,7 @@ def result_as_json(result: FileResult) -> dict:
 
 def results_as_json(results: list[FileResult], kube_version: tuple[int, int]) -> dict:
     return {
-        "kubeVersion": versions.format(kube_version),
+        "kubeVersion": _release_text(kube_version),
         "accepted": all(r.accepted for r in results),
         "files": [result_as_json(r) for r in results],
     }

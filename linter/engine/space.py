@@ -19,7 +19,14 @@ The request domain is what the apiserver can present to the policy checker: a us
 (failed authentication) or a non-empty name; a verb is non-empty; API group, namespace and name
 contain no ``/``; a resource is non-empty without ``/``; a subresource has no ``/`` (empty for
 none); a non-resource path starts with ``/``. Within that domain any string is possible, ``*``
-included as a literal value.
+included as a literal value, except on the resources the catalogue knows
+(``linter/data/kubernetes-resources.yaml``), where requests are those kube-apiserver's request
+info gives (``kube.api.request_problem``): a request on the Namespace object NAME has namespace
+NAME and only the namespaces collection has namespace ""; a namespaced resource has namespace ""
+only when listed or watched across all namespaces; a cluster-scoped one never has a namespace;
+removed resources and groups, subresources a resource lacks and verbs it does not serve never
+occur. The universe keeps those requests out as cubes (``_Universe.impossible``), so the answers
+stay exact over the requests that exist.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any, Callable, Iterable, Iterator
 from kube_audit_lint.engine.evaluate import WILDCARD_GROUP_SINCE, Decision, decide, evaluate, rule_matches
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.engine.ruleindex import RuleIndex
+from kube_audit_lint.kube import api as kubeapi
 from kube_audit_lint.policy.model import GroupResources, Level, Policy, Rule
 
 __all__ = ["Selector", "Outcome", "RequestSpace", "SpaceError", "PolicyPair", "Divergence", "rule_witnesses"]
@@ -164,6 +172,8 @@ class Outcome:
 # Fields and their classes
 
 KIND, USER, VERB, API_GROUP, RESOURCE, SUBRESOURCE, NAMESPACE, NAME, PATH = range(9)
+_FIELD_NAMES = {"kind": KIND, "verb": VERB, "group": API_GROUP, "resource": RESOURCE, "subresource": SUBRESOURCE,
+                "namespace": NAMESPACE, "name": NAME}
 FIXED_FIELDS = 9
 RESOURCE_KIND, NON_RESOURCE_KIND = 1, 2  # bits of the KIND field
 IN_GROUP, NOT_IN_GROUP = 2, 1  # bits of a group-membership field
@@ -294,6 +304,26 @@ class _Field:
             raise ValueError("only the absent value is left")
         return value
 
+    def choices(self, mask: int, candidates: Iterable[str]) -> Iterator[str]:
+        """The values ``pick`` would take, in its order of preference, and then one per class of
+        ``mask`` (the absent value left out)."""
+        seen = set()
+        for value in candidates:
+            if value not in seen and self.valid(value) and mask >> self.classify(value) & 1:
+                seen.add(value)
+                yield value
+        for i, value in enumerate(self.constants):
+            if mask >> i & 1 and value not in seen:
+                seen.add(value)
+                yield value
+        if mask >> self.other & 1:
+            for n in itertools.count(1):
+                value = f"{self.synthetic}-{n}"
+                if value not in self.index:
+                    if value not in seen:
+                        yield value
+                    return
+
     def pick_or_absent(self, mask: int, candidates: Iterable[str]) -> str | None:
         """As ``pick``, or None when only the absent value (the absent user) is left."""
         for value in candidates:
@@ -308,6 +338,9 @@ class _Field:
                 if value not in self.index:
                     return value
         return None  # only the absent user is left
+
+
+_WITNESS_TRIES = 5000  # requests looked at for a served witness before taking the cube's first
 
 
 class _PathField:
@@ -498,18 +531,26 @@ class _Layout:
             guards ^= low
 
 
-class _Universe:
-    """The classes of every field for one set of constants, and the rule-to-cubes compiler."""
+# Values the request domain tells apart whatever a policy names: the verbs, the core group, the
+# Namespace objects and the empty namespace and name (see ``_Universe.impossible``).
+_DOMAIN_VERBS = frozenset(_VERBS)
 
-    def __init__(self, constants: _Constants):
+
+class _Universe:
+    """The classes of every field for one set of constants, and the rule-to-cubes compiler.
+
+    ``kube_version`` chooses the served resources (None: those of every release)."""
+
+    def __init__(self, constants: _Constants, kube_version: tuple[int, int] | None = None):
         self.constants = constants
+        self.kube_version = kube_version
         self.user = _Field(sorted(constants.users), _literal, "other-user", allow_none=True)
-        self.verb = _Field(sorted(constants.verbs), _literal, "other-verb")
-        self.api_group = _Field(sorted(constants.api_groups), _no_slash, "other.example.com")
-        self.resource = _Field(sorted(constants.resources), _resource_name, "other-resource")
+        self.verb = _Field(sorted(constants.verbs | _DOMAIN_VERBS), _literal, "other-verb")
+        self.api_group = _Field(sorted(constants.api_groups | {""}), _no_slash, "other.example.com")
+        self.resource = _Field(sorted(constants.resources | {"namespaces"}), _resource_name, "other-resource")
         self.subresource = _Field(sorted(constants.subresources | {""}), _no_slash, "other-subresource")
-        self.namespace = _Field(sorted(constants.namespaces), _namespace_name, "other-namespace")
-        self.name = _Field(sorted(constants.names), _no_slash, "other-name")
+        self.namespace = _Field(sorted(constants.namespaces | {""}), _namespace_name, "other-namespace")
+        self.name = _Field(sorted(constants.names | {""}), _no_slash, "other-name")
         self.path = _PathField(sorted(constants.paths))
         self.groups = tuple(sorted(constants.groups))
         self.group_field = {g: FIXED_FIELDS + i for i, g in enumerate(self.groups)}
@@ -564,6 +605,105 @@ class _Universe:
                 if all(fields):
                     cubes.append(self.layout.pack(fields))
         return _merge(cubes, self.layout)
+
+    # ---- the requests that exist
+
+    @functools.cached_property
+    def preferred(self) -> list[Cube]:
+        """Resource requests in the order examples prefer them, as cubes: a get of a named object,
+        a list, a watch, a create, then the other changes of a named object."""
+        unnamed = self.name.mask(("",))
+        cubes = []
+        for verb in _VERBS:
+            fields = list(self.full_fields)
+            fields[KIND] = RESOURCE_KIND
+            fields[VERB] = self.verb.mask((verb,))
+            fields[NAME] = unnamed if verb in _COLLECTION_VERBS else self.name.full & ~unnamed
+            cubes.append(self.layout.pack(fields))
+        return cubes
+
+    @functools.cached_property
+    def impossible(self) -> list[Cube]:
+        """Request classes no request kube-apiserver serves falls in (``kube.api.request_problem``),
+        for the catalogued groups and resources this universe can tell apart. Every search takes
+        them as blockers that come before the first rule."""
+        cubes: list[Cube] = []
+
+        def add(**fields: int) -> None:
+            packed = list(self.full_fields)
+            for name, bits in fields.items():
+                packed[_FIELD_NAMES[name]] &= bits
+            if all(packed):
+                cubes.append(self.layout.pack(packed))
+
+        # every resource request (requestinfo.go): an object verb names its object, a create of a
+        # resource names none, a subresource belongs to a named object
+        unnamed = self.name.mask(("",))
+        add(kind=RESOURCE_KIND, verb=self.verb.mask(kubeapi.OBJECT_VERBS), name=unnamed)
+        add(kind=RESOURCE_KIND, verb=self.verb.mask(("create",)), subresource=self.subresource.mask(("",)),
+            name=self.name.full & ~unnamed)
+        add(kind=RESOURCE_KIND, subresource=self.subresource.full & ~self.subresource.mask(("",)), name=unnamed)
+        version = self.kube_version
+        for group, resources in kubeapi.builtin_groups().items():
+            if group not in self.api_group.index:
+                continue
+            g = 1 << self.api_group.index[group]
+            if version is not None and kubeapi.group_removed(group, version):
+                add(kind=RESOURCE_KIND, group=g)
+                continue
+            # a catalogued group serves only its catalogued resources
+            missing = self.resource.mask(c for c in self.resource.constants if c not in resources)
+            if all(name in self.resource.index for name in resources):  # no catalogued one is "other"
+                missing |= 1 << self.resource.other
+            add(kind=RESOURCE_KIND, group=g, resource=missing)
+            # a subresource no resource of the group serves
+            subresources = {sub for served in resources.values() for sub in served.subresources}
+            unserved = self.subresource.mask(c for c in self.subresource.constants if c and c not in subresources)
+            if all(sub in self.subresource.index for sub in subresources):
+                unserved |= 1 << self.subresource.other
+            add(kind=RESOURCE_KIND, group=g, subresource=unserved)
+            for name, served in resources.items():
+                if name not in self.resource.index:
+                    continue
+                r = 1 << self.resource.index[name]
+                if version is not None and not served.served_in(version):
+                    add(kind=RESOURCE_KIND, group=g, resource=r)
+                    continue
+                self._impossible_on(served, g, r, add)
+        return _merge(cubes, self.layout)
+
+    def _impossible_on(self, served: kubeapi.ApiResource, g: int, r: int, add: Callable[..., None]) -> None:
+        verb, sub, namespace, name = self.verb, self.subresource, self.namespace, self.name
+        whole = sub.mask(("",))
+        unserved = sum(1 << i for c, i in sub.index.items() if c and c not in served.subresources)
+        if all(s in sub.index for s in served.subresources):
+            unserved |= 1 << sub.other
+        add(kind=RESOURCE_KIND, group=g, resource=r, subresource=unserved)
+        if served.verbs:
+            add(kind=RESOURCE_KIND, group=g, resource=r, subresource=whole, verb=verb.full & ~verb.mask(served.verbs))
+        for subresource, verbs in served.subresource_verbs:
+            if subresource in sub.index:
+                add(kind=RESOURCE_KIND, group=g, resource=r, subresource=1 << sub.index[subresource],
+                    verb=verb.full & ~verb.mask(verbs))
+        empty = namespace.mask(("",))
+        if kubeapi.is_namespace_object(served.group, served.name):
+            collection = verb.mask(kubeapi.NAMESPACE_COLLECTION_VERBS)
+            named = verb.full & ~collection
+            add(kind=RESOURCE_KIND, group=g, resource=r, verb=collection, namespace=namespace.full & ~empty)
+            add(kind=RESOURCE_KIND, group=g, resource=r, verb=collection, subresource=sub.full & ~whole)
+            add(kind=RESOURCE_KIND, group=g, resource=r, verb=named, namespace=empty)
+            for value, i in namespace.index.items():
+                if value:
+                    add(kind=RESOURCE_KIND, group=g, resource=r, verb=named, namespace=1 << i,
+                        name=name.full & ~(1 << name.classify(value)))
+            shared = name.mask(n for n in name.constants if n in namespace.index)
+            add(kind=RESOURCE_KIND, group=g, resource=r, verb=named, namespace=1 << namespace.other, name=shared)
+        elif served.namespaced:
+            add(kind=RESOURCE_KIND, group=g, resource=r, namespace=empty,
+                verb=verb.full & ~verb.mask(kubeapi.CLUSTER_WIDE_VERBS))
+            add(kind=RESOURCE_KIND, group=g, resource=r, namespace=empty, subresource=sub.full & ~whole)
+        else:
+            add(kind=RESOURCE_KIND, group=g, resource=r, namespace=namespace.full & ~empty)
 
     def _entry_alternatives(self, entry: GroupResources, wildcard_group: bool) -> Iterator[dict[int, int]]:
         if wildcard_group and entry.group == "*":
@@ -626,23 +766,52 @@ class _Universe:
         if user is None:
             groups = ()  # no rule looks at the groups of a request without a user
         if fields[KIND] & RESOURCE_KIND:
-            api_group = self.api_group.pick(fields[API_GROUP], _API_GROUPS)
-            known = _GROUP_RESOURCES.get(api_group, ()) + _ALL_RESOURCES
-            resource = self.resource.pick(fields[RESOURCE], known)
-            subresource = self.subresource.pick(fields[SUBRESOURCE], _SUBRESOURCES)
-            # a request the apiserver serves, where the cube allows one: the verbs the resource
-            # takes, no namespace on a cluster-scoped resource, a name in every subresource's URL
-            verb = self.verb.pick(fields[VERB], _served_verbs(resource, subresource) + _VERBS)
-            scoped = ("", "default") if resource in _CLUSTER_SCOPED else _NAMESPACES
-            namespace = self.namespace.pick(fields[NAMESPACE], scoped)
-            names = ("",) + _NAMES if verb in _COLLECTION_VERBS and not subresource else _NAMES
-            name = self.name.pick(fields[NAME], names)
-            return Request(user=user, groups=groups, verb=verb, resource_request=True,
-                           api_group=api_group, resource=resource, subresource=subresource,
-                           namespace=namespace, name=name)
+            # the first realistic request of the cube that the apiserver serves; the cube has one
+            # when it lies outside ``impossible``, else (a class the universe cannot tell apart
+            # from served ones) the first request of the cube
+            first = None
+            for request in itertools.islice(self._resource_requests(fields, user, groups), _WITNESS_TRIES):
+                if kubeapi.request_problem(request, self.kube_version) is None:
+                    return request
+                first = first or request
+            assert first is not None
+            return first
         verb = self.verb.pick(fields[VERB], _NON_RESOURCE_VERBS)
         return Request(user=user, groups=groups, verb=verb, resource_request=False,
                        path=self.path.pick(fields[PATH]))
+
+    def _resource_requests(self, fields: list[int], user: str | None, groups: tuple[str, ...]) -> Iterator[Request]:
+        """The resource requests of a cube, realistic ones first: the verbs the resource takes, no
+        namespace on a cluster-scoped resource, a name in every subresource's URL, a Namespace
+        object's name as its namespace."""
+        for api_group in self.api_group.choices(fields[API_GROUP], _API_GROUPS):
+            known = (_GROUP_RESOURCES.get(api_group, ()) + tuple(kubeapi.builtin_groups().get(api_group, ()))
+                     + _ALL_RESOURCES)
+            for resource in self.resource.choices(fields[RESOURCE], known):
+                for subresource in self.subresource.choices(fields[SUBRESOURCE], _SUBRESOURCES):
+                    for verb in self.verb.choices(fields[VERB], _served_verbs(resource, subresource) + _VERBS):
+                        for namespace, name in self._places(fields, api_group, resource, subresource, verb):
+                            yield Request(user=user, groups=groups, verb=verb, resource_request=True,
+                                          api_group=api_group, resource=resource, subresource=subresource,
+                                          namespace=namespace, name=name)
+
+    def _places(self, fields: list[int], api_group: str, resource: str, subresource: str,
+                verb: str) -> Iterator[tuple[str, str]]:
+        """(namespace, name) pairs of the cube for a request, realistic ones first."""
+        namespaces, names = fields[NAMESPACE], fields[NAME]
+        if kubeapi.is_namespace_object(api_group, resource) and verb not in kubeapi.NAMESPACE_COLLECTION_VERBS:
+            # requestinfo.go: namespaces/NAME has namespace NAME
+            for value in itertools.chain(self.namespace.choices(namespaces, ("kube-system", "default")),
+                                         self.name.choices(names, _NAMES)):
+                if (value and self.namespace.valid(value) and namespaces >> self.namespace.classify(value) & 1
+                        and names >> self.name.classify(value) & 1):
+                    yield value, value
+            return
+        scoped = ("", "default") if resource in _CLUSTER_SCOPED else _NAMESPACES
+        collection = ("",) + _NAMES if verb in _COLLECTION_VERBS and not subresource else _NAMES
+        for namespace in self.namespace.choices(namespaces, scoped):
+            for name in self.name.choices(names, collection):
+                yield namespace, name
 
 
 # --------------------------------------------------------------------------------------------
@@ -683,6 +852,9 @@ _CONTAINMENT_LIMIT = 300  # the pairwise containment pass is quadratic; it only 
 class _Blocker:
     cube: Cube
     rule: int
+
+
+_IMPOSSIBLE = -2  # the rule of a blocker made of requests kube-apiserver never serves
 
 
 def _escape(cube: Cube, blockers: list[_Blocker], layout: _Layout,
@@ -833,6 +1005,7 @@ class _Compiled:
         self._cubes: list[list[Cube] | None] = [None] * len(rules)
         self._index: _BlockerIndex | None = None
         self._starts: list[int] = []  # the number of cubes of the rules before rule j
+        self.impossible = [_Blocker(cube, _IMPOSSIBLE) for cube in universe.impossible]
 
     def blockers(self, rules: Iterable[int], region: list[Cube] | None = None) -> list[_Blocker]:
         """The cubes of ``rules`` (those that meet ``region``, when given)."""
@@ -860,11 +1033,25 @@ class _Compiled:
         return self._index
 
     def escape(self, targets: list[Cube], blockers: list[_Blocker]) -> Cube | None:
+        blockers = self.impossible + blockers
         for target in targets:
             found = _escape(target, blockers, self.layout)
             if found is not None:
                 return found
         return None
+
+    def example(self, targets: list[Cube], blockers: list[_Blocker]) -> Cube | None:
+        """As ``escape``, but from the most realistic requests that escape (``_Universe.preferred``)."""
+        found = self.escape(targets, blockers)
+        if found is None:
+            return None
+        for preferred in self.universe.preferred:
+            if self.layout.nonempty(found & preferred):
+                return found & preferred
+            better = self.escape([t & preferred for t in targets if self.layout.nonempty(t & preferred)], blockers)
+            if better is not None:
+                return better
+        return found
 
     def covered(self, targets: list[Cube], rules: Iterable[int]) -> bool:
         return self.escape(targets, self.blockers(rules, targets)) is None
@@ -922,7 +1109,7 @@ class RequestSpace:
         self.wildcard_group = kube_version is None or tuple(kube_version) >= WILDCARD_GROUP_SINCE
         self._rules = [_RuleFields.of_rule(rule, self.wildcard_group) for rule in policy.rules]
         self._constants = _Constants.of(self._rules)
-        self._base = _Compiled(_Universe(self._constants), self._rules)
+        self._base = _Compiled(_Universe(self._constants, kube_version), self._rules)
         self._compiled: dict[_Constants, _Compiled] = {self._constants: self._base}
         self._reachable: dict[int, Request | None] = {}
         self._shadows: dict[int, tuple[int, ...]] = {}
@@ -933,10 +1120,10 @@ class RequestSpace:
 
     def can_match(self, rule_index: int) -> Request | None:
         """A request the rule matches, ignoring every other rule; None if it matches nothing."""
-        cubes = self._base.cubes(rule_index)
-        if not cubes:
+        found = self._base.escape(self._base.cubes(rule_index), [])
+        if found is None:
             return None
-        witness = self._base.universe.witness(cubes[0])
+        witness = self._base.universe.witness(found)
         if not rule_matches(self.policy.rules[rule_index], witness, self.wildcard_group):
             raise SpaceError(f"rule {rule_index} does not match its witness {witness.describe()}")
         return witness
@@ -945,7 +1132,7 @@ class RequestSpace:
         """A request whose first matching rule is ``rule_index``; None if no request reaches it."""
         if rule_index not in self._reachable:
             cubes = self._base.cubes(rule_index)
-            found = self._base.escape(cubes, self._base.blockers(range(rule_index), cubes))
+            found = self._base.example(cubes, self._base.blockers(range(rule_index), cubes))
             self._reachable[rule_index] = None if found is None else self._checked(
                 self._base.universe.witness(found), rule_index, None)
         return self._reachable[rule_index]
@@ -969,8 +1156,9 @@ class RequestSpace:
                 return (j,)
         core: set[int] = set()
         for cube in cubes:
-            if _escape(cube, blockers, compiled.layout, core) is not None:
+            if _escape(cube, compiled.impossible + blockers, compiled.layout, core) is not None:
                 raise SpaceError(f"rule {rule_index} is unreachable but escapes its earlier rules")
+        core.discard(_IMPOSSIBLE)
         chosen = sorted(core)
         for j in sorted(core, reverse=True):  # keep earlier rules: they are what the reader sees first
             trial = [k for k in chosen if k != j]
@@ -1014,7 +1202,7 @@ class RequestSpace:
             else:
                 continue  # the rule matches no request of the selector: it adds no target nor blocker
             targets = [a & b for a in region for b in rule_cubes if layout.nonempty(a & b)]
-            found = compiled.escape(targets, blockers.meeting(targets))
+            found = compiled.example(targets, blockers.meeting(targets))
             if found is not None:
                 witness = self._checked(universe.witness(found), rule, selector)
                 decision = decide(self.policy, rule)
@@ -1047,7 +1235,7 @@ class RequestSpace:
             return self._base
         key = self._constants | extra
         if key not in self._compiled:
-            self._compiled[key] = _Compiled(_Universe(key), self._rules)
+            self._compiled[key] = _Compiled(_Universe(key, self.kube_version), self._rules)
         return self._compiled[key]
 
     def evaluate(self, request: Request) -> Decision:
@@ -1119,7 +1307,8 @@ class PolicyPair:
         universe, old_cubes, new_cubes = self._universe(_Constants.of(fields))
         layout = universe.layout
         region = universe.compile(fields[0])
-        outside = [_Blocker(cube, -1) for f in fields[1:] for cube in universe.compile(f)]
+        outside = [_Blocker(cube, _IMPOSSIBLE) for cube in universe.impossible]
+        outside += [_Blocker(cube, -1) for f in fields[1:] for cube in universe.compile(f)]
         everything = [universe.full]
         found: list[Divergence] = []
         old_blockers: list[_Blocker] = []
@@ -1145,7 +1334,7 @@ class PolicyPair:
     def _universe(self, extra: _Constants) -> tuple[_Universe, list[list[Cube]], list[list[Cube]]]:
         key = self._constants | extra
         if key not in self._compiled:
-            universe = _Universe(key)
+            universe = _Universe(key, self.kube_version)
             self._compiled[key] = (universe, [universe.compile(r) for r in self._old_rules],
                                    [universe.compile(r) for r in self._new_rules])
         return self._compiled[key]

@@ -71,9 +71,19 @@ class ApiResource:
     namespaced: bool
     subresources: tuple[str, ...] = ()
     removed: tuple[int, int] | None = None  # the release from which no version serves it
+    added: tuple[int, int] | None = None  # the first release that serves it
+    verbs: tuple[str, ...] = ()  # the only verbs served, when not every verb
+    subresource_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def served_in(self, kube_version: tuple[int, int]) -> bool:
-        return self.removed is None or kube_version < self.removed
+        return (self.removed is None or kube_version < self.removed) and (
+            self.added is None or kube_version >= self.added)
+
+    def verbs_of(self, subresource: str) -> tuple[str, ...]:
+        """The only verbs served on ``subresource`` ("" for the resource itself); () for any verb."""
+        if not subresource:
+            return self.verbs
+        return dict(self.subresource_verbs).get(subresource, ())
 
 
 def _release(text) -> tuple[int, int] | None:
@@ -100,7 +110,9 @@ def builtin_groups() -> dict[str, dict[str, ApiResource]]:
     for group, resources in _data()["groups"].items():
         groups[group] = {
             name: ApiResource(group, name, bool(info["namespaced"]), tuple(info.get("subresources", ())),
-                              _release(info.get("removed")))
+                              _release(info.get("removed")), _release(info.get("added")),
+                              tuple(info.get("verbs", ())),
+                              tuple((sub, tuple(verbs)) for sub, verbs in info.get("subresource_verbs", {}).items()))
             for name, info in resources.items()
         }
     return groups
@@ -120,6 +132,83 @@ def groups_serving(resource: str, kube_version: tuple[int, int]) -> list[str]:
         group for group, resources in builtin_groups().items()
         if resource in resources and resources[resource].served_in(kube_version)
     )
+
+
+def group_removed(group: str, kube_version: tuple[int, int]) -> tuple[int, int] | None:
+    """The release that removed the last resource of built-in ``group``, when ``kube_version`` is
+    that release or later (no request in the group can reach kube-apiserver); None otherwise, and
+    for a group the catalogue does not know (a CRD's group stays possible)."""
+    resources = builtin_groups().get(group)
+    if not resources or any(r.removed is None for r in resources.values()):
+        return None
+    last = max(r.removed for r in resources.values() if r.removed is not None)
+    return last if kube_version >= last else None
+
+
+# requestinfo.go: a request on the namespaces resource takes the Namespace's name as its namespace
+# (/api/v1/namespaces/NAME[/status|/finalize]); only the collection requests (/api/v1/namespaces:
+# create, list, watch, deletecollection) carry namespace "".
+NAMESPACE_COLLECTION_VERBS = frozenset({"create", "list", "watch", "deletecollection"})
+# requestinfo.go: these verbs act on one object, named in the URL (without a name, a GET is a list
+# and a DELETE a deletecollection); a create POSTs to the collection and has no name unless it
+# creates a subresource (pods/NAME/eviction).
+OBJECT_VERBS = frozenset({"get", "update", "patch", "delete"})
+# Only list and watch of a namespaced resource are served across all namespaces (/api/v1/pods),
+# where the request's namespace is "".
+CLUSTER_WIDE_VERBS = frozenset({"list", "watch"})
+
+
+def is_namespace_object(api_group: str, resource: str) -> bool:
+    return api_group == "" and resource == "namespaces"
+
+
+def request_namespace(api_group: str, resource: str, verb: str, name: str, namespace: str) -> str:
+    """The namespace kube-apiserver's request info gives a request: NAME for a request on the
+    Namespace object NAME, "" for the namespaces collection, ``namespace`` otherwise."""
+    if is_namespace_object(api_group, resource):
+        return "" if verb in NAMESPACE_COLLECTION_VERBS else name
+    return namespace
+
+
+def request_problem(request, kube_version: tuple[int, int] | None = None) -> str | None:
+    """Why kube-apiserver never serves a resource request like ``request`` (an
+    ``engine.request.Request``), or None when it can. Resources the catalogue does not know
+    (CRDs, aggregated APIs) are possible whatever they look like."""
+    if not request.resource_request:
+        return None
+    group, resource, subresource = request.api_group, request.resource, request.subresource
+    verb, namespace, name = request.verb, request.namespace, request.name
+    if verb in OBJECT_VERBS and not name:
+        return f"{verb} without an object name (a GET on a collection is a list, a DELETE a deletecollection)"
+    if verb == "create" and name and not subresource:
+        return "create of a named object (a create POSTs to the collection)"
+    if subresource and not name:
+        return "a subresource without an object name"
+    if kube_version is not None and (gone := group_removed(group, kube_version)):
+        return f"API group {group} was removed in Kubernetes {gone[0]}.{gone[1]}"
+    served = lookup(group, resource)
+    if served is None:
+        return f"{group_label(group)} has no resource {resource}" if is_builtin_group(group) else None
+    if kube_version is not None and not served.served_in(kube_version):
+        return f"{resource} is not served by Kubernetes {kube_version[0]}.{kube_version[1]}"
+    if subresource and subresource not in served.subresources:
+        return f"{resource} has no subresource {subresource}"
+    only = served.verbs_of(subresource)
+    if only and verb not in only:
+        return f"verb {verb} on {resource}{'/' + subresource if subresource else ''}"
+    if is_namespace_object(group, resource):
+        if verb in NAMESPACE_COLLECTION_VERBS:
+            return "a namespace on the namespaces collection" if namespace or subresource else None
+        if not name:
+            return f"{verb} namespaces without a name"
+        return None if namespace == name else "a Namespace object whose namespace is not its name"
+    if served.namespaced:
+        if not namespace and (verb not in CLUSTER_WIDE_VERBS or subresource):
+            return f"{verb} {resource} across all namespaces (only list and watch are)"
+        return None
+    if namespace:
+        return "a namespace on a cluster-scoped resource"
+    return None
 
 
 def kubelet_subresources(resource: str) -> tuple[str, ...]:

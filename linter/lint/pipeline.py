@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ class LintOptions:
     config: str | None = None
     show_config: bool = False
     kube_version: tuple[int, int] | None = None
+    kube_versions: tuple[tuple[int, int], ...] | None = None  # --kube-version 1.33-1.36
     accepted: str | None = None
     write_accepted: str | None = None
     diff_base: str | None = None
@@ -401,7 +403,7 @@ def lint_report(options: LintOptions):
     from kube_audit_lint.lint.config import load_settings
 
     settings = load_settings(options)
-    kube_version = target_version(options, settings)
+    releases = target_releases(options, settings)
     from dataclasses import replace
 
     from kube_audit_lint.lint import suppressions
@@ -410,8 +412,9 @@ def lint_report(options: LintOptions):
     selected = {spec.code for spec in select_checks(settings)}
     judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
     run_settings = replace(settings, select=[]) if judging_suppressions else settings
-    report = lint_paths(options.paths, run_settings, kube_version, options.verbose, options.apiserver_manifest,
-                        stdin_filename=options.stdin_filename)
+    report = lint_releases(releases, lambda release: lint_paths(
+        options.paths, run_settings, release, options.verbose, options.apiserver_manifest,
+        stdin_filename=options.stdin_filename), rerun="-" not in options.paths)
     report = apply_suppressions(report, run_settings)
     if judging_suppressions:
         # a suppression is judged against every check's findings; only the selected ones are reported
@@ -425,9 +428,72 @@ def lint_report(options: LintOptions):
     return report, settings
 
 
+def target_releases(options: LintOptions, settings) -> tuple[tuple[int, int], ...]:
+    """The Kubernetes releases the policies are checked for: --kube-version (a release or a range),
+    the configuration's, else every release still supported upstream."""
+    return options.kube_versions or ((options.kube_version,) if options.kube_version else None) or (
+        (versions.parse(settings.kube_version),) if settings.kube_version else versions.SUPPORTED)
+
+
 def target_version(options: LintOptions, settings) -> tuple[int, int]:
-    """The Kubernetes version the policies are checked for: --kube-version, configuration, default."""
-    return options.kube_version or (versions.parse(settings.kube_version) if settings.kube_version else versions.DEFAULT)
+    """The newest of the targeted releases: the one fixes are verified against."""
+    return max(target_releases(options, settings))
+
+
+def release_behaviour(version: tuple[int, int], text: str = "") -> tuple[object, ...]:
+    """What tells ``version``'s handling of a policy apart from another release's: the loader's and
+    checker's switches, and which catalogued resources named in ``text`` it serves. Two releases
+    with equal behaviour lint ``text`` alike (a resource no policy names only changes which
+    resource an example request picks)."""
+    from kube_audit_lint.kube.api import builtin_groups
+
+    named = set(re.findall(r"[a-z][a-z0-9]*", text))
+    served = frozenset(
+        (group, name) for group, resources in builtin_groups().items() for name, resource in resources.items()
+        if name in named and resource.served_in(version)
+    )
+    return (version >= versions.WILDCARD_GROUP, versions.registered_api_versions(version),
+            version >= versions.STRICT_DECODING_WARNS, version >= versions.OMIT_MANAGED_FIELDS, served)
+
+
+_TARGET = re.compile(r"\(target: [0-9.]+\)")  # the release a message was written for
+
+
+def lint_releases(releases, lint, rerun: bool = True) -> Report:
+    """The findings of ``lint(release)`` over every targeted release, each once.
+
+    The newest release is linted first; the others are linted again only where they behave
+    differently on these policies (``release_behaviour``). A finding that only some releases give
+    says which (``(Kubernetes 1.33-1.35 only)``): a policy that only some releases load is an
+    invalid-policy error naming them. Standard input cannot be read twice: with ``-`` among the
+    paths only the newest release is linted (``rerun`` False)."""
+    from dataclasses import replace
+
+    releases = sorted(set(releases))
+    newest = releases[-1]
+    base = lint(newest)
+    if len(releases) == 1 or not rerun:
+        return base
+    text = "\n".join(base.sources.values())
+    groups: dict[tuple[object, ...], list[tuple[int, int]]] = {}
+    for release in releases:
+        groups.setdefault(release_behaviour(release, text), []).append(release)
+    if len(groups) == 1:
+        return base
+    seen: dict[tuple, tuple[Finding, set]] = {}
+    for members in sorted(groups.values(), key=lambda m: m[-1], reverse=True):
+        report = base if newest in members else lint(members[-1])
+        for finding in report.findings:
+            key = (finding.code, finding.location.path, finding.location.line, finding.location.column,
+                   _TARGET.sub("", finding.message))
+            seen.setdefault(key, (finding, set()))[1].update(members)
+    findings = []
+    for finding, found_in in seen.values():
+        message = _TARGET.sub(f"(target: {versions.format_range(found_in)})", finding.message)
+        if len(found_in) < len(releases) and message == finding.message:
+            message += f" (Kubernetes {versions.format_range(found_in)} only)"
+        findings.append(replace(finding, message=message))
+    return replace(base, findings=sorted(findings, key=_sort_key))
 
 
 def apply_suppressions(report: Report, settings) -> Report:
