@@ -8,9 +8,7 @@ apiserver would refuse or that cannot be read, a log that cannot be read, bad op
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 
 from kube_audit_lint.escape import terminal
@@ -405,40 +403,21 @@ def load_policy(spec: str, kube_version: tuple[int, int] | None) -> Policy:
 
 
 class _policy_file:
-    """A path to read the policy from: the file itself, or a temporary copy of ``git:REF:path``."""
+    """A path to read the policy from: the file itself, or a temporary copy of ``git:REF:path``
+    (policy/gitsource.py); ReplayUsageError when git cannot give it."""
 
     def __init__(self, spec: str):
-        self.spec = spec
-        self._tmp: tempfile.TemporaryDirectory | None = None
+        from kube_audit_lint.policy.gitsource import local_copy
+
+        self._copy = local_copy(spec)
 
     def __enter__(self) -> str:
-        if not self.spec.startswith("git:"):
-            return self.spec
-        ref, _, path = self.spec[4:].partition(":")
-        if not ref or not path:
-            raise ReplayUsageError(f"{self.spec}: expected git:REF:path, e.g. git:main:audit/policy.yaml")
-        content = git_show(ref, path)
-        self._tmp = tempfile.TemporaryDirectory(prefix="kube-audit-lint-")
-        local = os.path.join(self._tmp.name, os.path.basename(path) or "policy.yaml")
-        with open(local, "wb") as f:
-            f.write(content)
-        return local
+        from kube_audit_lint.policy.gitsource import GitSourceError
+
+        try:
+            return self._copy.__enter__()
+        except GitSourceError as exc:
+            raise ReplayUsageError(str(exc)) from None
 
     def __exit__(self, *exc) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
-
-def git_show(ref: str, path: str) -> bytes:
-    """The file at ``path`` (from the repository root, else from the current directory) in ``ref``."""
-    attempts = [f"{ref}:{path}"] + ([f"{ref}:./{path}"] if not path.startswith(("/", "./")) else [])
-    error = ""
-    for spec in attempts:
-        try:
-            result = subprocess.run(["git", "show", spec], capture_output=True, check=False)
-        except FileNotFoundError:
-            raise ReplayUsageError("git:REF:path needs git on PATH") from None
-        if result.returncode == 0:
-            return result.stdout
-        error = error or (result.stderr.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
-    raise ReplayUsageError(f"git:{ref}:{path}: {error}")
+        self._copy.__exit__(*exc)
