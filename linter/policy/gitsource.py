@@ -25,7 +25,7 @@ class local_copy:
 
     def __init__(self, spec: str):
         self.spec = spec
-        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> str:
         if not is_git_spec(self.spec):

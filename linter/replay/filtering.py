@@ -34,7 +34,7 @@ from kube_audit_lint.replay.formats import GKE, VIAQ
 from kube_audit_lint.replay.reading import (
     BadLine, ChunkDecoder, Decoded, Oversized, Source, is_whole_document, open_input, split_lines,
 )
-from kube_audit_lint.replay.runner import BAD_LINES_KEPT, FileCount, Reading, StrictError, Totals, line_label, \
+from kube_audit_lint.replay.runner import FileCount, Reading, StrictError, Totals, line_label, \
     read_document
 from kube_audit_lint.replay.tally import UNDECIDABLE, DecisionTally, PolicyView
 
@@ -198,18 +198,8 @@ class Filter:
         for bad in decoded.bad:
             if self.strict:
                 raise StrictError(bad)
-            totals.bad_line_count += 1
-            file.bad_lines += 1
-            if len(totals.bad_lines) < BAD_LINES_KEPT:
-                totals.bad_lines.append(bad)
-        for fmt, n in decoded.formats.items():
-            totals.format_entry(fmt)["events"] += n
-            file.formats[fmt] = file.formats.get(fmt, 0) + n
-        for (fmt, reason), n in decoded.skipped.items():
-            skipped = totals.format_entry(fmt)["skipped"]
-            skipped[reason] = skipped.get(reason, 0) + n
-        for fmt, n in decoded.truncated.items():
-            totals.format_entry(fmt)["truncated"] += n
+            totals.add_bad(bad)
+        totals.add_formats(name, decoded)  # a Decoded counts formats as a task's result does
         if decoded.cut:
             self._cut(name, 0)
         totals.events += len(decoded.events)

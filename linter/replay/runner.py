@@ -113,7 +113,7 @@ class Totals:
             entry = self.formats[fmt] = {"events": 0, "skipped": {}, "truncated": 0}
         return entry
 
-    def add_formats(self, name: str, result: "TaskResult") -> None:
+    def add_formats(self, name: str, result: "TaskResult | Decoded") -> None:
         file = self.files[name]
         for fmt, n in result.formats.items():
             self.format_entry(fmt)["events"] += n
