@@ -706,3 +706,24 @@ def test_a_broken_document_after_the_policy_does_not_stop_the_fix(tmp_path):
     result = invoke(str(path), "--fix", "--select", code)
     assert path.read_text() == after + "---\nkey: [unclosed\n"
     assert "Fixed 1 problem in 1 file" in result.stderr
+
+
+def test_large_policies_get_their_fixes_worked_out_only_when_asked(tmp_path):
+    """Proving a fix safe is a request-level diff of the whole policy: a plain lint of a policy above
+    MARKED_RULES rules leaves it to --fix and --diff, which always work it out."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from kube_audit_lint.cli import app
+    from kube_audit_lint.fixes.apply import MARKED_RULES
+
+    rules = "".join(f"  - level: Metadata\n    users: [user-{i}]\n" for i in range(MARKED_RULES))
+    path = tmp_path / "big.yaml"
+    path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
+                    "  - level: None\n    resources:\n      - group: apps/v1\n        resources: [deployments]\n" + rules)
+    plain = json.loads(CliRunner().invoke(app, ["lint", str(path), "--format", "json"]).stdout)
+    fixable = [f for f in plain["findings"] if f["code"] in ("KAL003", "KAL021")]
+    assert fixable and all(f["autofix"] is None for f in plain["findings"])
+    diff = CliRunner().invoke(app, ["lint", str(path), "--diff"])
+    assert diff.stdout.startswith("--- ") and "+  - level: None" in diff.stdout  # the health URLs' rule

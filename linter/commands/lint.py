@@ -127,7 +127,8 @@ def run_lint_command(options: LintOptions) -> int:
         report, settings = lint_report(options)
         from kube_audit_lint.fixes.apply import attach_to_report
 
-        report = attach_to_report(report, target_version(options, settings))
+        report = attach_to_report(report, target_version(options, settings),
+                                  every_policy=options.fix or options.diff or options.unsafe_fixes)
         if options.write_accepted:
             return 0
         for problem in report.input_errors:

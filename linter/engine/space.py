@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -282,6 +283,7 @@ class _Field:
         self.none = self.other + 1 if allow_none else None  # the absent user
         self.full = (1 << (self.other + (2 if allow_none else 1))) - 1
         self.synthetic = synthetic
+        self._choices: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = {}  # see choices
 
     def classify(self, value: str | None) -> int:
         if value is None:
@@ -304,18 +306,26 @@ class _Field:
             raise ValueError("only the absent value is left")
         return value
 
+    def _finite_choices(self, mask: int, candidates: tuple[str, ...]) -> tuple[str, ...]:
+        """The realistic candidates in the classes of ``mask``, then the constants of those classes."""
+        seen: dict[str, None] = {}
+        for value in candidates:
+            if value not in seen and self.valid(value) and mask >> self.classify(value) & 1:
+                seen[value] = None
+        for i, value in enumerate(self.constants):
+            if mask >> i & 1 and value not in seen:
+                seen[value] = None
+        return tuple(seen)
+
     def choices(self, mask: int, candidates: Iterable[str]) -> Iterator[str]:
         """The values ``pick`` would take, in its order of preference, and then one per class of
         ``mask`` (the absent value left out)."""
-        seen = set()
-        for value in candidates:
-            if value not in seen and self.valid(value) and mask >> self.classify(value) & 1:
-                seen.add(value)
-                yield value
-        for i, value in enumerate(self.constants):
-            if mask >> i & 1 and value not in seen:
-                seen.add(value)
-                yield value
+        key = (mask, candidates if isinstance(candidates, tuple) else tuple(candidates))
+        finite = self._choices.get(key)
+        if finite is None:
+            finite = self._choices[key] = self._finite_choices(mask, key[1])
+        yield from finite
+        seen = set(finite)
         if mask >> self.other & 1:
             for n in itertools.count(1):
                 value = f"{self.synthetic}-{n}"
@@ -544,6 +554,7 @@ class _Universe:
     def __init__(self, constants: _Constants, kube_version: tuple[int, int] | None = None):
         self.constants = constants
         self.kube_version = kube_version
+        self._resource_choice: dict[tuple[int, ...], Request] = {}  # see witness
         self.user = _Field(sorted(constants.users), _literal, "other-user", allow_none=True)
         self.verb = _Field(sorted(constants.verbs | _DOMAIN_VERBS), _literal, "other-verb")
         self.api_group = _Field(sorted(constants.api_groups | {""}), _no_slash, "other.example.com")
@@ -769,13 +780,19 @@ class _Universe:
             # the first realistic request of the cube that the apiserver serves; the cube has one
             # when it lies outside ``impossible``, else (a class the universe cannot tell apart
             # from served ones) the first request of the cube
-            first = None
-            for request in itertools.islice(self._resource_requests(fields, user, groups), _WITNESS_TRIES):
-                if kubeapi.request_problem(request, self.kube_version) is None:
-                    return request
-                first = first or request
-            assert first is not None
-            return first
+            # which request is chosen depends on the resource fields only, not on the user: found once
+            key = tuple(fields[f] for f in (API_GROUP, RESOURCE, SUBRESOURCE, VERB, NAMESPACE, NAME))
+            chosen = self._resource_choice.get(key)
+            if chosen is None:
+                first = None
+                for request in itertools.islice(self._resource_requests(fields, None, ()), _WITNESS_TRIES):
+                    if kubeapi.request_problem(request, self.kube_version) is None:
+                        first = request
+                        break
+                    first = first or request
+                assert first is not None
+                chosen = self._resource_choice[key] = first
+            return dataclasses.replace(chosen, user=user, groups=groups)
         verb = self.verb.pick(fields[VERB], _NON_RESOURCE_VERBS)
         return Request(user=user, groups=groups, verb=verb, resource_request=False,
                        path=self.path.pick(fields[PATH]))

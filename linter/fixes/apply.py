@@ -11,10 +11,14 @@ from kube_audit_lint.fixes.text import apply_edits, overlaps
 UNMASKING = ("KAL001",)  # fixes that make the apiserver read a policy it refused, changing no request
 JUDGE_ACCEPTED_ONLY = ("KAL050",)  # checks that say nothing of a policy the apiserver refuses
 MAX_PASSES = 10  # a fix can make another one possible (positions move): fix, re-lint, again
+# rules of a policy above which a plain lint run does not work out its fixes: proving a fix safe is
+# a request-level diff of the whole policy; --fix, --diff and --unsafe-fixes always work them out
+MARKED_RULES = 60
 
 
-def attach(findings: list[Finding], verdicts, text: str, kube_version) -> list[Finding]:
-    """``findings`` with the fix of each one that has a fixer and whose fix can be made."""
+def attach(findings: list[Finding], verdicts, text: str, kube_version, rule_limit: int | None = None) -> list[Finding]:
+    """``findings`` with the fix of each one that has a fixer and whose fix can be made (in policies
+    of at most ``rule_limit`` rules, when given)."""
     from kube_audit_lint.fixes import FIXERS
     from kube_audit_lint.fixes.verify import judge
 
@@ -27,7 +31,7 @@ def attach(findings: list[Finding], verdicts, text: str, kube_version) -> list[F
     for finding in findings:
         fixer = FIXERS.get(finding.code)
         verdict = _verdict_of(finding, verdicts) if fixer and not finding.suppressed else None
-        if verdict is None:
+        if verdict is None or (rule_limit is not None and len(verdict.policy.rules) > rule_limit):
             out.append(finding)
             continue
         try:
@@ -58,8 +62,9 @@ def _verdict_of(finding: Finding, verdicts):
     return verdict
 
 
-def attach_to_report(report: Report, kube_version) -> Report:
-    """Every finding of ``report`` with its fix, when it has one (the policies read by the lint)."""
+def attach_to_report(report: Report, kube_version, every_policy: bool = True) -> Report:
+    """Every finding of ``report`` with its fix, when it has one (the policies read by the lint;
+    without ``every_policy``, those of at most MARKED_RULES rules)."""
     by_file: dict[str, list[Finding]] = {}
     for finding in report.findings:
         by_file.setdefault(finding.location.path, []).append(finding)
@@ -68,7 +73,8 @@ def attach_to_report(report: Report, kube_version) -> Report:
         verdicts = report.verdicts.get(path)
         text = report.sources.get(path)
         if verdicts and text is not None:
-            for before, after in zip(findings, attach(findings, verdicts, text, kube_version)):
+            limit = None if every_policy else MARKED_RULES
+            for before, after in zip(findings, attach(findings, verdicts, text, kube_version, limit)):
                 fixed[id(before)] = after
     return replace(report, findings=[fixed.get(id(f), f) for f in report.findings])
 

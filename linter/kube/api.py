@@ -176,8 +176,16 @@ def request_problem(request, kube_version: tuple[int, int] | None = None) -> str
     (CRDs, aggregated APIs) are possible whatever they look like."""
     if not request.resource_request:
         return None
-    group, resource, subresource = request.api_group, request.resource, request.subresource
-    verb, namespace, name = request.verb, request.namespace, request.name
+    namespace, name = request.namespace, request.name
+    # what the answer depends on besides the group, resource, subresource and verb: whether there
+    # are a namespace and a name, and (for a Namespace object) whether they are the same
+    return _problem(request.api_group, request.resource, request.subresource, request.verb,
+                    "n" if namespace else "", "n" if name else "", namespace == name, kube_version)
+
+
+@functools.lru_cache(maxsize=65536)
+def _problem(group: str, resource: str, subresource: str, verb: str, namespace: str, name: str,
+             namespace_is_name: bool, kube_version: tuple[int, int] | None) -> str | None:
     if verb in OBJECT_VERBS and not name:
         return f"{verb} without an object name (a GET on a collection is a list, a DELETE a deletecollection)"
     if verb == "create" and name and not subresource:
@@ -201,7 +209,7 @@ def request_problem(request, kube_version: tuple[int, int] | None = None) -> str
             return "a namespace on the namespaces collection" if namespace or subresource else None
         if not name:
             return f"{verb} namespaces without a name"
-        return None if namespace == name else "a Namespace object whose namespace is not its name"
+        return None if namespace_is_name else "a Namespace object whose namespace is not its name"
     if served.namespaced:
         if not namespace and (verb not in CLUSTER_WIDE_VERBS or subresource):
             return f"{verb} {resource} across all namespaces (only list and watch are)"
