@@ -181,6 +181,8 @@ def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root
            grouped: list[Finding] = ()):
     import sarif_om as om
 
+    from kube_audit_lint.output.common import detailed_message
+
     properties: dict[str, Any] = {}
     if grouped:
         properties["alsoCauses"] = [{"code": f.code, "name": f.name, "message": f.message} for f in grouped]
@@ -194,7 +196,7 @@ def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root
         rule_id=finding.code,
         rule_index=rule_index,
         level=LEVELS[finding.severity],
-        message=om.Message(text=message_text(finding, grouped)),
+        message=om.Message(text=detailed_message(finding, grouped)),  # GitHub shows only this inline
         locations=[om.Location(physical_location=physical_location(finding.location, root))],
         related_locations=[
             om.Location(id=index, physical_location=physical_location(related, root))
@@ -224,21 +226,6 @@ def fix(finding: Finding, root: str):
         )],
         properties={"safe": given.safe},
     )
-
-
-def message_text(finding: Finding, grouped: list[Finding] = ()) -> str:
-    """The message, then the example request and the fix: GitHub shows only this text inline."""
-    from kube_audit_lint.lint.grouping import also_summary
-    from kube_audit_lint.output.common import describe_witness
-
-    lines = [finding.message]
-    if finding.witness:
-        lines.append(f"Example: {describe_witness(finding.witness)}")
-    if finding.fix:
-        lines.append(f"Fix: {finding.fix}")
-    if grouped:
-        lines.append(f"Also (same cause): {also_summary(grouped)}")
-    return "\n".join(lines)
 
 
 def suppression(finding: Finding, root: str):
