@@ -605,22 +605,14 @@ def config_dir(settings: Settings) -> str | None:
 
 
 def is_included(settings: Settings, path: str, root: str = ".") -> bool:
-    """Whether ``include`` names ``path``, a file found under the directory ``root``: matched as
-    found, relative to ``root`` or to the configuration file's directory, or by file name.
-    ``**/`` also matches no directory at all (``docs/**/*.md`` names ``docs/audit.md``)."""
-    import fnmatch
+    """Whether ``include`` names ``path``, a file found under the directory ``root``: gitignore-style
+    patterns (lint/patterns.py), matched relative to the configuration file's folder, or to
+    ``root`` (``docs/**/*.md`` names ``docs/audit.md``)."""
+    from kube_audit_lint.lint.patterns import matches
 
     if not settings.include:
         return False
-    forms = {os.path.normpath(path), os.path.relpath(path, root), os.path.basename(path)}
-    if settings.config_file:
-        config_dir = os.path.dirname(os.path.abspath(settings.config_file.split(" [")[0]))
-        relative = os.path.relpath(os.path.abspath(path), config_dir)
-        if not relative.startswith(".."):
-            forms.add(relative)
-    candidates = {form.replace(os.sep, "/") for form in forms}
-    patterns = {variant for pattern in settings.include for variant in (pattern, pattern.replace("**/", ""))}
-    return any(fnmatch.fnmatch(c, pattern) for pattern in patterns for c in candidates)
+    return any(matches(settings.include, path, base) for base in (config_dir(settings), os.path.abspath(root)))
 
 
 SHOWN = (
