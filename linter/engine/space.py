@@ -534,6 +534,15 @@ class _Layout:
     def nonempty(self, cube: Cube) -> bool:
         return self.nonzero_fields(cube) == self.guards
 
+    def corner(self, cube: Cube) -> Cube:
+        """One class of ``cube``: the lowest class of every field (a cube meets a non-empty cube
+        that holds this corner)."""
+        corner = 0
+        for mask in self.masks:
+            bits = cube & mask
+            corner |= bits & -bits
+        return corner
+
     def fields_of(self, guards: int) -> Iterator[int]:
         while guards:
             low = guards & -guards
@@ -544,6 +553,11 @@ class _Layout:
 # Values the request domain tells apart whatever a policy names: the verbs, the core group, the
 # Namespace objects and the empty namespace and name (see ``_Universe.impossible``).
 _DOMAIN_VERBS = frozenset(_VERBS)
+
+
+_REQUEST_FIELDS = (KIND, VERB, API_GROUP, RESOURCE, SUBRESOURCE, NAMESPACE, NAME)  # what ``impossible`` depends on
+_IMPOSSIBLE_CLASSES: dict[tuple[object, ...], list[tuple[int, ...]]] = {}  # see _Universe.impossible
+_IMPOSSIBLE_KEPT = 1024
 
 
 class _Universe:
@@ -637,7 +651,28 @@ class _Universe:
     def impossible(self) -> list[Cube]:
         """Request classes no request kube-apiserver serves falls in (``kube.api.request_problem``),
         for the catalogued groups and resources this universe can tell apart. Every search takes
-        them as blockers that come before the first rule."""
+        them as blockers that come before the first rule.
+
+        They depend on the resource fields' classes and the release only (the user, path and group
+        fields are free in each), so universes that tell the same resource requests apart share
+        them: the universes of a policy's many questions, and those of the documents of a file."""
+        key = (self.verb.constants, self.api_group.constants, self.resource.constants,
+               self.subresource.constants, self.namespace.constants, self.name.constants, self.kube_version)
+        classes = _IMPOSSIBLE_CLASSES.get(key)
+        if classes is None:
+            if len(_IMPOSSIBLE_CLASSES) >= _IMPOSSIBLE_KEPT:
+                _IMPOSSIBLE_CLASSES.clear()
+            classes = _IMPOSSIBLE_CLASSES[key] = [tuple(self.layout.field(cube, f) for f in _REQUEST_FIELDS)
+                                          for cube in self._impossible_cubes()]
+        free = list(self.full_fields)
+        cubes = []
+        for fields in classes:
+            for f, bits in zip(_REQUEST_FIELDS, fields):
+                free[f] = bits
+            cubes.append(self.layout.pack(free))
+        return cubes
+
+    def _impossible_cubes(self) -> list[Cube]:
         cubes: list[Cube] = []
 
         def add(**fields: int) -> None:
@@ -784,37 +819,53 @@ class _Universe:
             key = tuple(fields[f] for f in (API_GROUP, RESOURCE, SUBRESOURCE, VERB, NAMESPACE, NAME))
             chosen = self._resource_choice.get(key)
             if chosen is None:
-                first = None
-                for request in itertools.islice(self._resource_requests(fields, None, ()), _WITNESS_TRIES):
-                    if kubeapi.request_problem(request, self.kube_version) is None:
-                        first = request
-                        break
-                    first = first or request
-                assert first is not None
-                chosen = self._resource_choice[key] = first
+                served = (request for request in self._resource_requests(fields, None, (), self.kube_version)
+                          if kubeapi.request_problem(request, self.kube_version) is None)
+                chosen = next(itertools.islice(served, _WITNESS_TRIES), None)
+                if chosen is None:
+                    chosen = next(self._resource_requests(fields, None, ()))
+                self._resource_choice[key] = chosen
             return dataclasses.replace(chosen, user=user, groups=groups)
         verb = self.verb.pick(fields[VERB], _NON_RESOURCE_VERBS)
         return Request(user=user, groups=groups, verb=verb, resource_request=False,
                        path=self.path.pick(fields[PATH]))
 
-    def _resource_requests(self, fields: list[int], user: str | None, groups: tuple[str, ...]) -> Iterator[Request]:
+    def _resource_requests(self, fields: list[int], user: str | None, groups: tuple[str, ...],
+                           served_in: tuple[int, int] | None | bool = False) -> Iterator[Request]:
         """The resource requests of a cube, realistic ones first: the verbs the resource takes, no
         namespace on a cluster-scoped resource, a name in every subresource's URL, a Namespace
-        object's name as its namespace."""
+        object's name as its namespace. With ``served_in`` (a release, or None for any), requests
+        on a resource, subresource or verb the catalogue says that release never serves are left
+        out as a whole (the order of the others is kept)."""
+        prune = served_in is not False
+        version = served_in if isinstance(served_in, tuple) else None
         for api_group in self.api_group.choices(fields[API_GROUP], _API_GROUPS):
             known = (_GROUP_RESOURCES.get(api_group, ()) + tuple(kubeapi.builtin_groups().get(api_group, ()))
                      + _ALL_RESOURCES)
             for resource in self.resource.choices(fields[RESOURCE], known):
+                catalogued = kubeapi.lookup(api_group, resource) if prune else None
+                if prune and catalogued is None and kubeapi.is_builtin_group(api_group):
+                    continue  # a built-in group serves its catalogued resources only
+                if catalogued is not None and version is not None and not catalogued.served_in(version):
+                    continue
                 for subresource in self.subresource.choices(fields[SUBRESOURCE], _SUBRESOURCES):
+                    if catalogued is not None and subresource and subresource not in catalogued.subresources:
+                        continue
+                    only = catalogued.verbs_of(subresource) if catalogued is not None else ()
                     for verb in self.verb.choices(fields[VERB], _served_verbs(resource, subresource) + _VERBS):
-                        for namespace, name in self._places(fields, api_group, resource, subresource, verb):
+                        if only and verb not in only:
+                            continue
+                        for namespace, name in self._places(fields, api_group, resource, subresource, verb,
+                                                            catalogued, prune):
                             yield Request(user=user, groups=groups, verb=verb, resource_request=True,
                                           api_group=api_group, resource=resource, subresource=subresource,
                                           namespace=namespace, name=name)
 
-    def _places(self, fields: list[int], api_group: str, resource: str, subresource: str,
-                verb: str) -> Iterator[tuple[str, str]]:
-        """(namespace, name) pairs of the cube for a request, realistic ones first."""
+    def _places(self, fields: list[int], api_group: str, resource: str, subresource: str, verb: str,
+                catalogued: kubeapi.ApiResource | None = None, prune: bool = False) -> Iterator[tuple[str, str]]:
+        """(namespace, name) pairs of the cube for a request, realistic ones first; with ``prune``,
+        only those a served request can have (a name where the verb needs one, a namespace as the
+        catalogued resource's scope wants)."""
         namespaces, names = fields[NAMESPACE], fields[NAME]
         if kubeapi.is_namespace_object(api_group, resource) and verb not in kubeapi.NAMESPACE_COLLECTION_VERBS:
             # requestinfo.go: namespaces/NAME has namespace NAME
@@ -826,9 +877,17 @@ class _Universe:
             return
         scoped = ("", "default") if resource in _CLUSTER_SCOPED else _NAMESPACES
         collection = ("",) + _NAMES if verb in _COLLECTION_VERBS and not subresource else _NAMES
+        unnamed = not prune or (verb not in kubeapi.OBJECT_VERBS and not subresource)
+        named = not prune or verb != "create" or bool(subresource)
+        cluster_wide = not prune or catalogued is None or not catalogued.namespaced or (
+            verb in kubeapi.CLUSTER_WIDE_VERBS and not subresource)
+        in_namespace = not prune or catalogued is None or catalogued.namespaced
         for namespace in self.namespace.choices(namespaces, scoped):
+            if not (in_namespace if namespace else cluster_wide):
+                continue
             for name in self.name.choices(names, collection):
-                yield namespace, name
+                if named if name else unnamed:
+                    yield namespace, name
 
 
 # --------------------------------------------------------------------------------------------
@@ -1168,7 +1227,12 @@ class RequestSpace:
         compiled = self._base
         cubes = compiled.cubes(rule_index)
         blockers = compiled.blockers(range(rule_index), cubes)
-        for j in sorted({b.rule for b in blockers}):
+        # a rule that alone covers this one matches every served request of it: the requests of
+        # one class the apiserver serves, in particular, so only rules holding that class are tried
+        served = compiled.escape(cubes, [])
+        assert served is not None  # the rule matches some request (can_match)
+        corner = compiled.layout.corner(served)
+        for j in sorted({b.rule for b in blockers if not corner & ~b.cube}):
             if compiled.covered(cubes, [j]):
                 return (j,)
         core: set[int] = set()
@@ -1210,6 +1274,7 @@ class RequestSpace:
             return self._every_outcome(selector)
         results: list[Outcome] = []
         blockers = _BlockerIndex(layout)
+        undecided: Cube | None = universe.full  # requests of the region no rule so far decides
         for index in range(len(self._rules) + 1):
             rule = index if index < len(self._rules) else None
             if rule is None:
@@ -1220,12 +1285,17 @@ class RequestSpace:
                 continue  # the rule matches no request of the selector: it adds no target nor blocker
             targets = [a & b for a in region for b in rule_cubes if layout.nonempty(a & b)]
             found = compiled.example(targets, blockers.meeting(targets))
-            if found is not None:
-                witness = self._checked(universe.witness(found), rule, selector)
-                decision = decide(self.policy, rule)
-                results.append(Outcome(rule, decision.effective_level, decision, witness))
+            if found is None:
+                continue  # the earlier rules decide every request of the targets: no new blocker
+            witness = self._checked(universe.witness(found), rule, selector)
+            decision = decide(self.policy, rule)
+            results.append(Outcome(rule, decision.effective_level, decision, witness))
             for cube in targets:
                 blockers.add(_Blocker(cube, index))
+            if any(layout.nonempty(undecided & cube) for cube in targets):
+                undecided = compiled.escape(region, blockers.meeting(region))
+                if undecided is None:
+                    break  # every request of the selector is decided: no later rule (nor None) decides one
         return results
 
     def _every_outcome(self, selector: Selector) -> list[Outcome]:

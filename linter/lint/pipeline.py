@@ -452,8 +452,14 @@ def release_behaviour(version: tuple[int, int], text: str = "") -> tuple[object,
         (group, name) for group, resources in builtin_groups().items() for name, resource in resources.items()
         if name in named and resource.served_in(version)
     )
-    return (version >= versions.WILDCARD_GROUP, versions.registered_api_versions(version),
+    wildcard_group = version >= versions.WILDCARD_GROUP if _MAY_NAME_EVERY_GROUP.search(text) else None
+    return (wildcard_group, versions.registered_api_versions(version),
             version >= versions.STRICT_DECODING_WARNS, version >= versions.OMIT_MANAGED_FIELDS, served)
+
+
+# a rule entry that may say group "*" (tagged, an alias, or an escaped "*"): only then does it matter
+# whether the release takes "*" for every group
+_MAY_NAME_EVERY_GROUP = re.compile(r"""group['"]?\s*:\s*(![^\s'"]*\s+)?['"]?\*|\\(u002a|x2a|U0000002a)""", re.IGNORECASE)
 
 
 _TARGET = re.compile(r"\(target: [0-9.]+\)")  # the release a message was written for
