@@ -2,9 +2,10 @@
 
 ## What it does
 Reports a `# kube-audit-lint: disable=...` or `disable-file` comment that has no `-- reason`. A
-note by default; an error when the configuration sets `require-reasons = true`. The suppression
-itself still applies. This finding is made by the suppression pass that runs after every check
-(`linter/suppressions.py`), not by `check()`, which yields nothing.
+note by default; an error when the configuration sets `require-reasons = true` (a severity the
+configuration sets for this check still wins, as for every check). The suppression itself still
+applies. It runs on each file after the other checks (`SCOPE = "findings"`), as the other checks
+about suppressions do.
 
 ## Why is this bad?
 An audit policy is a security control: each waived finding is an exception an auditor will ask
@@ -46,13 +47,27 @@ temporary).
 - SARIF 2.1.0 §3.34 suppression object, `justification`
 """
 
+from __future__ import annotations
+
+from typing import Iterator
+
+from kube_audit_lint.api import Finding, FindingsContext, Severity
+from kube_audit_lint.checks._suppression_helpers import readable
+
 CODE = "KAL091"
 NAME = "suppression-without-reason"
 SEVERITY = "note"
 CATEGORY = "suppression"
 PRECISION = "very-high"
+SCOPE = "findings"  # judges the findings of the other checks: once per file, after them
 
 
-def check(ctx):
-    """Nothing here: linter.suppressions reports this after every check has run."""
-    yield from ()
+def check(ctx: FindingsContext) -> Iterator[Finding]:
+    required = " (required by require-reasons)" if ctx.require_reasons else ""
+    for directive in readable(ctx):
+        if not directive.reason:
+            yield ctx.finding(
+                directive.location, f"suppression without a reason{required}: add '-- why' after the checks",
+                subject="suppression without a reason", fix="add ' -- <why this finding is acceptable here>'",
+                severity=Severity.ERROR if ctx.require_reasons else None,
+            )

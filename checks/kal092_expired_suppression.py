@@ -3,8 +3,8 @@
 ## What it does
 Reports a `# kube-audit-lint: disable=... until=YYYY-MM-DD` comment whose date is before today. A
 suppression applies up to and including its `until` day; afterwards the finding it suppressed is
-reported again, as usual, and this finding says why. This finding is made by the suppression pass
-that runs after every check (`linter/suppressions.py`), not by `check()`, which yields nothing.
+reported again, as usual, and this finding says why. It runs on each file after the other checks
+(`SCOPE = "findings"`), as the other checks about suppressions do.
 
 ## Why is this bad?
 A dated waiver is a promise to fix something by then. When the day passes the finding comes back
@@ -44,13 +44,30 @@ reason it is still needed.
 - Trivy inline ignores with expiry (`#trivy:ignore:ID:exp:2024-03-10`): https://trivy.dev/latest/docs/scanner/misconfiguration/config/config/
 """
 
+from __future__ import annotations
+
+from typing import Iterator
+
+from kube_audit_lint.api import Finding, FindingsContext
+from kube_audit_lint.checks._suppression_helpers import readable
+
 CODE = "KAL092"
 NAME = "expired-suppression"
 SEVERITY = "warning"
 CATEGORY = "suppression"
 PRECISION = "very-high"
+SCOPE = "findings"  # judges the findings of the other checks: once per file, after them
 
 
-def check(ctx):
-    """Nothing here: linter.suppressions reports this after every check has run."""
-    yield from ()
+def check(ctx: FindingsContext) -> Iterator[Finding]:
+    for directive in readable(ctx):
+        if directive.until is None or not directive.expired(ctx.today):
+            continue
+        what = ", ".join(entry.written for entry in directive.entries) or "every check in this file"
+        reason = f" (reason given: {directive.reason})" if directive.reason else ""
+        yield ctx.finding(
+            directive.location,
+            f"suppression expired on {directive.until.isoformat()}: {what} is reported again{reason}",
+            subject=f"expired suppression of {what}",
+            fix="fix the finding, or renew the suppression with a new date and reason",
+        )

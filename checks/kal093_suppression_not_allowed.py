@@ -4,8 +4,8 @@
 Reports a suppression comment that names a check listed in the configuration's
 `non-suppressible`, or one of the checks about suppressions themselves (KAL090-KAL094), and a
 `disable-file` that met a finding of such a check. The finding the comment aimed at is reported as
-usual. This finding is made by the suppression pass that runs after every check
-(`linter/suppressions.py`), not by `check()`, which yields nothing.
+usual. It reads the findings of the other checks: it runs on each file after all of them
+(`SCOPE = "findings"`), and selecting it alone runs them too, unreported.
 
 ## Why is this bad?
 Some findings are not for an author to waive in the file under review: a team may decide that a
@@ -48,12 +48,34 @@ configuration (`ignore`, `severity`), where the whole team sees it.
 - tflint `ignorable` rule attribute; hadolint `--disable-ignore-pragma`
 """
 
+from __future__ import annotations
+
+from typing import Iterator
+
+from kube_audit_lint.api import Finding, FindingsContext, Location
+from kube_audit_lint.checks._suppression_helpers import readable
+
 CODE = "KAL093"
 NAME = "suppression-not-allowed"
 SEVERITY = "warning"
 CATEGORY = "suppression"
+SCOPE = "findings"  # judges the findings of the other checks: once per file, after them
 
 
-def check(ctx):
-    """Nothing here: linter.suppressions reports this after every check has run."""
-    yield from ()
+def check(ctx: FindingsContext) -> Iterator[Finding]:
+    for directive in readable(ctx):
+        for entry in directive.entries:
+            if entry.code is not None and not ctx.suppressible(entry.code):
+                yield _not_allowed(ctx, directive.entry_location(entry), entry.code, entry.name or entry.code)
+        if not directive.expired(ctx.today) and not directive.entries:
+            for code, name in sorted(directive.blocked.items()):  # findings a disable-file met
+                yield _not_allowed(ctx, directive.location, code, name)
+
+
+def _not_allowed(ctx: FindingsContext, location: Location, code: str, name: str) -> Finding:
+    if code in ctx.comment_proof:
+        why = "findings about suppressions cannot be suppressed by a comment; use ignore or severity in the configuration"
+    else:
+        why = f"it is non-suppressible ({ctx.non_suppressible_origin}); the finding is reported"
+    return ctx.finding(location, f"{code} ({name}) cannot be suppressed: {why}",
+                       subject=f"suppression of non-suppressible {code}", fix="fix the finding; remove the suppression")

@@ -4,8 +4,8 @@
 Reports a comment starting `# kube-audit-lint:` that is not `disable=CHECKS`, `disable-file` or
 `disable-file=CHECKS`, optionally followed by `until=YYYY-MM-DD` and `-- reason`: an unknown
 directive (`disable-line`, `ignore`, `noqa`), `disable` without checks, a date that is not
-`YYYY-MM-DD`, or words before the `--` of the reason. This finding is made by the suppression
-pass that runs after every check (`linter/suppressions.py`), not by `check()`, which yields nothing.
+`YYYY-MM-DD`, or words before the `--` of the reason. It runs on each file after the other checks
+(`SCOPE = "findings"`), as the other checks about suppressions do.
 
 ## Why is this bad?
 The author meant to waive a finding and believes it is waived; the finding is still reported, and
@@ -46,13 +46,25 @@ on the line above, or `# kube-audit-lint: disable-file[=CHECK,...] -- reason` an
 - yamllint `disable-line` (a different syntax): https://yamllint.readthedocs.io/en/stable/disable_with_comments.html
 """
 
+from __future__ import annotations
+
+from typing import Iterator
+
+from kube_audit_lint.api import Finding, FindingsContext
+
 CODE = "KAL094"
 NAME = "invalid-suppression"
 SEVERITY = "warning"
 CATEGORY = "suppression"
 PRECISION = "very-high"
+SCOPE = "findings"  # judges the findings of the other checks: once per file, after them
 
 
-def check(ctx):
-    """Nothing here: linter.suppressions reports this after every check has run."""
-    yield from ()
+def check(ctx: FindingsContext) -> Iterator[Finding]:
+    for directive in ctx.directives:
+        if directive.problem:
+            yield ctx.finding(
+                directive.location, f"invalid suppression: {directive.problem}",
+                subject=f"invalid suppression: {directive.problem}",
+                fix="write '# kube-audit-lint: disable=CHECK[,CHECK] [until=YYYY-MM-DD] -- reason'",
+            )

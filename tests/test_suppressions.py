@@ -10,10 +10,9 @@ import pytest
 
 from kube_audit_lint.lint import registry
 
-from kube_audit_lint.lint import suppressions
 from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.findings import Report, Severity
-from kube_audit_lint.lint.pipeline import lint_verdict, select_checks
+from kube_audit_lint.lint.pipeline import apply_suppressions, lint_verdict, select_checks
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
 from kube_audit_lint.policy.yamlnodes import parse_documents
@@ -63,7 +62,7 @@ def run(text: str, settings: Settings | None = None, today: datetime.date = TODA
     for document in parse_documents(path, text):
         if is_audit_policy_document(document.data):
             findings += lint_verdict(apiserver_verdict(document), specs, settings, versions.DEFAULT)
-    return suppressions.apply_to_report(Report(findings=findings, files=[path], sources={path: text}), settings, today)
+    return apply_suppressions(Report(findings=findings, files=[path], sources={path: text}), settings, today)
 
 
 def summary(report: Report) -> list[tuple]:
@@ -327,12 +326,14 @@ def test_pass_checks_follow_select_ignore_and_severity():
     assert next(f for f in report.findings if f.code == "KAL090").severity == Severity.ERROR
 
 
-def test_pass_check_modules_match_the_pass():
+def test_the_checks_about_suppressions_judge_the_findings_of_the_others():
     specs = {spec.code: spec for spec in FAKE_CHECKS}
-    for code, name in suppressions.PASS_CHECKS:
-        assert specs[code].name == name
-        assert specs[code].severity == suppressions.DEFAULT_SEVERITY[code]
-        assert list(specs[code].run(None)) == []
+    expected = {"KAL090": ("unused-suppression", Severity.NOTE), "KAL091": ("suppression-without-reason", Severity.NOTE),
+                "KAL092": ("expired-suppression", Severity.WARNING), "KAL093": ("suppression-not-allowed", Severity.WARNING),
+                "KAL094": ("invalid-suppression", Severity.WARNING)}
+    for code, (name, severity) in expected.items():
+        assert (specs[code].name, specs[code].severity, specs[code].scope) == (name, severity, "findings")
+        assert not specs[code].suppressible_by_comment
 
 
 def test_report_stays_sorted_and_keeps_its_context():

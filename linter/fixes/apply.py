@@ -81,16 +81,16 @@ def attach_to_report(report: Report, kube_version, every_policy: bool = True) ->
 
 def lint_text(path: str, text: str, settings, kube_version) -> tuple[list, list[Finding]]:
     """(verdicts, findings with fixes) of the policy documents in ``text``, with ``settings``."""
-    from kube_audit_lint.lint import suppressions
-    from kube_audit_lint.lint.pipeline import MANIFEST_SCOPE, lint_verdict, select_checks
+    from kube_audit_lint.lint.pipeline import apply_suppressions, lint_verdict, select_checks
+    from kube_audit_lint.lint.registry import POLICY_SCOPE
     from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
     from kube_audit_lint.policy.yamlnodes import parse_leading_documents
 
-    specs = [spec for spec in select_checks(settings, path) if spec.scope != MANIFEST_SCOPE]
+    specs = [spec for spec in select_checks(settings, path) if spec.scope == POLICY_SCOPE]
     documents, _ = parse_leading_documents(path, text)  # a broken later document: the ones before it
     verdicts = [apiserver_verdict(doc, kube_version) for doc in documents if is_audit_policy_document(doc.data)]
     findings = [f for verdict in verdicts for f in lint_verdict(verdict, specs, settings, kube_version)]
-    report = suppressions.apply_to_report(Report(findings=findings, files=[path], sources={path: text}), settings)
+    report = apply_suppressions(Report(findings=findings, files=[path], sources={path: text}), settings)
     return verdicts, attach(report.findings, verdicts, text, kube_version)
 
 

@@ -1,7 +1,13 @@
-"""The lint run: files -> policies -> checks -> findings -> (suppressions, only-new) -> report."""
+"""The lint run: files -> policies -> checks -> findings -> suppressions -> checks of the findings
+-> (only-new) -> report.
+
+A check runs where its scope says (linter.lint.registry): ``policy`` checks on each policy
+document, ``manifest`` checks once per run on the apiserver manifest, ``findings`` checks on each
+file once every other check of the run has run and the suppression comments are applied."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import sys
@@ -12,7 +18,6 @@ from kube_audit_lint.lint.grouping import group_report
 from kube_audit_lint.policy import versions
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
-MANIFEST_SCOPE = "manifest"
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 
 
@@ -139,17 +144,20 @@ def severity_for(settings, spec, finding: Finding) -> Finding:
 
 def lint_verdict(verdict, specs, settings, kube_version, display_path: str | None = None,
                  apiserver=None, plugin_problems: list[str] | None = None) -> list[Finding]:
-    """Run ``specs`` on one policy document; findings in source order.
+    """Run ``specs`` on one policy document; findings in source order. Checks of the findings
+    scope are left out: they run on a whole file's findings (``lint_findings``).
 
     A plugin check that fails is recorded in ``plugin_problems`` and the other checks go on
     (without that list, the failure propagates as PluginFailure)."""
     from dataclasses import replace
 
-    from kube_audit_lint.lint.registry import CheckContext, PluginFailure, run_check
+    from kube_audit_lint.lint.registry import FINDINGS_SCOPE, CheckContext, PluginFailure, run_check
 
     findings: list[Finding] = []
     policy_line = verdict.policy.document.start.line
     for spec in specs:
+        if spec.scope == FINDINGS_SCOPE:
+            continue
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
                            apiserver, baseline=settings.baseline)
         try:
@@ -169,11 +177,10 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     ``apiserver_manifest_text`` is the text of a kube-apiserver manifest (or kubeadm
     configuration, or flags file) for the checks of the audit flags.
 
-    Inline suppressions apply (suppressed findings are returned, marked as such). Selecting a check
-    about suppressions (linter.suppressions.PASS_CODES) runs every check, since judging a suppression
-    needs the findings it would suppress; only the selected checks' findings are returned.
+    Inline suppressions apply (suppressed findings are returned, marked as such), then the checks
+    of the findings scope run. Selecting one of those runs the other checks too, since their
+    findings are what it judges (``run_selection``); only the selected checks' findings are returned.
     """
-    from kube_audit_lint.lint import suppressions
     from kube_audit_lint.lint.config import Settings
     from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
     from kube_audit_lint.policy.yamlnodes import parse_documents
@@ -181,9 +188,7 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     settings = Settings(select=list(select or []))
     if options:
         settings.check_options = {code: dict(opts) for code, opts in options.items()}
-    wanted = {spec.code for spec in select_checks(settings)}
-    if wanted & suppressions.PASS_CODES:
-        settings.select = []
+    settings, reported = run_selection(settings)
     specs = select_checks(settings)
     apiserver = None
     if apiserver_manifest_text is not None:
@@ -198,8 +203,24 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     report = Report(findings=findings, files=[path], sources={path: text})
     if apiserver_manifest_text is not None:
         report.sources["<apiserver-manifest>"] = apiserver_manifest_text
-    report = suppressions.apply_to_report(report, settings)
-    return [finding for finding in report.findings if finding.code in wanted]
+    report = apply_suppressions(report, settings)
+    return [finding for finding in report.findings if reported is None or finding.code in reported]
+
+
+def run_selection(settings):
+    """(the settings to run with, the codes to report; None: every check that runs).
+
+    A check of the findings scope judges the findings of the others (whether a suppression is
+    still used needs the findings it would suppress): when the selection names one, every check
+    the configuration does not ignore runs, and only the selected ones are reported."""
+    from dataclasses import replace
+
+    from kube_audit_lint.lint.registry import FINDINGS_SCOPE
+
+    chosen = select_checks(settings)
+    if settings.select and any(spec.scope == FINDINGS_SCOPE for spec in chosen):
+        return replace(settings, select=[]), {spec.code for spec in chosen}
+    return settings, None
 
 
 def _sort_key(finding: Finding):
@@ -209,7 +230,7 @@ def _sort_key(finding: Finding):
 
 def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                apiserver_manifest: str | None = None, stdin_filename: str | None = None) -> Report:
-    from kube_audit_lint.lint.registry import plugin_problems
+    from kube_audit_lint.lint.registry import MANIFEST_SCOPE, POLICY_SCOPE, plugin_problems
     from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
     from kube_audit_lint.policy.yamlnodes import InputError, LimitError
 
@@ -273,7 +294,7 @@ def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
         report.files.append(path)
         report.sources[path] = reading.text
         specs = select_checks(settings, path)
-        policy_specs = [spec for spec in specs if spec.scope != MANIFEST_SCOPE]
+        policy_specs = [spec for spec in specs if spec.scope == POLICY_SCOPE]
         for verdict in reading.verdicts:
             report.findings += lint_verdict(verdict, policy_specs, settings, kube_version, apiserver=apiserver,
                                             plugin_problems=report.plugin_problems)
@@ -406,20 +427,16 @@ def lint_report(options: LintOptions):
     releases = target_releases(options, settings)
     from dataclasses import replace
 
-    from kube_audit_lint.lint import suppressions
-
     check_baseline(settings.baseline)
-    selected = {spec.code for spec in select_checks(settings)}
-    judging_suppressions = bool(settings.select) and bool(selected & suppressions.PASS_CODES)
-    run_settings = replace(settings, select=[]) if judging_suppressions else settings
+    run_settings, reported = run_selection(settings)
     report = lint_releases(releases, lambda release: lint_paths(
         options.paths, run_settings, release, options.verbose, options.apiserver_manifest,
         stdin_filename=options.stdin_filename), rerun="-" not in options.paths)
-    report = apply_suppressions(report, run_settings)
-    if judging_suppressions:
-        # a suppression is judged against every check's findings; only the selected ones are reported
-        report = replace(report, findings=[f for f in report.findings if f.code in selected],
-                         checks=tuple(s for s in report.checks if s.code in selected))
+    report = apply_suppressions(report, run_settings, plugin_problems=report.plugin_problems)
+    if reported is not None:
+        # the checks of the findings scope judged every check's findings; only the selected ones are reported
+        report = replace(report, findings=[f for f in report.findings if f.code in reported],
+                         checks=tuple(s for s in report.checks if s.code in reported))
     report = apply_only_new(report, options)
     grouped_by = {spec.code: spec.grouped_by for spec in report.checks}
     if report.full_analysis is not None:
@@ -502,11 +519,54 @@ def lint_releases(releases, lint, rerun: bool = True) -> Report:
     return replace(base, findings=sorted(findings, key=_sort_key))
 
 
-def apply_suppressions(report: Report, settings) -> Report:
-    """Inline suppressions (``# kube-audit-lint: disable=...``): see linter.suppressions."""
+def apply_suppressions(report: Report, settings, today: datetime.date | None = None,
+                       plugin_problems: list[str] | None = None) -> Report:
+    """Inline suppressions (``# kube-audit-lint: disable=...``, see linter.lint.suppressions) applied
+    to the findings of ``report``, then the checks of the findings scope run on each of its files."""
     from kube_audit_lint.lint import suppressions
 
-    return suppressions.apply_to_report(report, settings)
+    today = today or datetime.date.today()
+    report, directives = suppressions.apply_to_report(report, settings, today)
+    return lint_findings(report, directives, settings, today, plugin_problems)
+
+
+def lint_findings(report: Report, directives: dict, settings, today: datetime.date,
+                  plugin_problems: list[str] | None = None) -> Report:
+    """``report`` with the findings of the checks of the findings scope added: each runs once on
+    every file with sources, after every other check of the run, with that file's findings and
+    suppression comments (``directives``: by file, as the suppressions applied marked them).
+
+    Their severity follows the configuration as any check's does. A plugin check that fails is
+    recorded in ``plugin_problems`` (without that list, the failure propagates as PluginFailure)."""
+    from dataclasses import replace
+
+    from kube_audit_lint.lint import suppressions
+    from kube_audit_lint.lint.registry import FINDINGS_SCOPE, FindingsContext, PluginFailure, run_check
+
+    by_path: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        by_path.setdefault(finding.location.path, []).append(finding)
+    comment_proof = suppressions.comment_proof_codes()
+    non_suppressible = suppressions.non_suppressible_codes(settings)
+    origin = settings.origins.get("non_suppressible", "the configuration")
+    added: list[Finding] = []
+    for path in report.sources:
+        ran = select_checks(settings, path)
+        specs = [spec for spec in ran if spec.scope == FINDINGS_SCOPE]
+        if not specs:
+            continue
+        found, marked, codes = tuple(by_path.get(path, ())), tuple(directives.get(path, ())), frozenset(s.code for s in ran)
+        for spec in specs:
+            ctx = FindingsContext(path, spec, found, marked, codes, today, require_reasons=settings.require_reasons,
+                                  non_suppressible=non_suppressible, non_suppressible_origin=origin,
+                                  comment_proof=comment_proof, options=check_options(settings, spec))
+            try:
+                added += [severity_for(settings, spec, f) for f in run_check(spec, ctx)]
+            except PluginFailure as failure:
+                if plugin_problems is None:
+                    raise
+                plugin_problems.append(failure.problem.render())
+    return replace(report, findings=sorted([*report.findings, *added], key=_sort_key))
 
 
 def apply_only_new(report: Report, options: LintOptions) -> Report:

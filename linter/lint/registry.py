@@ -10,10 +10,23 @@ data and one generator::
     CATEGORY = "cost"               # security | correctness | cost | style | suppression
     PRECISION = "high"              # optional: very-high | high | medium | low (how rarely it is wrong)
     GROUPED_BY = "deciding-rule"    # optional: shown with the other findings on the rule responsible
-    SCOPE = "manifest"              # optional: reads only the apiserver manifest, once per run
+    SCOPE = "policy"                # optional: what it reads (below); "policy" when absent
     OPTIONS = {"paths": [...]}      # optional: defaults, overridable in configuration
     DOCS_URL = "https://..."        # optional, for plugins: where the check is documented
     def check(ctx: CheckContext) -> Iterator[Finding]: yield ctx.finding(...)
+
+``SCOPE`` says what a check consumes, and so when it runs:
+
+- ``"policy"`` (the default): each policy document, once per policy (``CheckContext``);
+- ``"manifest"``: the kube-apiserver manifest, once per run, next to the policy it names
+  (``CheckContext``, ``ctx.apiserver``);
+- ``"findings"``: the findings of the other checks, once per file read, after every ``policy`` and
+  ``manifest`` check of the run has run and the suppression comments have been applied
+  (``FindingsContext``: the file's findings, its suppression comments marked as used or not, the
+  checks that ran on it, today's date). Selecting such a check runs the other checks too, without
+  reporting them, since their findings are what it judges; its own findings cannot be suppressed
+  by a comment (the configuration can ignore them or change their severity). The checks about
+  suppressions (KAL090-KAL094) are checks of this scope.
 
 Checks are discovered through the ``kube_audit_lint.checks`` entry-point group, so a third-party
 package adds its own checks exactly the way the built-in ones are added (docs/plugins.md). A plugin
@@ -24,12 +37,13 @@ A built-in check that fails is a bug in kube-audit-lint (exit 3).
 
 from __future__ import annotations
 
+import datetime
 import functools
 import importlib
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.findings import Finding, Location, Severity
@@ -40,6 +54,7 @@ from kube_audit_lint.policy.yamlnodes import Path, Span
 if TYPE_CHECKING:
     from kube_audit_lint.engine.space import RequestSpace
     from kube_audit_lint.kube.flags import ApiserverConfig
+    from kube_audit_lint.lint.suppressions import Directive
 
 ENTRY_POINT_GROUP = "kube_audit_lint.checks"
 CODE_PATTERN = re.compile(r"^[A-Z]{2,5}\d{3,4}$")
@@ -49,12 +64,25 @@ CATEGORIES = ("security", "correctness", "cost", "style", "suppression")
 PRECISIONS = ("very-high", "high", "medium", "low")
 DEFAULT_PRECISION = "high"
 BUILTIN_PREFIX = "kube_audit_lint.checks."
+# what a check consumes (its SCOPE): each policy document, the apiserver manifest once per run, or
+# the findings of the other checks once per file, after them
+POLICY_SCOPE = "policy"
+MANIFEST_SCOPE = "manifest"
+FINDINGS_SCOPE = "findings"
+SCOPES = (POLICY_SCOPE, MANIFEST_SCOPE, FINDINGS_SCOPE)
 
 
 class CheckFunction(Protocol):
-    """The one function a check module defines: the findings of one policy."""
+    """The one function a check module defines: the findings of one policy (or, for a check of the
+    findings scope, of one file's findings: ``FindingsCheckFunction``)."""
 
     def __call__(self, ctx: CheckContext) -> Iterable[Finding]: ...
+
+
+class FindingsCheckFunction(Protocol):
+    """The function of a check of the findings scope: its findings about one file's findings."""
+
+    def __call__(self, ctx: FindingsContext) -> Iterable[Finding]: ...
 
 
 @dataclass(frozen=True)
@@ -64,18 +92,25 @@ class CheckSpec:
     severity: Severity
     options: dict[str, Any]
     doc: str
-    run: CheckFunction
+    run: CheckFunction | FindingsCheckFunction
     module: str
     distribution: str = ""  # "name version" of the package that provides a plugin check
     docs_url: str = ""  # a plugin's own documentation (built-in checks: docs/checks.md)
     grouped_by: str = ""  # "deciding-rule": its findings share a cause with others on the same rule
-    scope: str = "policy"  # what it reads: each "policy" document, or the apiserver "manifest" once per run
+    scope: str = POLICY_SCOPE  # what it reads: each "policy" document, the apiserver "manifest" once per
+    # run, or the "findings" of the other checks once per file (SCOPES)
     category: str = ""  # one of CATEGORIES; "" for a plugin that declares none
     precision: str = DEFAULT_PRECISION  # one of PRECISIONS
 
     @property
     def security(self) -> bool:
         return self.category == "security"
+
+    @property
+    def suppressible_by_comment(self) -> bool:
+        """Whether a suppression comment can suppress its findings: not those of a check that judges
+        the findings (and so the suppressions) of the others."""
+        return self.scope != FINDINGS_SCOPE
 
     @property
     def builtin(self) -> bool:
@@ -123,6 +158,9 @@ def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
     precision = str(getattr(module, "PRECISION", DEFAULT_PRECISION) or DEFAULT_PRECISION)
     if precision not in PRECISIONS:
         raise ValueError(f"check module {module.__name__}: PRECISION {precision!r} is not one of {', '.join(PRECISIONS)}")
+    scope = str(getattr(module, "SCOPE", POLICY_SCOPE) or POLICY_SCOPE)
+    if scope not in SCOPES:
+        raise ValueError(f"check module {module.__name__}: SCOPE {scope!r} is not one of {', '.join(SCOPES)}")
     return CheckSpec(
         code=module.CODE,
         name=module.NAME,
@@ -134,7 +172,7 @@ def spec_from_module(module: ModuleType, distribution: str = "") -> CheckSpec:
         distribution=distribution,
         docs_url=str(getattr(module, "DOCS_URL", "") or ""),
         grouped_by=str(getattr(module, "GROUPED_BY", "") or ""),
-        scope=str(getattr(module, "SCOPE", "policy") or "policy"),
+        scope=scope,
         category=category,
         precision=precision,
     )
@@ -222,15 +260,17 @@ def plugin_problems() -> tuple[PluginProblem, ...]:
     return _discovered()[1]
 
 
-def run_check(spec: CheckSpec, ctx: CheckContext) -> list[Finding]:
-    """The check's findings on one policy. A plugin that raises is a PluginFailure; a built-in
-    check that raises is a bug and propagates."""
+def run_check(spec: CheckSpec, ctx: CheckContext | FindingsContext) -> list[Finding]:
+    """The check's findings on one policy (or one file's findings). A plugin that raises is a
+    PluginFailure; a built-in check that raises is a bug and propagates."""
+    run: Callable[[Any], Iterable[Finding]] = spec.run
     if spec.builtin:
-        return list(spec.run(ctx))
+        return list(run(ctx))
     try:
-        return list(spec.run(ctx))
+        return list(run(ctx))
     except Exception as exc:  # noqa: BLE001 - a plugin's failure is reported, not fatal
-        raise PluginFailure(PluginProblem(spec.module, spec.distribution, f"failed on {ctx.policy.path}: {_describe(exc)}")) from exc
+        where = ctx.path if isinstance(ctx, FindingsContext) else ctx.policy.path
+        raise PluginFailure(PluginProblem(spec.module, spec.distribution, f"failed on {where}: {_describe(exc)}")) from exc
 
 
 def find_check(key: str) -> CheckSpec | None:
@@ -282,32 +322,65 @@ class CheckContext:
     ) -> Finding:
         if rule_index is None and len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
             rule_index = path[1]
-        return Finding(
-            code=self.spec.code,
-            name=self.spec.name,
-            severity=severity or self.spec.severity,
-            message=message,
-            location=self.location(path, key=key),
-            rule_index=rule_index,
-            witness=witness.as_dict() if witness is not None else None,
-            fix=fix,
-            subject=subject or message,
-            related=tuple(self.location(p) for p in related),
+        return spec_finding(
+            self.spec, self.location(path, key=key), message, rule_index=rule_index,
+            witness=witness.as_dict() if witness is not None else None, fix=fix, subject=subject,
+            severity=severity, related=tuple(self.location(p) for p in related),
         )
-
 
     def finding_in_file(self, file_path: str, span: Span, message: str, *, fix: str | None = None,
                         subject: str = "", severity: Severity | None = None) -> Finding:
         """A finding in another file than the policy (e.g. the kube-apiserver manifest)."""
-        return Finding(
-            code=self.spec.code,
-            name=self.spec.name,
-            severity=severity or self.spec.severity,
-            message=message,
-            location=Location(file_path, span.line, span.column, span.end_line, span.end_column),
-            fix=fix,
-            subject=subject or message,
-        )
+        location = Location(file_path, span.line, span.column, span.end_line, span.end_column)
+        return spec_finding(self.spec, location, message, fix=fix, subject=subject, severity=severity)
+
+
+@dataclass(frozen=True)
+class FindingsContext:
+    """What a check of the findings scope sees: one file read by the run, after every policy and
+    manifest check of the run has run on it and its suppression comments have been applied."""
+
+    path: str
+    spec: CheckSpec
+    findings: tuple[Finding, ...]  # the file's findings of the other checks, suppressed ones marked
+    directives: tuple[Directive, ...]  # its suppression comments, marked as used (or blocked) by them
+    ran: frozenset[str]  # the codes of the checks that ran on the file (select, ignore, per-file ignores)
+    today: datetime.date
+    require_reasons: bool = False  # the configuration's require-reasons
+    non_suppressible: frozenset[str] = frozenset()  # codes the configuration's non-suppressible names
+    non_suppressible_origin: str = "the configuration"  # where that setting comes from
+    comment_proof: frozenset[str] = frozenset()  # codes of the checks whose findings no comment suppresses
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def option(self, name: str) -> Any:
+        return self.options.get(name, self.spec.options.get(name))
+
+    def suppressible(self, code: str) -> bool:
+        """Whether a comment may suppress the findings of check ``code`` in this run."""
+        return code not in self.comment_proof and code not in self.non_suppressible
+
+    def finding(self, location: Location, message: str, *, fix: str | None = None, subject: str = "",
+                severity: Severity | None = None) -> Finding:
+        """A finding at ``location`` (a suppression comment, or one check named in it)."""
+        return spec_finding(self.spec, location, message, fix=fix, subject=subject, severity=severity)
+
+
+def spec_finding(spec: CheckSpec, location: Location, message: str, *, rule_index: int | None = None,
+                 witness: dict[str, Any] | None = None, fix: str | None = None, subject: str = "",
+                 severity: Severity | None = None, related: tuple[Location, ...] = ()) -> Finding:
+    """A finding of check ``spec``: its code and name, its default severity unless told."""
+    return Finding(
+        code=spec.code,
+        name=spec.name,
+        severity=severity or spec.severity,
+        message=message,
+        location=location,
+        rule_index=rule_index,
+        witness=witness,
+        fix=fix,
+        subject=subject or message,
+        related=related,
+    )
 
 
 _LAST_SPACE: list = []  # (policy, kube_version, space) of the policy being linted

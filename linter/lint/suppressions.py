@@ -14,10 +14,12 @@ that entry), judged by indentation. ``disable-file`` applies anywhere in the fil
 ``until=`` keeps a suppression up to and including that day; after it, the finding is reported again.
 
 A suppressed finding stays in the report with its ``Suppression`` (formatters show it, SARIF keeps
-it). The suppressions themselves are judged by the checks KAL090-KAL094; those findings cannot be
-suppressed by comments (configuration can ignore them or change their severity). A suppression of a
-check that did not run on the file (not selected, or ignored) is not judged: nothing shows whether
-it is still needed.
+it). This module reads the comments and applies them; the suppressions themselves are judged by
+checks of the ``findings`` scope (checks/kal090_*.py to kal094_*.py), which the pipeline runs on each
+file next, with the comments as marked here. The findings of such checks cannot be suppressed by
+comments (configuration can ignore them or change their severity). A suppression of a check that
+did not run on the file (not selected, or ignored) is not judged: nothing shows whether it is still
+needed.
 """
 
 from __future__ import annotations
@@ -27,20 +29,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from kube_audit_lint.findings import Finding, Location, Report, Severity, Suppression
-
-# The checks this pass reports as (documented in checks/kal09x_*.py).
-UNUSED = ("KAL090", "unused-suppression")
-WITHOUT_REASON = ("KAL091", "suppression-without-reason")
-EXPIRED = ("KAL092", "expired-suppression")
-NOT_ALLOWED = ("KAL093", "suppression-not-allowed")
-INVALID = ("KAL094", "invalid-suppression")
-PASS_CHECKS = (UNUSED, WITHOUT_REASON, EXPIRED, NOT_ALLOWED, INVALID)
-PASS_CODES = frozenset(code for code, _ in PASS_CHECKS)
-DEFAULT_SEVERITY = {
-    UNUSED[0]: Severity.NOTE, WITHOUT_REASON[0]: Severity.NOTE, EXPIRED[0]: Severity.WARNING,
-    NOT_ALLOWED[0]: Severity.WARNING, INVALID[0]: Severity.WARNING,
-}
+from kube_audit_lint.findings import Finding, Location, Report, Suppression
 
 DIRECTIVES = ("disable", "disable-file")
 _PREFIX = re.compile(r"^\s*kube-audit-lint\s*:\s*", re.IGNORECASE)
@@ -298,33 +287,37 @@ def _suggest(name: str) -> str:
 # Applying them
 
 
-def apply_to_report(report: Report, settings, today: datetime.date | None = None) -> Report:
-    """``report`` with its findings suppressed by the comments in its sources, and the findings
-    about the suppressions themselves added (for the checks among KAL090-KAL094 that run)."""
-    today = today or datetime.date.today()
+def apply_to_report(report: Report, settings, today: datetime.date) -> tuple[Report, dict[str, list[Directive]]]:
+    """``report`` with its findings suppressed by the comments in its sources, and those comments
+    (by file), marked as used, or as blocked by a finding no comment may suppress. Judging them is
+    for the checks of the findings scope, which run next (linter.lint.pipeline)."""
     directives = {path: parse_directives(path, text) for path, text in report.sources.items()}
-    blocked = _non_suppressible_codes(settings)
-    findings = [_suppress(f, directives.get(f.location.path, ()), blocked, today) for f in report.findings]
-    for path, found in directives.items():
-        findings += judge(path, found, settings, today)
-    findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.code, f.message))
-    return dataclasses.replace(report, findings=findings)
+    comment_proof = comment_proof_codes()
+    blocked = comment_proof | non_suppressible_codes(settings)
+    findings = [_suppress(f, directives.get(f.location.path, ()), comment_proof, blocked, today) for f in report.findings]
+    return dataclasses.replace(report, findings=findings), directives
 
 
-def _non_suppressible_codes(settings) -> set[str]:
+def comment_proof_codes() -> frozenset[str]:
+    """The checks whose findings no comment suppresses: those that judge the others' findings
+    (and so the suppressions themselves), declared by their scope."""
+    from kube_audit_lint.lint.registry import all_checks
+
+    return frozenset(spec.code for spec in all_checks() if not spec.suppressible_by_comment)
+
+
+def non_suppressible_codes(settings) -> frozenset[str]:
+    """The checks the configuration's ``non-suppressible`` names."""
     from kube_audit_lint.lint.registry import find_check
 
-    codes = set(PASS_CODES)
-    for name in settings.non_suppressible:
-        spec = find_check(name)
-        if spec is not None:
-            codes.add(spec.code)
-    return codes
+    specs = (find_check(name) for name in settings.non_suppressible)
+    return frozenset(spec.code for spec in specs if spec is not None)
 
 
-def _suppress(finding: Finding, directives, blocked: set[str], today: datetime.date) -> Finding:
+def _suppress(finding: Finding, directives, comment_proof: frozenset[str], blocked: frozenset[str],
+              today: datetime.date) -> Finding:
     """``finding`` suppressed by the most specific live directive that names it, if any."""
-    if finding.suppressed or finding.code in PASS_CODES:
+    if finding.suppressed or finding.code in comment_proof:
         return finding
     for directive in _candidates(finding, directives):
         if directive.problem or directive.expired(today):
@@ -353,93 +346,3 @@ def _candidates(finding: Finding, directives) -> list[Directive]:
     by_code = [d for d in directives if d.scope == "file" and d.names(finding.code)]
     bare = [d for d in directives if d.scope == "file" and not d.entries]
     return own + by_code + bare
-
-
-def judge(path: str, directives: list[Directive], settings, today: datetime.date) -> list[Finding]:
-    """The findings about ``path``'s suppressions, for the pass checks that run on ``path``."""
-    if not directives:
-        return []
-    from kube_audit_lint.lint.pipeline import select_checks
-
-    ran = {spec.code: spec for spec in select_checks(settings, path)}
-    reporter = _Reporter(ran, settings)
-    for directive in directives:
-        reporter.directive(directive, today)
-    return reporter.findings
-
-
-class _Reporter:
-    def __init__(self, ran: dict, settings):
-        self.ran = ran
-        self.settings = settings
-        self.blocked = _non_suppressible_codes(settings)
-        self.findings: list[Finding] = []
-
-    def add(self, check: tuple[str, str], location: Location, message: str, subject: str, fix: str) -> None:
-        code, name = check
-        if code not in self.ran:
-            return
-        self.findings.append(Finding(
-            code=code, name=name, severity=self.severity(code), message=message, location=location,
-            fix=fix, subject=subject,
-        ))
-
-    def severity(self, code: str) -> Severity:
-        if code == WITHOUT_REASON[0] and self.settings.require_reasons:
-            return Severity.ERROR
-        spec = self.ran[code]
-        for key in (spec.code, spec.name):
-            if key in self.settings.severity:
-                return Severity.parse(self.settings.severity[key])
-        return spec.severity
-
-    def directive(self, d: Directive, today: datetime.date) -> None:
-        if d.problem:
-            self.add(INVALID, d.location, f"invalid suppression: {d.problem}", f"invalid suppression: {d.problem}",
-                     "write '# kube-audit-lint: disable=CHECK[,CHECK] [until=YYYY-MM-DD] -- reason'")
-            return
-        if not d.reason:
-            required = " (required by require-reasons)" if self.settings.require_reasons else ""
-            self.add(WITHOUT_REASON, d.location, f"suppression without a reason{required}: add '-- why' after the checks",
-                     "suppression without a reason", "add ' -- <why this finding is acceptable here>'")
-        for entry in d.entries:
-            self.entry(d, entry, today)
-        if d.expired(today):
-            what = ", ".join(e.written for e in d.entries) or "every check in this file"
-            reason = f" (reason given: {d.reason})" if d.reason else ""
-            self.add(EXPIRED, d.location,
-                     f"suppression expired on {d.until.isoformat()}: {what} is reported again{reason}",
-                     f"expired suppression of {what}",
-                     "fix the finding, or renew the suppression with a new date and reason")
-        elif not d.entries:
-            for code, name in sorted(d.blocked.items()):
-                self.not_allowed(d.location, code, name)
-            if not d.used and not d.blocked:
-                self.add(UNUSED, d.location, "unused suppression: nothing in this file to suppress",
-                         "unused disable-file", "remove the comment")
-
-    def entry(self, d: Directive, entry: Entry, today: datetime.date) -> None:
-        location = d.entry_location(entry)
-        if entry.code is None:
-            self.add(UNUSED, location, f"unused suppression: unknown check {entry.written!r} (see: kube-audit-lint checks)",
-                     f"unknown check {entry.written}", "name a check by its code or name, or remove it")
-            return
-        if entry.code in self.blocked:
-            self.not_allowed(location, entry.code, entry.name)
-            return
-        if d.expired(today) or entry.used or entry.code not in self.ran:
-            return
-        where = "in this file"
-        if d.scope == "line" and d.target:
-            where = f"on line {d.target}" if d.target == d.target_end else f"on lines {d.target}-{d.target_end}"
-        self.add(UNUSED, location, f"unused suppression: {entry.code} ({entry.name}) reports nothing {where}",
-                 f"unused suppression of {entry.code}", f"remove {entry.written} from the comment")
-
-    def not_allowed(self, location: Location, code: str, name: str) -> None:
-        if code in PASS_CODES:
-            why = "findings about suppressions cannot be suppressed by a comment; use ignore or severity in the configuration"
-        else:
-            origin = self.settings.origins.get("non_suppressible", "the configuration")
-            why = f"it is non-suppressible ({origin}); the finding is reported"
-        self.add(NOT_ALLOWED, location, f"{code} ({name}) cannot be suppressed: {why}",
-                 f"suppression of non-suppressible {code}", "fix the finding; remove the suppression")
