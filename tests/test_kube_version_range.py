@@ -82,6 +82,23 @@ def test_releases_that_behave_alike_give_each_finding_once(tmp_path):
     assert [f["message"] for f in ranged] == [f["message"] for f in newest["findings"]]
 
 
+def test_a_policy_that_names_no_wildcard_group_is_linted_once_for_1_35_and_1_36():
+    """Whether a release takes group "*" for every group only matters to a policy that may say it."""
+    from kube_audit_lint.lint.pipeline import release_behaviour
+
+    assert release_behaviour((1, 35), PLAIN) == release_behaviour((1, 36), PLAIN)
+    assert release_behaviour((1, 35), WILDCARD_GROUP) != release_behaviour((1, 36), WILDCARD_GROUP)
+
+
+@pytest.mark.parametrize("written", ['group: "*"', "group: '*'", '"group": "*"', "{group: '*'}", 'group: !!str "*"',
+                                     'group: *every', 'group:\n        "*"', 'group: "\\x2a"', 'group: "\\u002a"'])
+def test_every_spelling_of_a_wildcard_group_keeps_the_releases_apart(written):
+    from kube_audit_lint.lint.pipeline import release_behaviour
+
+    text = PLAIN + f"  - level: None\n    resources:\n      - {written}\n"
+    assert release_behaviour((1, 35), text) != release_behaviour((1, 36), text)
+
+
 def test_explain_uses_the_newest_release_of_a_range_and_says_so(tmp_path):
     path = write(tmp_path, WILDCARD_GROUP)
     result = CliRunner().invoke(app, ["explain", path, "--resource", "pods", "--kube-version", "1.33-1.36",

@@ -727,3 +727,17 @@ def test_large_policies_get_their_fixes_worked_out_only_when_asked(tmp_path):
     assert fixable and all(f["autofix"] is None for f in plain["findings"])
     diff = CliRunner().invoke(app, ["lint", str(path), "--diff"])
     assert diff.stdout.startswith("--- ") and "+  - level: None" in diff.stdout  # the health URLs' rule
+
+
+OTHER_DOCUMENT = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  owner: platform\n"
+
+
+@pytest.mark.parametrize("name, code, before, after, safe", CASES, ids=IDS)
+def test_a_policy_after_other_documents_is_fixed_as_it_is_alone(tmp_path, name, code, before, after, safe):
+    """A fix is judged on its own document (read on its own lines): the verdict is the one the
+    whole file gives, wherever in the file the policy is."""
+    path = str(tmp_path / "policies.yaml")
+    text = OTHER_DOCUMENT + "---\n" + OTHER_DOCUMENT + "---\n" + before
+    result = fix_file(path, text, only(code), KUBE, unsafe=True)
+    assert result.text == OTHER_DOCUMENT + "---\n" + OTHER_DOCUMENT + "---\n" + after
+    assert [f.autofix.safe for f in result.applied] == [safe]

@@ -207,3 +207,42 @@ def test_a_rule_on_a_removed_group_says_when_it_was_removed(tmp_path):
     messages = [f["message"] for f in report["findings"]]
     assert any("auditregistration.k8s.io" in m and "removed in Kubernetes 1.19" in m for m in messages)
     assert not any("auditsinks" in json.dumps(f["witness"]) for f in report["findings"] if f["witness"])
+
+
+def test_the_search_for_a_served_example_skips_only_requests_never_served(tmp_path):
+    """The example search leaves out whole resources, subresources, verbs and scopes the catalogue
+    rules out, so that a cube whose first thousands of requests are never served still gets a
+    served example; what it leaves out is never served, and the served requests keep their order."""
+    from kube_audit_lint.engine import space
+
+    policy, _ = policy_of(tmp_path, """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    namespaces: ['team-1-dev', 'team-2-dev', '']
+    verbs: [get, list, create, update]
+    resources:
+      - group: ''
+        resources: ['pods', 'pods/log', 'nodes', 'nodes/status', 'namespaces', 'secrets']
+      - group: 'apps'
+        resources: ['deployments', 'deployments/scale']
+      - group: 'authentication.k8s.io'
+  - level: Metadata
+""")
+    analysis = RequestSpace(policy, (1, 36))
+    universe = analysis._base.universe
+    cubes = [cube for rule in range(len(policy.rules)) for cube in analysis._base.cubes(rule)]
+    checked = 0
+    for cube in cubes:
+        fields = [universe.layout.field(cube, f) for f in range(len(universe.full_fields))]
+        if not fields[space.KIND] & space.RESOURCE_KIND:
+            continue
+        every = list(universe._resource_requests(fields, None, ()))
+        pruned = list(universe._resource_requests(fields, None, (), (1, 36)))
+        served = [r for r in every if kubeapi.request_problem(r, (1, 36)) is None]
+        assert served, "every cube here holds a served request"
+        assert [r for r in pruned if kubeapi.request_problem(r, (1, 36)) is None] == served
+        assert len(pruned) < len(every)
+        checked += 1
+    assert checked >= 3

@@ -1274,7 +1274,7 @@ class RequestSpace:
             return self._every_outcome(selector)
         results: list[Outcome] = []
         blockers = _BlockerIndex(layout)
-        undecided: Cube | None = universe.full  # requests of the region no rule so far decides
+        undecided: Cube = universe.full  # requests of the region no rule so far decides
         for index in range(len(self._rules) + 1):
             rule = index if index < len(self._rules) else None
             if rule is None:
@@ -1293,9 +1293,10 @@ class RequestSpace:
             for cube in targets:
                 blockers.add(_Blocker(cube, index))
             if any(layout.nonempty(undecided & cube) for cube in targets):
-                undecided = compiled.escape(region, blockers.meeting(region))
-                if undecided is None:
+                still_open = compiled.escape(region, blockers.meeting(region))
+                if still_open is None:
                     break  # every request of the selector is decided: no later rule (nor None) decides one
+                undecided = still_open
         return results
 
     def _every_outcome(self, selector: Selector) -> list[Outcome]:
