@@ -98,20 +98,13 @@ def confirmed(ctx, outcome: Outcome, witness) -> Outcome:
     return replace(outcome, witness=witness)
 
 
-_SENDER_SPACES: dict = {}
-
-
 def sender_space(ctx, sender: str) -> RequestSpace:
-    """The analysis of the policy as ``sender`` meets it (cached per policy)."""
-    key = (id(ctx.policy), sender, ctx.kube_version)
-    cached = _SENDER_SPACES.get(key)
-    if cached is None or cached[0] is not ctx.policy:
+    """The analysis of the policy as ``sender`` meets it (worked out once per policy)."""
+    def analyse() -> RequestSpace:
         rules = tuple(for_sender(rule, sender) for rule in ctx.policy.rules)
-        cached = (ctx.policy, RequestSpace(replace(ctx.policy, rules=rules), ctx.kube_version))
-        if len(_SENDER_SPACES) >= 48:  # a lint run reads policies one after another: keep the latest
-            del _SENDER_SPACES[next(iter(_SENDER_SPACES))]
-        _SENDER_SPACES[key] = cached
-    return cached[1]
+        return RequestSpace(replace(ctx.policy, rules=rules), ctx.kube_version)
+
+    return ctx.analysis.derived(("sender", sender), analyse)
 
 
 def for_sender(rule, sender: str):

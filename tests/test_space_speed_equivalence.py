@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from kube_audit_lint.checks import _request_space
 from kube_audit_lint.engine import space
 from kube_audit_lint.engine.evaluate import decide, evaluate, first_match
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.engine.ruleindex import RuleIndex
-from kube_audit_lint.lint import registry
 from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.lint.pipeline import lint_paths
 from kube_audit_lint.policy.model import GroupResources, Policy, Rule
@@ -79,8 +77,6 @@ def plain_evaluate(self, request):
 
 
 def findings(paths, kube_version):
-    _request_space._SENDER_SPACES.clear()
-    registry._LAST_SPACE.clear()
     out = []
     for path in paths:
         report = lint_paths([str(path)], Settings(), kube_version)

@@ -151,15 +151,16 @@ def lint_verdict(verdict, specs, settings, kube_version, display_path: str | Non
     (without that list, the failure propagates as PluginFailure)."""
     from dataclasses import replace
 
-    from kube_audit_lint.lint.registry import FINDINGS_SCOPE, CheckContext, PluginFailure, run_check
+    from kube_audit_lint.lint.registry import FINDINGS_SCOPE, CheckContext, PluginFailure, PolicyAnalysis, run_check
 
     findings: list[Finding] = []
     policy_line = verdict.policy.document.start.line
+    analysis = PolicyAnalysis(verdict.policy, kube_version)
     for spec in specs:
         if spec.scope == FINDINGS_SCOPE:
             continue
         ctx = CheckContext(verdict.policy, verdict, spec, kube_version, check_options(settings, spec), display_path,
-                           apiserver, baseline=settings.baseline)
+                           apiserver, baseline=settings.baseline, analysis=analysis)
         try:
             findings += [replace(severity_for(settings, spec, f), policy_line=policy_line) for f in run_check(spec, ctx)]
         except PluginFailure as failure:

@@ -282,6 +282,30 @@ def find_check(key: str) -> CheckSpec | None:
     return None
 
 
+class PolicyAnalysis:
+    """What is worked out about one policy for one release, once, for every check that runs on it:
+    the request-space analysis, and what checks derive from the policy (the analyses of the policy
+    as each sender meets it, ...), kept under the key the check asks with. The pipeline makes one
+    per policy document and release; it lives as long as that document's checks run."""
+
+    def __init__(self, policy: Policy, kube_version: tuple[int, int]):
+        self.policy = policy
+        self.kube_version = kube_version
+        self._derived: dict[Any, Any] = {}
+
+    @functools.cached_property
+    def space(self) -> RequestSpace:
+        from kube_audit_lint.engine.space import RequestSpace
+
+        return RequestSpace(self.policy, self.kube_version)
+
+    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, worked out on the first call with ``key`` and kept for the later ones."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
+
 @dataclass
 class CheckContext:
     """What a check sees: one policy, the apiserver's verdict on it, and the request-space analysis."""
@@ -294,11 +318,17 @@ class CheckContext:
     display_path: str | None = None
     apiserver: ApiserverConfig | None = None  # when --apiserver-manifest is given
     baseline: str | None = None  # the run's baseline (lint --baseline, or the configuration's)
+    analysis: PolicyAnalysis | None = None  # shared by the checks of this policy (one of its own if None)
 
-    @functools.cached_property
+    def __post_init__(self) -> None:
+        if self.analysis is None:
+            self.analysis = PolicyAnalysis(self.policy, self.kube_version)
+
+    @property
     def space(self) -> RequestSpace:
         """The request-space analysis of this policy (built on first use, shared by the checks)."""
-        return shared_space(self.policy, self.kube_version)
+        assert self.analysis is not None
+        return self.analysis.space
 
     def option(self, name: str) -> Any:
         return self.options.get(name, self.spec.options.get(name))
@@ -383,14 +413,3 @@ def spec_finding(spec: CheckSpec, location: Location, message: str, *, rule_inde
     )
 
 
-_LAST_SPACE: list = []  # (policy, kube_version, space) of the policy being linted
-
-
-def shared_space(policy: Policy, kube_version: tuple[int, int]):
-    """One request-space analysis per policy, shared by all the checks that run on it (policies
-    are linted one after the other, so remembering the last one is enough)."""
-    from kube_audit_lint.engine.space import RequestSpace
-
-    if not _LAST_SPACE or _LAST_SPACE[0] is not policy or _LAST_SPACE[1] != kube_version:
-        _LAST_SPACE[:] = [policy, kube_version, RequestSpace(policy, kube_version)]
-    return _LAST_SPACE[2]
