@@ -534,15 +534,6 @@ class _Layout:
     def nonempty(self, cube: Cube) -> bool:
         return self.nonzero_fields(cube) == self.guards
 
-    def corner(self, cube: Cube) -> Cube:
-        """One class of ``cube``: the lowest class of every field (a cube meets a non-empty cube
-        that holds this corner)."""
-        corner = 0
-        for mask in self.masks:
-            bits = cube & mask
-            corner |= bits & -bits
-        return corner
-
     def fields_of(self, guards: int) -> Iterator[int]:
         while guards:
             low = guards & -guards
@@ -1187,6 +1178,7 @@ class RequestSpace:
         self._constants = _Constants.of(self._rules)
         self._base = _Compiled(_Universe(self._constants, kube_version), self._rules)
         self._compiled: dict[_Constants, _Compiled] = {self._constants: self._base}
+        self._matchable: dict[int, Request | None] = {}
         self._reachable: dict[int, Request | None] = {}
         self._shadows: dict[int, tuple[int, ...]] = {}
         self._outcomes: dict[Selector, list[Outcome]] = {}
@@ -1196,6 +1188,11 @@ class RequestSpace:
 
     def can_match(self, rule_index: int) -> Request | None:
         """A request the rule matches, ignoring every other rule; None if it matches nothing."""
+        if rule_index not in self._matchable:
+            self._matchable[rule_index] = self._can_match(rule_index)
+        return self._matchable[rule_index]
+
+    def _can_match(self, rule_index: int) -> Request | None:
         found = self._base.escape(self._base.cubes(rule_index), [])
         if found is None:
             return None
@@ -1227,12 +1224,12 @@ class RequestSpace:
         compiled = self._base
         cubes = compiled.cubes(rule_index)
         blockers = compiled.blockers(range(rule_index), cubes)
-        # a rule that alone covers this one matches every served request of it: the requests of
-        # one class the apiserver serves, in particular, so only rules holding that class are tried
-        served = compiled.escape(cubes, [])
-        assert served is not None  # the rule matches some request (can_match)
-        corner = compiled.layout.corner(served)
-        for j in sorted({b.rule for b in blockers if not corner & ~b.cube}):
+        # a rule that alone covers this one matches every served request of it, in particular the
+        # class of can_match's request: only the rules holding that class are tried
+        matched = self.can_match(rule_index)
+        assert matched is not None
+        served = compiled.universe.point(matched)
+        for j in sorted({b.rule for b in blockers if not served & ~b.cube}):
             if compiled.covered(cubes, [j]):
                 return (j,)
         core: set[int] = set()
