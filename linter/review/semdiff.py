@@ -25,9 +25,14 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Iterable
 
+from kube_audit_lint.checks._request_space import (
+    ANONYMOUS, AUTHENTICATED, NO_USER, SENDERS, as_sent_by, authenticated_users, for_sender,
+)
 from kube_audit_lint.engine.evaluate import decide, evaluate
 from kube_audit_lint.engine.request import Request
 from kube_audit_lint.engine.space import PolicyPair, Selector
+from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+from kube_audit_lint.lint.baseline import request_classes
 from kube_audit_lint.policy.model import Level, Policy
 
 STAGE_ORDER = ("RequestReceived", "ResponseStarted", "ResponseComplete", "Panic")
@@ -124,18 +129,9 @@ class PolicyDiff:
 # Senders: the requests kube-apiserver can present
 
 
-def _senders():
-    from kube_audit_lint.checks._request_space import SENDERS
-
-    return SENDERS
-
-
 def resolve_selector(selector: Selector, sender: str) -> Selector | None:
     """``selector`` as ``sender``'s requests meet it, users and groups resolved as
     ``checks._request_space.for_sender`` resolves a rule's; None when no request of the sender is in it."""
-    from kube_audit_lint.checks._request_space import ANONYMOUS, AUTHENTICATED, NO_USER, authenticated_users
-    from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
-
     if sender == NO_USER:
         if selector.users or selector.user_groups or selector.authenticated is True:
             return None
@@ -161,15 +157,7 @@ def resolve_selector(selector: Selector, sender: str) -> Selector | None:
 
 
 def _resolved_policy(policy: Policy, sender: str) -> Policy:
-    from kube_audit_lint.checks._request_space import for_sender
-
     return replace(policy, rules=tuple(for_sender(rule, sender) for rule in policy.rules))
-
-
-def _as_sent_by(request: Request, sender: str) -> Request:
-    from kube_audit_lint.checks._request_space import as_sent_by
-
-    return as_sent_by(request, sender)
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,10 +182,6 @@ class NamedClass:
 
     def regions(self, sender: str, policies: Iterable[Policy]) -> list[Region]:
         """The class's requests sent by ``sender``, as regions of that sender's request space."""
-        from kube_audit_lint.kube.api import AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
-
-        from kube_audit_lint.checks._request_space import AUTHENTICATED
-
         source = self.source
         core = resolve_selector(source.core, sender)
         if core is None:
@@ -219,8 +203,6 @@ class NamedClass:
 def named_classes() -> tuple[NamedClass, ...]:
     """The request classes of ``baselines/request-classes.yaml``, the sensitive ones first in the
     order of ``data/review-classes.yaml``, then the others in their file's order."""
-    from kube_audit_lint.lint.baseline import request_classes
-
     sensitive = sensitive_class_ids()
     classes = [NamedClass(c.id, c.title, c.id in sensitive, c.selector) for c in request_classes()]
     rank = {class_id: i for i, class_id in enumerate(sensitive)}
@@ -293,7 +275,7 @@ class _Comparison:
         for region in regions:
             pair = self.pair(region.sender)
             for divergence in pair.divergences(self.differs, region.selector, region.excluding):
-                witness = self._confirmed(_as_sent_by(divergence.witness, region.sender),
+                witness = self._confirmed(as_sent_by(divergence.witness, region.sender),
                                           divergence.old_rule, divergence.new_rule)
                 key = (self.old_effect(divergence.old_rule), self.new_effect(divergence.new_rule))
                 entry = found.setdefault(key, (witness, [], []))
@@ -328,7 +310,7 @@ def diff_policies(old: Policy, new: Policy, kube_version: tuple[int, int] | None
     """Every class of requests whose outcome differs between ``old`` and ``new``."""
     classes = tuple(named_classes() if classes is None else classes)
     comparison = _Comparison(old, new, kube_version)
-    senders = _senders()
+    senders = SENDERS
     policies = [old, new]
     grouped: list[ClassChanges] = []
     for named in classes:
@@ -355,7 +337,7 @@ def intended_changes(old: Policy, new: Policy, intended: Iterable[Selector],
     intended = tuple(intended)
     inside: list[Region] = []
     outside: list[Region] = []
-    for sender in _senders():
+    for sender in SENDERS:
         resolved = tuple(s for s in (resolve_selector(i, sender) for i in intended) if s is not None)
         everything = resolve_selector(Selector(), sender)
         if everything is not None:
