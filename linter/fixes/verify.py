@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kube_audit_lint.checks._policy_changes import intended_changes
 from kube_audit_lint.findings import Fix
 from kube_audit_lint.fixes.model import Proposal
 from kube_audit_lint.fixes.text import apply_edits
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.policy.validate import apiserver_verdict
+from kube_audit_lint.policy.yamlnodes import InputError, parse_leading_documents
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,6 @@ class Check:
 
 def fixed_policy(policy: Policy, text: str, proposal: Proposal, kube_version):
     """(the verdict on the document after the edits, the new text), or (None, why)."""
-    from kube_audit_lint.policy.validate import apiserver_verdict
-    from kube_audit_lint.policy.yamlnodes import InputError, parse_leading_documents
-
     new_text = apply_edits(text, proposal.edits)
     try:
         documents, _ = parse_leading_documents(policy.document.path, new_text)
@@ -36,8 +36,6 @@ def fixed_policy(policy: Policy, text: str, proposal: Proposal, kube_version):
 
 def judge(proposal: Proposal, policy: Policy, old_verdict, text: str, kube_version) -> Check:
     """The Fix of ``proposal``: safe when the request-space difference is the intended one."""
-    from kube_audit_lint.review.semdiff import intended_changes
-
     verdict, new_text = fixed_policy(policy, text, proposal, kube_version)
     if verdict is None:
         return Check(None, None, new_text)
