@@ -25,7 +25,6 @@ Changing anything in this recipe changes every fingerprint users have stored: bu
 from __future__ import annotations
 
 import functools
-import hashlib
 import posixpath
 import re
 
@@ -37,6 +36,8 @@ _WHITESPACE = re.compile(r"\s+")
 
 def fingerprint(finding: Finding, source_text: str | None, root: str | None = None) -> str:
     """The base fingerprint of ``finding``; ``source_text`` is the whole file it points into."""
+    import hashlib  # here, not at the top: a plain text lint needs no fingerprint (hashlib loads OpenSSL)
+
     parts = (
         FINGERPRINT_KEY,
         finding.code,
