@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from kube_audit_lint.datafiles import read_data
 from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
 from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from kube_audit_lint.policy.model import GroupResources, Level
@@ -231,8 +232,6 @@ class RequestClass:
 @functools.lru_cache(maxsize=None)
 def request_classes(filename: str) -> tuple[RequestClass, ...]:
     """The classes in ``linter/data/<filename>``."""
-    from kube_audit_lint.datafiles import read_data
-
     from ruamel.yaml import YAML
 
     text = read_data(filename)

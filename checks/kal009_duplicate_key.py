@@ -52,6 +52,8 @@ Merge the two values into one key, or remove the one that is not meant.
 
 from __future__ import annotations
 
+from kube_audit_lint.findings import Location
+
 CODE = "KAL009"
 NAME = "duplicate-key"
 SEVERITY = "warning"
@@ -80,8 +82,6 @@ def owner(path) -> str:
 def at_key(finding, span):
     """Point at this occurrence: a key written three times has two findings, one per repeat."""
     from dataclasses import replace
-
-    from kube_audit_lint.findings import Location
 
     loc = finding.location
     return replace(finding, location=Location(loc.path, span.line, span.column, span.end_line, span.end_column))

@@ -79,6 +79,10 @@ reason, or hold the policy to another baseline.
 
 from __future__ import annotations
 
+from kube_audit_lint.lint.baseline import (
+    DEFAULT_BASELINE, load_baseline, rule_ref, unmet_expectations, violation_fix, violation_message,
+)
+
 CODE = "KAL050"
 NAME = "baseline-expectation-unmet"
 SEVERITY = "warning"  # each finding carries its expectation's own severity
@@ -89,8 +93,6 @@ GROUPED_BY = "deciding-rule"  # findings caused by the same rule (or by no rule)
 
 
 def check(ctx):
-    from kube_audit_lint.lint.baseline import DEFAULT_BASELINE, load_baseline, unmet_expectations
-
     if not ctx.verdict.accepted:
         return  # kube-apiserver would not start with this policy: there is no logging to hold to a baseline
     baseline = load_baseline(ctx.option("baseline") or ctx.baseline or DEFAULT_BASELINE)
@@ -104,8 +106,6 @@ def check(ctx):
 def rule_finding(ctx, baseline_name: str, rule: int | None, violations: list):
     """One finding per responsible rule (or for the requests no rule matches), listing every
     expectation of the baseline that rule leaves unmet."""
-    from kube_audit_lint.lint.baseline import rule_ref, violation_fix, violation_message
-
     first = violations[0]
     if len(violations) == 1:
         message = violation_message(first, baseline_name, ctx.policy)

@@ -27,8 +27,17 @@ import sys
 import tempfile
 from dataclasses import replace
 
+from kube_audit_lint import __version__
+from kube_audit_lint.escape import markdown_code
 from kube_audit_lint.findings import Severity
+from kube_audit_lint.lint.pipeline import LintOptions, exit_code, lint_report
+from kube_audit_lint.lint.reporoot import git_toplevel, repository_root
+from kube_audit_lint.output import render
 from kube_audit_lint.output.github import escape_data
+from kube_audit_lint.policy import versions
+from kube_audit_lint.review import diff_render
+from kube_audit_lint.review.semdiff import diff_policies
+from kube_audit_lint.review.sources import SourceError, read_policy
 
 TITLE = "kube-audit-lint"
 
@@ -101,9 +110,6 @@ def ensure_base_ref(base: str) -> str:
 
 def lint_options():
     """LintOptions built from the action inputs."""
-    from kube_audit_lint.lint.pipeline import LintOptions
-    from kube_audit_lint.policy import versions
-
     only_new = _input("ONLY_NEW", "false")
     releases = versions.parse_range(_input("KUBE_VERSION")) if _input("KUBE_VERSION") else ()
     options = LintOptions(
@@ -154,9 +160,6 @@ def _failed(status: int, message: str, title: str = TITLE) -> int:
 
 
 def lint() -> int:
-    from kube_audit_lint.lint.pipeline import exit_code, lint_report
-    from kube_audit_lint.output import render
-
     sarif = sarif_path()
     with commands_stopped():
         try:
@@ -168,7 +171,6 @@ def lint() -> int:
             problem = None
             report = replace(report, root=report_root())
             os.makedirs(os.path.dirname(sarif), exist_ok=True)
-            from kube_audit_lint.lint.reporoot import repository_root
 
             with open(sarif, "w", encoding="utf-8") as handle:
                 # the upload's paths are read from the repository's top, wherever the paths were given from
@@ -206,13 +208,6 @@ def policy_changes(files: list[str], kube_version) -> str:
     base_branch = os.environ.get("BASE_REF", "").strip()
     if not base_branch or not files:
         return ""
-    from kube_audit_lint.escape import markdown_code
-    from kube_audit_lint.lint.reporoot import git_toplevel
-    from kube_audit_lint.policy import versions
-    from kube_audit_lint.review.diff_render import render
-    from kube_audit_lint.review.semdiff import diff_policies
-    from kube_audit_lint.review.sources import SourceError, read_policy
-
     try:
         base = ensure_base_ref(base_branch)
     except ValueError as exc:
@@ -236,7 +231,7 @@ def policy_changes(files: list[str], kube_version) -> str:
             parts.append(f"### {markdown_code(relative)}\n\nA new policy file (or none the apiserver loads on "
                          f"{markdown_code(base_branch)}).")
             continue
-        parts.append(render(diff_policies(old, new, version), "markdown", versions.format(version)))
+        parts.append(diff_render.render(diff_policies(old, new, version), "markdown", versions.format(version)))
     if not parts:
         return ""
     return "## What this pull request changes in what is logged\n\n" + "\n\n".join(parts)
@@ -277,10 +272,8 @@ def decide_upload() -> int:
 
 
 def check_installed() -> int:
-    """The environment works: the package and its checks import (the install step's last word)."""
-    from kube_audit_lint import __version__
-    from kube_audit_lint.lint import pipeline  # noqa: F401
-
+    """The environment works: the package and its checks import (the install step's last word;
+    this module imports the lint pipeline when it is loaded)."""
     print(f"kube-audit-lint {__version__}")
     return 0
 

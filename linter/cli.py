@@ -13,6 +13,8 @@ from typing import List, Optional
 import typer
 
 from kube_audit_lint import __version__
+from kube_audit_lint.interrupts import Interrupted, Terminated, terminate
+from kube_audit_lint.policy import versions
 
 EXIT_INPUT, EXIT_INTERNAL = 2, 3  # 0 clean and 1 findings come from the commands
 ISSUES_URL = "https://github.com/kube-audit-lint/kube-audit-lint/issues"
@@ -35,8 +37,6 @@ def fail_input(message: str) -> None:
 
 
 def _kube_version(text: Optional[str]) -> tuple[int, int]:
-    from kube_audit_lint.policy import versions
-
     if text is None:
         return versions.DEFAULT
     try:
@@ -59,6 +59,7 @@ def _configured(text: Optional[str], near: str | None) -> Optional[str]:
     ``near`` (a file the command reads) upwards, as lint finds it."""
     if text is not None:
         return text
+    # the configuration (and the check registry it names checks from) loads only for a command that reads it
     from kube_audit_lint.lint.config import ConfigError, configured_kube_version
 
     try:
@@ -70,8 +71,6 @@ def _configured(text: Optional[str], near: str | None) -> Optional[str]:
 
 def _kube_versions(text: Optional[str]) -> tuple[tuple[int, int], ...] | None:
     """``--kube-version 1.33-1.36`` (or one release) for the commands that target several."""
-    from kube_audit_lint.policy import versions
-
     if text is None:
         return None
     try:
@@ -83,8 +82,6 @@ def _kube_versions(text: Optional[str]) -> tuple[tuple[int, int], ...] | None:
 
 def _newest_of(text: Optional[str]) -> tuple[int, int]:
     """The release a single-release command uses: the newest of a range, said on stderr."""
-    from kube_audit_lint.policy import versions
-
     releases = _kube_versions(text)
     if releases is None:
         return versions.DEFAULT
@@ -132,8 +129,6 @@ def validate(
     Exit 0 when every policy would load, 1 when at least one would be refused, 2 on unreadable input.
     """
     from kube_audit_lint.commands.validate import run_validate
-
-    from kube_audit_lint.policy import versions
 
     releases = _kube_versions(_configured(kube_version, files[0] if files else None)) or versions.SUPPORTED
     raise typer.Exit(run_validate(files, releases, output_format.value, verbose, skip_non_policies))
@@ -453,8 +448,6 @@ def main() -> None:
         # `kube-audit-lint ... | head`: end quietly as other command-line tools do, rather than
         # letting a broken pipe turn into an exit status that means something else here
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    from kube_audit_lint.interrupts import Interrupted, Terminated, terminate
-
     signal.signal(signal.SIGTERM, terminate)
     try:
         code = app(standalone_mode=False)  # click returns the exit code instead of raising

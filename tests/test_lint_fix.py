@@ -2,7 +2,7 @@
 and after) and on the real corpus policies where its problem occurs.
 
 Every fix is checked the same ways: the text outside the edit (comments, quoting, order) is kept;
-a second run changes nothing; the request-level difference (``semdiff.intended_changes`` over
+a second run changes nothing; the request-level difference (``_policy_changes.intended_changes`` over
 ``PolicyPair``) lies inside the fix's intended change; the result still loads in the apiserver
 validation; re-linting finds nothing new. Files are written only under tmp_path."""
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kube_audit_lint.checks._policy_changes import PolicyComparison, intended_changes
 from kube_audit_lint.cli import app
 from kube_audit_lint.engine.space import PolicyPair
 from kube_audit_lint.fixes import FIXERS
@@ -26,7 +27,6 @@ from kube_audit_lint.fixes.verify import judge
 from kube_audit_lint.lint.config import Settings
 from kube_audit_lint.policy.validate import apiserver_verdict
 from kube_audit_lint.policy.yamlnodes import parse_documents
-from kube_audit_lint.review.semdiff import _Comparison, intended_changes
 
 KUBE = (1, 30)
 
@@ -393,7 +393,7 @@ def assert_intended_change(path: str, before: str, after: str, code: str) -> Non
     assert outside == (), [(c.witness.describe(), c.old.describe(), c.new.describe()) for c in outside]
     if not proposal.intended:
         assert inside == ()
-        comparison = _Comparison(old.policy, new.policy, KUBE)
+        comparison = PolicyComparison(old.policy, new.policy, KUBE)
         assert PolicyPair(old.policy, new.policy, KUBE).divergences(comparison.differs) == []
         return
     assert inside, "the fix changes none of the requests it means to"

@@ -27,7 +27,8 @@ from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTH
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import Level
 from kube_audit_lint.review.diff_render import render
-from kube_audit_lint.review.semdiff import OTHER_ID, diff_policies, effect_of, named_classes, sensitive_class_ids
+from kube_audit_lint.checks._policy_changes import effect_of
+from kube_audit_lint.review.semdiff import OTHER_ID, diff_policies, named_classes, sensitive_class_ids
 from kube_audit_lint.review.sources import SourceError, read_policy
 from kube_audit_lint.commands.diff import DiffOptions, run_diff
 

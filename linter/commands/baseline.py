@@ -6,6 +6,7 @@ import json
 import sys
 
 from kube_audit_lint.lint.baseline import BaselineError, diff_classes, diff_json, diff_text, load_baseline
+from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.policy.yamlnodes import InputError
 
@@ -29,8 +30,6 @@ def run_baseline_diff(policy_path: str, baseline_name: str, kube_version: tuple[
 def _read_policy(path: str, kube_version: tuple[int, int]) -> Policy:
     """The policy as kube-apiserver reads the file; a refused policy is compared all the same,
     with a warning, since what it would log is still what the author wrote."""
-    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
-
     reading = apiserver_read(path, kube_version)
     not_policy = first_document_not_policy(reading)
     if not_policy:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import sys
 
+from kube_audit_lint.lint import registry  # looked up when called: the checks can be swapped (tests)
 from kube_audit_lint.lint.checkdocs import EXIT_OK, EXIT_USAGE, check_list, one_check
 
 
 def run_checks_command(output_format: str, check: str | None, full: bool = False) -> int:
     """``kube-audit-lint checks [CHECK] [--format text|markdown|json] [--full]``."""
-    from kube_audit_lint.lint.registry import all_checks, find_check
-
     try:
-        specs = all_checks()
+        specs = registry.all_checks()
     except (ImportError, ValueError) as exc:
         return _fail(f"cannot load the checks: {exc}")
     if check is not None:
-        spec = find_check(check)
+        spec = registry.find_check(check)
         if spec is None:
             return _fail(f"unknown check {check!r} (run `kube-audit-lint checks` for the list)")
         sys.stdout.write(one_check(spec, output_format))

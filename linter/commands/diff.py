@@ -9,6 +9,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from kube_audit_lint.files import write_atomically
+from kube_audit_lint.policy import versions
+from kube_audit_lint.review.diff_render import render
+from kube_audit_lint.review.semdiff import diff_policies
+from kube_audit_lint.review.sources import SourceError, read_policy
+
 EXIT_SAME, EXIT_CHANGED, EXIT_INPUT = 0, 1, 2
 
 
@@ -22,11 +28,6 @@ class DiffOptions:
 
 
 def run_diff(options: DiffOptions) -> int:
-    from kube_audit_lint.policy import versions
-    from kube_audit_lint.review.diff_render import render
-    from kube_audit_lint.review.semdiff import diff_policies
-    from kube_audit_lint.review.sources import SourceError, read_policy
-
     kube_version = options.kube_version or versions.DEFAULT
     try:
         old = read_policy(options.old, kube_version)
@@ -46,8 +47,6 @@ def run_diff(options: DiffOptions) -> int:
 
 def write(text: str, output: str | None) -> None:
     if output:
-        from kube_audit_lint.files import write_atomically
-
         write_atomically(output, text)
     else:
         sys.stdout.write(text)

@@ -24,8 +24,20 @@ import json
 import sys
 from dataclasses import dataclass, field
 
+from kube_audit_lint.engine.evaluate import evaluate_without_groups
+from kube_audit_lint.engine.explain import explain
+from kube_audit_lint.engine.request import Request, parse_resource
 from kube_audit_lint.escape import one_line
+from kube_audit_lint.kube import api as kube_api
+from kube_audit_lint.kube.api import (
+    ANONYMOUS_USER, AUTHENTICATED_GROUP, NAMESPACE_COLLECTION_VERBS, UNAUTHENTICATED_GROUP, builtin_groups,
+    close_match_hint, is_namespace_object, request_namespace,
+)
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
+from kube_audit_lint.policy.yamlnodes import InputError
+from kube_audit_lint.replay.event_at import event_at
+from kube_audit_lint.replay.events import UnknownGroupsUser, request_of
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -86,8 +98,6 @@ def option_conflict(options: ExplainRequest) -> str | None:
 def namespace_conflict(options: ExplainRequest) -> str | None:
     """A request on a Namespace object takes its namespace from the object (requestinfo.go):
     ``--namespace`` can only repeat it."""
-    from kube_audit_lint.kube.api import NAMESPACE_COLLECTION_VERBS, is_namespace_object
-
     resource = (options.resource or "").partition("/")[0]
     if not options.namespace or not is_namespace_object(options.api_group, resource):
         return None
@@ -108,24 +118,18 @@ NON_RESOURCE_VERBS = ("get", "post", "put", "patch", "delete", "head", "options"
 
 
 def _close(word: str, known) -> str:
-    from kube_audit_lint.kube.api import close_match_hint
-
     return close_match_hint(word, known)
 
 
 def unknown_resource(resource: str, api_group: str) -> str | None:
     """Why ``resource`` in ``api_group`` is not served by kube-apiserver, or None (kube.api)."""
-    from kube_audit_lint.kube.api import unknown_resource as reason
-
-    return reason(resource, api_group)
+    return kube_api.unknown_resource(resource, api_group)
 
 
 def with_group_resolved(options: ExplainRequest, kube_version: tuple[int, int]) -> tuple[ExplainRequest, str | None]:
     """``--resource deployments`` without ``--api-group``: the group that serves it, when only
     one does (and a note saying so)."""
     from dataclasses import replace
-
-    from kube_audit_lint.kube.api import builtin_groups
 
     if options.resource is None or options.api_group:
         return options, None
@@ -144,8 +148,6 @@ def with_apiserver_groups(options: ExplainRequest) -> tuple[ExplainRequest, str 
     (system:unauthenticated for the anonymous user): explain does the same, and says so."""
     from dataclasses import replace
 
-    from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
-
     if options.unauthenticated or options.event is not None:
         return options, None
     group = UNAUTHENTICATED_GROUP if options.user == ANONYMOUS_USER else AUTHENTICATED_GROUP
@@ -163,9 +165,6 @@ def is_resource_form(text: str) -> bool:
 
 def request_from_options(options: ExplainRequest):
     """The Request the options describe (they must have passed ``option_conflict``)."""
-    from kube_audit_lint.engine.request import Request, parse_resource
-    from kube_audit_lint.kube.api import request_namespace
-
     user = None if options.unauthenticated else (options.user or "")
     groups = tuple(options.groups)
     if options.path is not None:
@@ -187,10 +186,6 @@ def parse_event_reference(text: str) -> tuple[str, int]:
 def request_from_event(reference: str, index: int | None = None):
     """The request of the event at FILE:LINE (any format replay reads) and a note when its record
     does not carry the user's groups (GKE); UsageError with a one-line reason otherwise."""
-    from kube_audit_lint.policy.yamlnodes import InputError
-    from kube_audit_lint.replay.event_at import event_at
-    from kube_audit_lint.replay.events import UnknownGroupsUser, request_of
-
     path, line = parse_event_reference(reference)
     try:
         event, _ = event_at(path, line, index)
@@ -202,8 +197,6 @@ def request_from_event(reference: str, index: int | None = None):
 def groups_unknown_note(policy, request, kube_version) -> str:
     """What a record without the user's groups (GKE) leaves open: whether the decision shown, for a
     user in no group, is the apiserver's whatever the groups were."""
-    from kube_audit_lint.engine.evaluate import evaluate_without_groups
-
     if evaluate_without_groups(policy, request, kube_version) is not None:
         return "the record carries no user groups; this policy decides the request the same whatever they are"
     return ("the record carries no user groups and this policy's decision depends on them: undecidable "
@@ -273,10 +266,6 @@ def json_report(policy, explanation, path: str, kube_version, accepted: bool) ->
 
 def run_explain(policy_path: str, request: ExplainRequest, kube_version: tuple[int, int], output_format: str) -> int:
     """The explain command: print the explanation and return the exit code."""
-    from kube_audit_lint.engine.explain import explain
-    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     try:
         request, group_note = with_group_resolved(request, kube_version)
         conflict = option_conflict(request)

@@ -15,6 +15,11 @@ from kube_audit_lint.escape import terminal
 from kube_audit_lint.commands.replay import (
     EXIT_INPUT, EXIT_OK, Output, ReplayUsageError, expand_logs, format_counts, load_policy, reading_options,
 )
+from kube_audit_lint.files import write_atomically
+from kube_audit_lint.replay.filtering import Filter
+from kube_audit_lint.replay.nothing_read import NothingRead, require_events
+from kube_audit_lint.replay.reading import LogError
+from kube_audit_lint.replay.runner import StrictError
 
 
 @dataclass
@@ -31,11 +36,6 @@ class FilterOptions:
 
 
 def run_filter_command(options: FilterOptions) -> int:
-    from kube_audit_lint.replay.filtering import Filter
-    from kube_audit_lint.replay.nothing_read import NothingRead, require_events
-    from kube_audit_lint.replay.reading import LogError
-    from kube_audit_lint.replay.runner import StrictError
-
     try:
         if [options.policy, *options.logs].count("-") > 1:
             raise ReplayUsageError("standard input (-) can be read once: give the policy or one log as -, not both")
@@ -58,7 +58,6 @@ def run_filter_command(options: FilterOptions) -> int:
         print(f"kube-audit-lint: {counts.totals.bad_line_count:,} record(s) skipped; the first: {bad.render()}",
               file=sys.stderr)
     if options.stats_json:
-        from kube_audit_lint.files import write_atomically
         import json
 
         write_atomically(options.stats_json, json.dumps(counts.to_dict(), indent=2) + "\n")

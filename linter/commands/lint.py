@@ -11,7 +11,17 @@ from __future__ import annotations
 import os
 import sys
 
-from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, exit_code, lint_report, target_version
+from kube_audit_lint.files import write_atomically
+from kube_audit_lint.fixes.apply import attach_to_report, fix_file, unified_diff
+from kube_audit_lint.lint.config import ConfigError, is_excluded, load_settings, show_settings
+from kube_audit_lint.lint.pipeline import (
+    LintInputError, LintOptions, check_baseline, collect_files, did_you_mean, exit_code, lint_report, target_version,
+)
+from kube_audit_lint.lint.reporoot import repository_root
+from kube_audit_lint.output import FORMATS, REPOSITORY_ROOTED, render
+from kube_audit_lint.output.text import statistics
+from kube_audit_lint.policy.load import lint_read
+from kube_audit_lint.policy.yamlnodes import InputError
 
 __all__ = ["LintOptions", "output_plan", "run_lint_command", "write_output"]
 
@@ -20,8 +30,6 @@ STDOUT = None  # the destination of a format given without =PATH
 
 def write_output(text: str, output: str | None) -> None:
     if output:
-        from kube_audit_lint.files import write_atomically
-
         try:
             write_atomically(output, text)
         except OSError as exc:
@@ -36,15 +44,11 @@ def output_plan(options: LintOptions) -> list[tuple[str, str | None]]:
 
     Raises LintInputError (exit 2) for an unknown format, two formats on standard output, one path
     named twice, or ``--output`` beside several formats."""
-    from kube_audit_lint.output import FORMATS
-
     plan: list[tuple[str, str | None]] = []
     for given in options.formats or [options.output_format]:
         name, equals, path = given.partition("=")
         name = name.strip().lower()
         if name not in FORMATS:
-            from kube_audit_lint.lint.pipeline import did_you_mean
-
             raise LintInputError(f"--format: unknown format {name!r}{did_you_mean(name, FORMATS)} "
                                  f"(expected one of {', '.join(FORMATS)}, each optionally =PATH)")
         if equals and not path.strip():
@@ -70,18 +74,12 @@ def output_plan(options: LintOptions) -> list[tuple[str, str | None]]:
 def render_outputs(report, plan, options: LintOptions) -> list[tuple[str | None, str]]:
     """(path or None, text) for each planned output; the repository root is found only when a
     format that needs it (sarif, gitlab) is written."""
-    from kube_audit_lint.output import REPOSITORY_ROOTED, render
-
     root = None
     if any(name in REPOSITORY_ROOTED for name, _ in plan):
-        from kube_audit_lint.lint.reporoot import repository_root
-
         root = repository_root(report.files)
     outputs = []
     for name, path in plan:
         if options.statistics and (path is STDOUT or len(plan) == 1):
-            from kube_audit_lint.output.text import statistics
-
             outputs.append((path, statistics(report)))
             continue
         color = path is STDOUT and use_color(options.color, sys.stdout.isatty(), os.environ)
@@ -114,8 +112,6 @@ def use_color(choice: str, terminal: bool, environ) -> bool:
 
 
 def run_lint_command(options: LintOptions) -> int:
-    from kube_audit_lint.lint.config import ConfigError, load_settings, show_settings
-
     try:
         if options.show_config:
             write_output(show_settings(load_settings(options)), options.output)
@@ -125,8 +121,6 @@ def run_lint_command(options: LintOptions) -> int:
         if options.fix or options.diff:
             fixing = apply_fixes(options)
         report, settings = lint_report(options)
-        from kube_audit_lint.fixes.apply import attach_to_report
-
         report = attach_to_report(report, target_version(options, settings),
                                   every_policy=options.fix or options.diff or options.unsafe_fixes)
         if options.write_accepted:
@@ -160,13 +154,6 @@ def apply_fixes(options: LintOptions) -> list:
 
     Files are written whole or not at all (files.write_atomically); a fix that would make the
     policy unloadable, or that re-linting shows to add a problem, is left out and said on stderr."""
-    from kube_audit_lint.files import write_atomically
-    from kube_audit_lint.fixes.apply import fix_file, unified_diff
-    from kube_audit_lint.lint.config import is_excluded, load_settings
-    from kube_audit_lint.lint.pipeline import check_baseline, collect_files
-    from kube_audit_lint.policy.load import lint_read
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     settings = load_settings(options)
     kube_version = target_version(options, settings)
     check_baseline(settings.baseline)

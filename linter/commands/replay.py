@@ -12,8 +12,23 @@ import sys
 from dataclasses import dataclass
 
 from kube_audit_lint.escape import terminal
+from kube_audit_lint.files import AtomicFile
+from kube_audit_lint.interrupts import Interrupted
+from kube_audit_lint.kube.flags import read_apiserver_config
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.gitsource import GitSourceError, local_copy
+from kube_audit_lint.policy.load import lint_read
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.policy.yamlnodes import InputError
+from kube_audit_lint.replay import formats, progress, render
+from kube_audit_lint.replay.compare import compare_files, comparison_of
+from kube_audit_lint.replay.cost import MANIFEST_SINK, SINKS
 from kube_audit_lint.replay.nothing_read import NothingRead, require_events
+from kube_audit_lint.replay.reading import LogError, MAX_EVENT_SIZE, parse_size
+from kube_audit_lint.replay.rotation import expand
+from kube_audit_lint.replay.runner import JSONL, Reading, Run, StrictError, default_jobs
+from kube_audit_lint.replay.summary import replay_files, summary_of
+from kube_audit_lint.sql import engines
 
 EXIT_OK, EXIT_INPUT = 0, 2
 FORMATS = ("summary", "json", "jsonl", "markdown")
@@ -62,9 +77,6 @@ def _fail(message: str) -> int:
 
 
 def _run(options: ReplayOptions) -> int:
-    from kube_audit_lint.replay.reading import LogError
-    from kube_audit_lint.replay.runner import Reading, StrictError, default_jobs
-
     if options.output_format not in FORMATS:
         raise ReplayUsageError(f"--format: expected one of {', '.join(FORMATS)}")
     if options.compare and options.output_format == "jsonl":
@@ -82,8 +94,6 @@ def _run(options: ReplayOptions) -> int:
     if stdin_uses > 1:
         raise ReplayUsageError("standard input (-) can be read once: give the policy or one log as -, not both")
     if options.engine != "default" or options.spark_master:
-        from kube_audit_lint.sql import engines
-
         problem = engines.usage_problem(options)
         if problem:
             raise ReplayUsageError(problem)
@@ -126,17 +136,12 @@ def _run(options: ReplayOptions) -> int:
 
 
 def _other_engine(options: ReplayOptions, policy: Policy, out: "Output") -> int | None:
-    from kube_audit_lint.sql import engines
-
     return engines.run(options, policy, out)
 
 
 def expand_logs(logs: list[str]) -> list[str]:
     """Folders and glob patterns of logs as their files in time order (replay/rotation.py); the
     files skipped are told on stderr."""
-    from kube_audit_lint.replay.reading import LogError
-    from kube_audit_lint.replay.rotation import expand
-
     try:
         files, skipped = expand(logs)
     except LogError as exc:
@@ -150,13 +155,9 @@ def expand_logs(logs: list[str]) -> list[str]:
 
 def reading_options(input_format: str | None, max_event_size: str | None):
     """The runner's Reading from --input-format and --max-event-size (ReplayUsageError when bad)."""
-    from kube_audit_lint.replay.formats import FORMATS
-    from kube_audit_lint.replay.reading import MAX_EVENT_SIZE, parse_size
-    from kube_audit_lint.replay.runner import Reading
-
-    if input_format is not None and input_format not in FORMATS:
+    if input_format is not None and input_format not in formats.FORMATS:
         raise ReplayUsageError(f"--input-format: {input_format!r} is not a log format; expected one of "
-                               f"{', '.join(FORMATS)}")
+                               f"{', '.join(formats.FORMATS)}")
     size = MAX_EVENT_SIZE
     if max_event_size is not None:
         try:
@@ -169,12 +170,8 @@ def reading_options(input_format: str | None, max_event_size: str | None):
 def sinks(manifest: str | None) -> tuple[tuple[str, int], ...]:
     """The sinks whose size limit the cost counts oversized events for: the managed clusters', and
     the apiserver's own truncation when its manifest enables it."""
-    from kube_audit_lint.replay.cost import MANIFEST_SINK, SINKS
-
     if manifest is None:
         return SINKS
-    from kube_audit_lint.kube.flags import read_apiserver_config
-    from kube_audit_lint.policy.yamlnodes import InputError
 
     try:
         config = read_apiserver_config(manifest)
@@ -189,9 +186,6 @@ def sinks(manifest: str | None) -> tuple[tuple[str, int], ...]:
 
 
 def _summary(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress, reading) -> None:
-    from kube_audit_lint.interrupts import Interrupted
-    from kube_audit_lint.replay.summary import replay_files, summary_of
-
     limits = sinks(options.apiserver_manifest)
     try:
         summary = replay_files(policy, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
@@ -218,8 +212,6 @@ def _keep_partial(out: "Output", exc, options: ReplayOptions) -> None:
 
 
 def _write_summary(options: ReplayOptions, policy: Policy, summary, out: "Output") -> None:
-    from kube_audit_lint.replay import render
-
     if options.output_format == "json":
         out.write_json(summary.to_dict())
     elif options.output_format == "markdown":
@@ -230,9 +222,6 @@ def _write_summary(options: ReplayOptions, policy: Policy, summary, out: "Output
 
 def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out: "Output", progress,
              reading) -> None:
-    from kube_audit_lint.interrupts import Interrupted
-    from kube_audit_lint.replay.compare import compare_files, comparison_of
-
     try:
         result = compare_files(policy, old, options.logs, options.kube_version, jobs=jobs, strict=options.strict,
                                progress=progress, reading=reading, price_per_gb=options.price_per_gb)
@@ -250,8 +239,6 @@ def _compare(options: ReplayOptions, policy: Policy, old: Policy, jobs: int, out
 
 
 def _write_comparison(options: ReplayOptions, result, out: "Output") -> None:
-    from kube_audit_lint.replay import render
-
     if options.output_format == "json":
         out.write_json(result.to_dict())
     elif options.output_format == "markdown":
@@ -261,8 +248,6 @@ def _write_comparison(options: ReplayOptions, result, out: "Output") -> None:
 
 
 def _jsonl(options: ReplayOptions, policy: Policy, jobs: int, out: "Output", progress, reading) -> None:
-    from kube_audit_lint.replay.runner import JSONL, Run
-
     run = Run(JSONL, [policy], options.kube_version, jobs=jobs, sink=out.write_bytes, strict=options.strict,
               progress=progress, sink_file=out.copy_file, reading=reading)
     totals = run.replay(options.logs)
@@ -287,8 +272,6 @@ def format_counts(formats: dict[str, dict]) -> str:
 
 
 def _progress(options: ReplayOptions):
-    from kube_audit_lint.replay import progress
-
     sizes = []
     for name in options.logs:
         try:
@@ -303,8 +286,6 @@ class Output:
     """Where the report goes: stdout, or the --output file (created only once there is output)."""
 
     def __init__(self, path: str | None):
-        from kube_audit_lint.files import AtomicFile
-
         self.path = path
         self._stream = None
         self.bytes_written = 0
@@ -379,10 +360,6 @@ def load_policy(spec: str, kube_version: tuple[int, int] | None) -> Policy:
     """The first policy of a file (or ``git:REF:path``), as the apiserver would accept it.
 
     ReplayUsageError when there is none or the apiserver would refuse it (with its reasons)."""
-    from kube_audit_lint.policy import versions
-    from kube_audit_lint.policy.load import lint_read
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     version = kube_version or versions.DEFAULT
     with _policy_file(spec) as path:
         try:
@@ -407,13 +384,9 @@ class _policy_file:
     (policy/gitsource.py); ReplayUsageError when git cannot give it."""
 
     def __init__(self, spec: str):
-        from kube_audit_lint.policy.gitsource import local_copy
-
         self._copy = local_copy(spec)
 
     def __enter__(self) -> str:
-        from kube_audit_lint.policy.gitsource import GitSourceError
-
         try:
             return self._copy.__enter__()
         except GitSourceError as exc:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import sys
 
+from kube_audit_lint.files import write_atomically
 from kube_audit_lint.report import EXIT_INPUT, check_format_available, render
-from kube_audit_lint.report.model import ReportInputError, ReportOptions
+from kube_audit_lint.report.model import ReportInputError, ReportOptions, build_report
 
 __all__ = ["ReportOptions", "run_report_command"]
 
 
 def run_report_command(options: ReportOptions) -> int:
     """Build, render and write the report. 0 when written, 2 for input to fix (one line on stderr)."""
-    from kube_audit_lint.report.model import build_report
-
     try:
         check_format_available(options.output_format)
         report = build_report(options)
@@ -40,7 +39,6 @@ def write(output: str | bytes, path: str | None) -> None:
         sys.stdout.buffer.write(output)
         sys.stdout.flush()
         return
-    from kube_audit_lint.files import write_atomically
 
     try:
         write_atomically(path, output)

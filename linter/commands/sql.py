@@ -11,6 +11,10 @@ import re
 import sys
 from dataclasses import dataclass
 
+from kube_audit_lint.commands.replay import ReplayUsageError, load_policy
+from kube_audit_lint.files import write_atomically
+from kube_audit_lint.sql.query import QueryOptions, render
+
 EXIT_OK, EXIT_INPUT = 0, 2
 DIALECTS = ("duckdb", "spark", "trino", "bigquery", "clickhouse")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$-]*")
@@ -52,15 +56,12 @@ def check_options(options: SqlOptions) -> None:
 
 
 def run_sql(options: SqlOptions) -> int:
-    from kube_audit_lint.commands.replay import ReplayUsageError, load_policy
-
     try:
         check_options(options)
         policy = load_policy(options.policy, options.kube_version)
     except (SqlUsageError, ReplayUsageError) as exc:
         print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    from kube_audit_lint.sql.query import QueryOptions, render
 
     text = render(policy, QueryOptions(dialect=options.dialect, table=options.table, event_column=options.event_column,
                                        kube_version=options.kube_version, summary=options.summary,
@@ -68,7 +69,6 @@ def run_sql(options: SqlOptions) -> int:
     if options.output is None:
         sys.stdout.write(text)
         return EXIT_OK
-    from kube_audit_lint.files import write_atomically
 
     try:
         write_atomically(options.output, text)

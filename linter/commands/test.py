@@ -11,6 +11,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from kube_audit_lint.files import write_atomically
+from kube_audit_lint.policy import versions
+from kube_audit_lint.review.policytests import FileReport, SUFFIX, find_test_files, run_file
+from kube_audit_lint.review.policytests_render import render, totals
+
 EXIT_PASSED, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
@@ -23,10 +28,6 @@ class TestOptions:
 
 
 def run_test(options: TestOptions) -> int:
-    from kube_audit_lint.policy import versions
-    from kube_audit_lint.review.policytests import SUFFIX, FileReport, find_test_files, run_file
-    from kube_audit_lint.review.policytests_render import render, totals
-
     kube_version = options.kube_version or versions.DEFAULT
     paths, missing = find_test_files(options.paths or ["."])
     reports = [FileReport(error.path, error=str(error)) for error in missing]
@@ -52,8 +53,6 @@ def run_test(options: TestOptions) -> int:
 
 def write(text: str, output: str | None) -> None:
     if output:
-        from kube_audit_lint.files import write_atomically
-
         write_atomically(output, text)
     else:
         sys.stdout.write(text)

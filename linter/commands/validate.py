@@ -37,6 +37,9 @@ import sys
 from dataclasses import dataclass, field
 
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.load import apiserver_read, holds_audit_policy
+from kube_audit_lint.policy.validate import Problem, is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import InputError
 
 EXIT_LOADS, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -59,9 +62,6 @@ class FileResult:
 
 def validate_file(path: str, kube_version: tuple[int, int]) -> FileResult:
     """Read ``path`` the apiserver's way and collect its verdict; never raises for bad input."""
-    from kube_audit_lint.policy.load import apiserver_read
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     try:
         reading = apiserver_read(path, kube_version)
     except InputError as exc:
@@ -76,8 +76,6 @@ def validate_file(path: str, kube_version: tuple[int, int]) -> FileResult:
 
 def _policy_later_in_file(reading) -> list:
     """A refused first document with a policy further down: say why the policy is not read."""
-    from kube_audit_lint.policy.validate import Problem, is_audit_policy_document
-
     for doc in reading.skipped:
         if is_audit_policy_document(doc.data):
             return [Problem("", f"document {doc.index + 1} is an audit policy, but kube-apiserver reads only the "
@@ -90,8 +88,6 @@ def validate_releases(path: str, releases) -> FileResult:
     """``validate_file`` for every release of ``releases``; where they disagree, the result of the
     newest release that refuses the policy, with an error naming the releases that refuse it."""
     from dataclasses import replace
-
-    from kube_audit_lint.policy.validate import Problem
 
     if path == "-":  # standard input is read once: the newest release
         releases = (max(releases),)
@@ -128,8 +124,6 @@ def run_validate(files: list[str], kube_version, output_format: str, verbose: bo
     ``skip_non_policies`` (the pre-commit hook) passes over files that hold no audit policy.
     """
     if skip_non_policies:
-        from kube_audit_lint.policy.load import holds_audit_policy
-
         kept = [path for path in files if holds_audit_policy(path)]
         if verbose:
             for path in files:

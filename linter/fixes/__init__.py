@@ -6,7 +6,7 @@ outcome the fix means to change (request selectors) and how. ``FIXERS`` below ma
 its fixer: plain data, nothing registers itself.
 
 A fix is *safe* only when the request-level difference between the policy before and after
-(``review.semdiff``, over ``engine.space.PolicyPair``) lies inside the fix's intended change and
+(``checks/_policy_changes.py``, over ``engine.space.PolicyPair``) lies inside the fix's intended change and
 changes those requests the intended way; a fix that changes anything else is demoted to unsafe,
 with the example request that shows it. Unsafe fixes are applied only with ``--unsafe-fixes``.
 ``apply.fix_file`` applies fixes to a file, checks that the result still loads in kube-apiserver

@@ -6,7 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from kube_audit_lint.findings import Finding, Fix, Report
-from kube_audit_lint.fixes.text import apply_edits, overlaps
+from kube_audit_lint.fixes import FIXERS
+from kube_audit_lint.fixes.text import apply_edits, editable, overlaps
+from kube_audit_lint.fixes.verify import judge
+from kube_audit_lint.lint.pipeline import apply_suppressions, lint_verdict, select_checks
+from kube_audit_lint.lint.registry import POLICY_SCOPE
+from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import InputError, parse_leading_documents
 
 UNMASKING = ("KAL001",)  # fixes that make the apiserver read a policy it refused, changing no request
 JUDGE_ACCEPTED_ONLY = ("KAL050",)  # checks that say nothing of a policy the apiserver refuses
@@ -19,11 +25,6 @@ MARKED_RULES = 60
 def attach(findings: list[Finding], verdicts, text: str, kube_version, rule_limit: int | None = None) -> list[Finding]:
     """``findings`` with the fix of each one that has a fixer and whose fix can be made (in policies
     of at most ``rule_limit`` rules, when given)."""
-    from kube_audit_lint.fixes import FIXERS
-    from kube_audit_lint.fixes.verify import judge
-
-    from kube_audit_lint.fixes.text import editable
-
     if not editable(text):
         return findings
     judged: dict[tuple, Fix | None] = {}
@@ -81,11 +82,6 @@ def attach_to_report(report: Report, kube_version, every_policy: bool = True) ->
 
 def lint_text(path: str, text: str, settings, kube_version) -> tuple[list, list[Finding]]:
     """(verdicts, findings with fixes) of the policy documents in ``text``, with ``settings``."""
-    from kube_audit_lint.lint.pipeline import apply_suppressions, lint_verdict, select_checks
-    from kube_audit_lint.lint.registry import POLICY_SCOPE
-    from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
-    from kube_audit_lint.policy.yamlnodes import parse_leading_documents
-
     specs = [spec for spec in select_checks(settings, path) if spec.scope == POLICY_SCOPE]
     documents, _ = parse_leading_documents(path, text)  # a broken later document: the ones before it
     verdicts = [apiserver_verdict(doc, kube_version) for doc in documents if is_audit_policy_document(doc.data)]
@@ -165,8 +161,6 @@ def _try(path, text, batch, verdicts, findings, settings, kube_version, follow_u
     A fix that brings a new finding which has a safe fix of its own (a catch-all rule makes the
     health probes logged, and the health probe fix drops them again) is kept together with that
     fix when the two leave nothing new."""
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     edits = list(dict.fromkeys(edit for finding in batch for edit in finding.autofix.edits))
     new_text = apply_edits(text, edits)
     try:

@@ -7,11 +7,13 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from kube_audit_lint.checks._policy_changes import intended_changes
 from kube_audit_lint.findings import Fix
 from kube_audit_lint.fixes.model import Proposal
 from kube_audit_lint.fixes.text import apply_edits, lines_of
 from kube_audit_lint.policy.model import Policy
-from kube_audit_lint.policy.yamlnodes import Document
+from kube_audit_lint.policy.validate import apiserver_verdict
+from kube_audit_lint.policy.yamlnodes import Document, InputError, parse_leading_documents
 
 _DIRECTIVE = re.compile(r"^%", re.MULTILINE)  # %YAML and %TAG apply to the document after them
 
@@ -27,9 +29,6 @@ class Check:
 
 def fixed_policy(policy: Policy, text: str, proposal: Proposal, kube_version):
     """(the verdict on the document after the edits, the new text), or (None, why)."""
-    from kube_audit_lint.policy.validate import apiserver_verdict
-    from kube_audit_lint.policy.yamlnodes import InputError, parse_leading_documents
-
     new_text = apply_edits(text, proposal.edits)
     own = _own_lines(policy.document, text, new_text, proposal.edits)
     try:
@@ -65,8 +64,6 @@ def _own_lines(document: Document, text: str, new_text: str, edits) -> str | Non
 
 def judge(proposal: Proposal, policy: Policy, old_verdict, text: str, kube_version) -> Check:
     """The Fix of ``proposal``: safe when the request-space difference is the intended one."""
-    from kube_audit_lint.review.semdiff import intended_changes
-
     verdict, new_text = fixed_policy(policy, text, proposal, kube_version)
     if verdict is None:
         return Check(None, None, new_text)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from kube_audit_lint.datafiles import read_data
+
 RESOURCE_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy")
 NON_RESOURCE_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 REQUEST_VERBS = frozenset(RESOURCE_VERBS + NON_RESOURCE_VERBS)
@@ -95,8 +97,6 @@ def _release(text) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=1)
 def _data() -> dict:
-    from kube_audit_lint.datafiles import read_data
-
     from ruamel.yaml import YAML
 
     text = read_data("kubernetes-resources.yaml")

@@ -24,7 +24,7 @@ import os
 import shlex
 from dataclasses import dataclass, field
 
-from kube_audit_lint.policy.yamlnodes import Document, InputError, Span
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Span, parse_documents, read_text
 
 NEW_RETENTION_DEFAULTS_SINCE = (1, 36)
 
@@ -168,8 +168,6 @@ def read_apiserver_config(path: str) -> ApiserverConfig:
 
 
 def apiserver_config_from_text(path: str, text: str) -> ApiserverConfig:
-    from kube_audit_lint.policy.yamlnodes import parse_documents
-
     try:
         documents = parse_documents(path, text)
     except InputError:
@@ -240,8 +238,6 @@ def _read(path: str) -> tuple[str, list[Document]]:
     A missing, binary or non-UTF-8 file is an InputError with its position; an empty one holds
     nothing, which the caller reports as not a manifest.
     """
-    from kube_audit_lint.policy.yamlnodes import parse_documents, read_text
-
     try:
         text = read_text(path)
     except InputError:

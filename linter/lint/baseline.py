@@ -27,8 +27,10 @@ from kube_audit_lint.engine.request import Request
 from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
 from kube_audit_lint.findings import Severity
 from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
+from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import Level, Policy, Rule, format_path
-from kube_audit_lint.policy.yamlnodes import Document, InputError, Path, Span
+from kube_audit_lint.policy.validate import apiserver_verdict
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Path, Span, parse_documents, read_file
 
 BUILTIN_PACKAGE = "kube_audit_lint.baselines"
 BUILTIN_FOLDER = "baselines"  # where the built-in baselines stand in the repository
@@ -320,8 +322,6 @@ def _load(resolved: tuple[str, bool], chain: tuple[str, ...]) -> Baseline:
 
 
 def _read_document(path: str, builtin: bool) -> Document:
-    from kube_audit_lint.policy.yamlnodes import parse_documents, read_file
-
     try:
         if builtin:
             text = _builtin_files().joinpath(os.path.basename(path)).read_text("utf-8")
@@ -446,9 +446,6 @@ def _sub_document(document: Document, key: str) -> Document:
 
 def _reference_policy(document: Document) -> Policy:
     """The embedded policy, which must load in kube-apiserver without a single complaint."""
-    from kube_audit_lint.policy import versions
-    from kube_audit_lint.policy.validate import apiserver_verdict
-
     verdict = apiserver_verdict(_sub_document(document, "policy"), versions.DEFAULT)
     if verdict.problems:
         problem = verdict.problems[0]
@@ -635,8 +632,6 @@ def _outcome_json(outcome: Outcome, policy: Policy) -> dict[str, Any]:
 
 
 def diff_json(diffs: list[ClassDiff], policy: Policy, baseline: Baseline, kube_version) -> dict[str, Any]:
-    from kube_audit_lint.policy import versions
-
     summary = {mark: 0 for mark in ("same", "less", "more", "mixed")}
     for diff in diffs:
         summary[diff.comparison] += 1

@@ -13,6 +13,10 @@ import json
 import re
 from typing import Iterable, Sequence
 
+from kube_audit_lint import INFORMATION_URI, __version__
+from kube_audit_lint.lint import registry  # looked up when called: the checks can be swapped (tests)
+from kube_audit_lint.lint.registry import doc_sections
+
 SECTION_ORDER = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix", "References")
 DOCS_PAGE = "docs/checks.md"
 DOCS_HEADER = (
@@ -56,8 +60,6 @@ def docs_anchor(spec) -> str:
 def docs_url(spec) -> str:
     """Where a check is documented: a plugin's own page, else this project's docs/checks.md as
     released with the running version (the tag ``v<version>``), so the page matches the check."""
-    from kube_audit_lint import INFORMATION_URI, __version__
-
     if getattr(spec, "docs_url", ""):
         return spec.docs_url
 
@@ -74,8 +76,6 @@ def github_slug(text: str) -> str:
 
 def ordered_sections(spec) -> list[tuple[str, str]]:
     """The docstring's sections (title, body): the standard ones in their order, then any others."""
-    from kube_audit_lint.lint.registry import doc_sections
-
     sections = doc_sections(spec.doc)
     standard = {title.lower(): title for title in SECTION_ORDER}
     out = [(title, sections[key]) for key, title in standard.items() if sections.get(key)]
@@ -97,8 +97,6 @@ def _title(key: str, doc: str) -> str:
 
 
 def summary_paragraph(spec) -> str:
-    from kube_audit_lint.lint.registry import doc_sections
-
     return doc_sections(spec.doc).get("summary", "") or spec.summary
 
 
@@ -189,9 +187,7 @@ def checks_table(specs: Iterable, link_to: str | None = None) -> str:
 def checks_markdown_doc(specs: Sequence | None = None) -> str:
     """The whole docs/checks.md page: the table, then one section per check."""
     if specs is None:
-        from kube_audit_lint.lint.registry import all_checks
-
-        specs = all_checks()
+        specs = registry.all_checks()
     parts = [DOCS_HEADER, checks_table(specs, link_to="")]
     parts += [check_markdown(spec) for spec in specs]
     return "\n".join(parts).rstrip("\n") + "\n"

@@ -23,6 +23,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube_audit_lint.datafiles import data_path
+from kube_audit_lint.lint import registry  # looked up when called: the checks can be swapped (tests)
+from kube_audit_lint.lint.patterns import matches
+from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.yamlnodes import InputError, parse_documents
+
 YAML_NAMES = (".kube-audit-lint.yaml", ".kube-audit-lint.yml")
 PYPROJECT = "pyproject.toml"
 TOOL_TABLE = ("tool", "kube-audit-lint")
@@ -212,8 +218,6 @@ def read_config(source: ConfigSource) -> RawConfig:
 
 
 def _read_yaml(source: ConfigSource) -> RawConfig:
-    from kube_audit_lint.policy.yamlnodes import InputError, parse_documents
-
     try:
         documents = parse_documents(source.path, source.text)
     except InputError as exc:
@@ -329,8 +333,6 @@ def validate_shape(raw: RawConfig) -> None:
     """The file against the JSON Schema; the first problem in file order, as one line."""
     from jsonschema import Draft202012Validator
 
-    from kube_audit_lint.datafiles import data_path
-
     with data_path(SCHEMA_FILE).open(encoding="utf-8") as handle:
         schema = json.load(handle)
     problems = []
@@ -399,13 +401,11 @@ def _did_you_mean(name: str, candidates) -> str:
 
 def resolve_check(raw: RawConfig, path: tuple, name: str, key: bool = False, allow_all: bool = False):
     """The CheckSpec named ``name`` at ``path``; ConfigError pointing there when there is none."""
-    from kube_audit_lint.lint.registry import all_checks, find_check
-
     if allow_all and name.upper() == "ALL":
         return None
-    spec = find_check(name)
+    spec = registry.find_check(name)
     if spec is None:
-        names = [s.name for s in all_checks()]
+        names = [s.name for s in registry.all_checks()]
         raise raw.error(path, f"unknown check {name!r}{_did_you_mean(name, names)} (see: kube-audit-lint checks)", key)
     return spec
 
@@ -436,13 +436,11 @@ def _check_mapping(raw: RawConfig, key: str) -> dict[str, Any]:
 
 
 def _check_options(raw: RawConfig) -> dict[str, dict[str, Any]]:
-    from kube_audit_lint.lint.registry import find_check
-
     options = _check_mapping(raw, "checks")
-    written = {find_check(name).code: name for name in raw.data.get("checks", {})}
+    written = {registry.find_check(name).code: name for name in raw.data.get("checks", {})}
     result = {}
     for code, values in options.items():
-        spec = find_check(code)
+        spec = registry.find_check(code)
         declared = {name.replace("-", "_"): name for name in spec.options}
         result[code] = {}
         for option, value in values.items():
@@ -492,8 +490,6 @@ def _baseline(raw: RawConfig) -> str:
 
 
 def _kube_version(raw: RawConfig) -> str:
-    from kube_audit_lint.policy import versions
-
     try:
         return versions.format(versions.parse(raw.data["kube-version"]))
     except ValueError as exc:
@@ -566,8 +562,6 @@ def apply_command_line(settings: Settings, options) -> None:
         settings.exit_zero = True
         settings.origins["exit_zero"] = COMMAND_LINE
     if getattr(options, "kube_version", None):
-        from kube_audit_lint.policy import versions
-
         settings.kube_version = versions.format(options.kube_version)
         settings.origins["kube_version"] = COMMAND_LINE
 
@@ -578,13 +572,11 @@ def _joined(earlier: str | None, later: str) -> str:
 
 def _codes(names) -> set[str]:
     """Check codes for ``names``; unknown names are left for the lint run to report."""
-    from kube_audit_lint.lint.registry import all_checks, find_check
-
     codes = set()
     for name in names:
         if name.upper() == "ALL":
-            codes |= {spec.code for spec in all_checks()}
-        elif (spec := find_check(name)) is not None:
+            codes |= {spec.code for spec in registry.all_checks()}
+        elif (spec := registry.find_check(name)) is not None:
             codes.add(spec.code)
     return codes
 
@@ -592,8 +584,6 @@ def _codes(names) -> set[str]:
 def is_excluded(settings: Settings, path: str) -> bool:
     """Whether ``exclude`` names ``path`` or a folder it is in (gitignore-style patterns, see
     lint/patterns.py)."""
-    from kube_audit_lint.lint.patterns import matches
-
     return matches(settings.exclude, path, config_dir(settings))
 
 
@@ -608,8 +598,6 @@ def is_included(settings: Settings, path: str, root: str = ".") -> bool:
     """Whether ``include`` names ``path``, a file found under the directory ``root``: gitignore-style
     patterns (lint/patterns.py), matched relative to the configuration file's folder, or to
     ``root`` (``docs/**/*.md`` names ``docs/audit.md``)."""
-    from kube_audit_lint.lint.patterns import matches
-
     if not settings.include:
         return False
     return any(matches(settings.include, path, base) for base in (config_dir(settings), os.path.abspath(root)))
@@ -625,8 +613,6 @@ SHOWN = (
 
 def show_settings(settings: Settings) -> str:
     """The effective settings, one per line, each with where it came from."""
-    from kube_audit_lint.policy import versions
-
     lines = [f"# configuration file: {settings.config_file or 'none found (defaults)'}"]
     lines += [f"# {note}" for note in settings.config_notes]
     rows = []

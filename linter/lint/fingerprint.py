@@ -25,11 +25,10 @@ Changing anything in this recipe changes every fingerprint users have stored: bu
 from __future__ import annotations
 
 import functools
-import hashlib
 import posixpath
 import re
 
-from kube_audit_lint.findings import Finding, Report
+from kube_audit_lint.findings import Finding, Report, order_key, relative_path
 
 FINGERPRINT_KEY = "kubeAuditLint/v1"
 _WHITESPACE = re.compile(r"\s+")
@@ -37,6 +36,8 @@ _WHITESPACE = re.compile(r"\s+")
 
 def fingerprint(finding: Finding, source_text: str | None, root: str | None = None) -> str:
     """The base fingerprint of ``finding``; ``source_text`` is the whole file it points into."""
+    import hashlib  # here, not at the top: a plain text lint needs no fingerprint (hashlib loads OpenSSL)
+
     parts = (
         FINGERPRINT_KEY,
         finding.code,
@@ -53,8 +54,6 @@ def report_fingerprints(report: Report) -> list[str]:
     Repeats are numbered in file and line order, so the numbering does not depend on the order in
     which the checks happened to report them.
     """
-    from kube_audit_lint.findings import order_key
-
     key = order_key(report)
     positions = sorted(range(len(report.findings)), key=lambda i: key(report.findings[i]))
     seen: dict[str, int] = {}
@@ -69,8 +68,6 @@ def report_fingerprints(report: Report) -> list[str]:
 
 def fingerprint_path(path: str, root: str | None) -> str:
     """The path as it enters a fingerprint: relative to ``root`` when inside it, forward slashes."""
-    from kube_audit_lint.findings import relative_path
-
     if root is not None:
         relative = relative_path(path, root)
         if relative is not None:

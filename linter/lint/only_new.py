@@ -24,7 +24,10 @@ import subprocess
 import sys
 from dataclasses import replace
 
+from kube_audit_lint.files import write_atomically
 from kube_audit_lint.findings import Finding, Report, Suppression
+from kube_audit_lint.lint.fingerprint import fingerprint
+from kube_audit_lint.policy.load import lint_read
 
 ACCEPTED_VERSION = 1
 
@@ -34,8 +37,6 @@ class OnlyNewError(ValueError):
 
 
 def finding_fingerprint(finding: Finding, report: Report) -> str:
-    from kube_audit_lint.lint.fingerprint import fingerprint
-
     return fingerprint(finding, report.sources.get(finding.location.path, ""), root=report.root)
 
 
@@ -58,7 +59,6 @@ def write_accepted(report: Report, path: str) -> int:
         for f in report.active
     ]
     entries.sort(key=lambda e: (e["file"], e["code"], e["fingerprint"]))
-    from kube_audit_lint.files import write_atomically
 
     document = {"version": ACCEPTED_VERSION, "tool": "kube-audit-lint", "findings": entries}
     try:
@@ -160,8 +160,6 @@ def _rule_lines(finding: Finding, report: Report, policy_rules: dict[str, list[t
 
 def _rule_spans(path: str) -> list[tuple[int, int]]:
     """(first, last) line of every rule of every policy in ``path``."""
-    from kube_audit_lint.policy.load import lint_read
-
     spans = []
     try:
         reading = lint_read(path)

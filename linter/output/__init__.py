@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from kube_audit_lint.findings import Report
+from kube_audit_lint.output.text import render_concise
 
 FORMATS = ("text", "concise", "json", "sarif", "github", "markdown", "junit", "gitlab", "rdjson")
 # formats whose paths are relative to the repository root (git's top level), not the working directory
@@ -25,8 +26,6 @@ def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})")
     if fmt == "concise":
-        from kube_audit_lint.output.text import render_concise
-
         return render_concise(report, color=color, quiet=quiet)
     module = importlib.import_module(f"kube_audit_lint.output.{fmt}")
     if fmt == "text":

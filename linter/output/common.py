@@ -7,7 +7,10 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from kube_audit_lint.engine.request import Request
 from kube_audit_lint.findings import STDIN_NAMES, Finding, Report, Severity, order_key, relative_path
+from kube_audit_lint.lint.fingerprint import report_fingerprints
+from kube_audit_lint.lint.grouping import also_summary
 
 __all__ = ["STDIN_NAMES", "order_key", "relative_path"]  # with the helpers below
 
@@ -90,8 +93,6 @@ def _lines(text: str) -> tuple[str, ...]:
 
 def describe_witness(witness: dict[str, Any]) -> str:
     """A witness request (``Request.as_dict()``) in kubectl-like words; JSON for anything else."""
-    from kube_audit_lint.engine.request import Request
-
     try:
         if "path" in witness and "resource" not in witness:
             request = Request(
@@ -135,16 +136,12 @@ def detailed_message(finding: Finding, grouped: list[Finding] = ()) -> str:
     if finding.fix:
         lines.append(f"Fix: {finding.fix}")
     if grouped:
-        from kube_audit_lint.lint.grouping import also_summary
-
         lines.append(f"Also (same cause): {also_summary(grouped)}")
     return "\n".join(lines)
 
 
 def fingerprints_by_finding(report: Report) -> dict[int, str]:
     """The stable fingerprint of every finding (``kube_audit_lint.lint.fingerprint``), by identity."""
-    from kube_audit_lint.lint.fingerprint import report_fingerprints
-
     return {id(finding): value for finding, value in zip(report.findings, report_fingerprints(report))}
 
 

@@ -10,13 +10,13 @@ annotations of each kind per step: the Markdown summary (``--format markdown``) 
 from __future__ import annotations
 
 from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.lint.grouping import also_summary
+from kube_audit_lint.output.common import describe_witness, display_path, ordered
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def render(report: Report) -> str:
-    from kube_audit_lint.output.common import ordered
-
     grouping = report.grouping()
     lines = [annotation(finding, report.root, grouping.members(finding))
              for finding in ordered(report) if not finding.suppressed and grouping.shown(finding)]
@@ -24,8 +24,6 @@ def render(report: Report) -> str:
 
 
 def annotation(finding: Finding, root: str, grouped: list[Finding] = ()) -> str:
-    from kube_audit_lint.output.common import describe_witness, display_path
-
     location = finding.location
     properties = [("file", display_path(location.path, root)), ("line", location.line)]
     single_line = location.end_line is None or location.end_line == location.line
@@ -43,8 +41,6 @@ def annotation(finding: Finding, root: str, grouped: list[Finding] = ()) -> str:
     if finding.fix:
         message.append(f"Fix: {finding.fix}")
     if grouped:
-        from kube_audit_lint.lint.grouping import also_summary
-
         message.append(f"Also (same cause): {also_summary(grouped)}")
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
     return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(chr(10).join(message))}"

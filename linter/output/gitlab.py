@@ -18,6 +18,9 @@ import json
 from dataclasses import replace
 
 from kube_audit_lint.findings import Report, Severity
+from kube_audit_lint.output.common import (
+    check_categories, detailed_message, display_path, fingerprints_by_finding, problems,
+)
 
 SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.NOTE: "info"}
 # Code Climate categories, from the check's CATEGORY
@@ -26,10 +29,6 @@ CATEGORIES = {"security": "Security", "correctness": "Bug Risk", "cost": "Perfor
 
 
 def render(report: Report, *, root: str | None = None) -> str:
-    from kube_audit_lint.output.common import (
-        check_categories, detailed_message, display_path, fingerprints_by_finding, problems,
-    )
-
     if root is not None:
         report = replace(report, root=root)
     fingerprints = fingerprints_by_finding(report)

@@ -53,7 +53,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kube_audit_lint import INFORMATION_URI, __version__
 from kube_audit_lint.findings import Finding, Report
+from kube_audit_lint.lint.fingerprint import report_fingerprints
+from kube_audit_lint.output.common import counts, order_key
 
 SCHEMA_VERSION = 1
 
@@ -63,10 +66,6 @@ def render(report: Report) -> str:
 
 
 def document(report: Report) -> dict[str, Any]:
-    from kube_audit_lint import INFORMATION_URI, __version__
-    from kube_audit_lint.output.common import counts, order_key
-    from kube_audit_lint.lint.fingerprint import report_fingerprints
-
     key = order_key(report)
     fingerprints = report_fingerprints(report)
     fingerprint_of = {id(finding): fingerprint for finding, fingerprint in zip(report.findings, fingerprints)}

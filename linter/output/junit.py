@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from kube_audit_lint.findings import Finding, Report
+from kube_audit_lint.output.common import detailed_message, display_path, problems
 
 SUITES_NAME = "kube-audit-lint"
 # XML 1.0 Char: tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF
@@ -25,8 +26,6 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 def render(report: Report) -> str:
     import xml.etree.ElementTree as ET
-
-    from kube_audit_lint.output.common import display_path, problems
 
     by_file: dict[str, dict[str, list[tuple[Finding, list[Finding]]]]] = {}
     for finding, grouped in problems(report):
@@ -71,8 +70,6 @@ def failure_message(finding: Finding, shown_path: str) -> str:
 
 
 def failure_text(finding: Finding, shown_path: str, grouped: list[Finding]) -> str:
-    from kube_audit_lint.output.common import detailed_message
-
     location = finding.location
     return (f"{shown_path}:{location.line}:{location.column}: {finding.code} [{finding.severity.label}] "
             f"{detailed_message(finding, grouped)} ({finding.name})")

@@ -20,6 +20,10 @@ from urllib.parse import quote
 
 from kube_audit_lint.escape import terminal
 from kube_audit_lint.findings import Finding, Report
+from kube_audit_lint.lint.grouping import also_summary
+from kube_audit_lint.output.common import (
+    counts, describe_witness, display_path, ordered, plural, relative_path, severity_breakdown,
+)
 
 TITLE = "## kube-audit-lint"
 _PUNCTUATION = re.compile(r"([\\*_\[\]()!|~])")  # not `: check messages mark code with it
@@ -28,8 +32,6 @@ FULL_LIST = "the full list: `kube-audit-lint lint ... --format json` (or the SAR
 
 
 def render(report: Report, *, env: Mapping[str, str] | None = None, limit: int = SIZE_LIMIT) -> str:
-    from kube_audit_lint.output.common import ordered
-
     env = os.environ if env is None else env
     findings = ordered(report)
     grouping = report.grouping()
@@ -56,8 +58,6 @@ def _size(text: str) -> int:
 
 def _render(report: Report, env, grouping, active: list[Finding], suppressed: list[Finding], kept: int) -> str:
     """The summary with the first ``kept`` findings (active ones first, then suppressed ones)."""
-    from kube_audit_lint.output.common import counts, plural
-
     tally = counts(report)
     parts = [TITLE, headline(tally, len(report.files))]
     parts.append(
@@ -77,8 +77,6 @@ def _render(report: Report, env, grouping, active: list[Finding], suppressed: li
 
 
 def headline(tally, file_count: int) -> str:
-    from kube_audit_lint.output.common import plural, severity_breakdown
-
     where = f" in {plural(file_count, 'policy file')}" if file_count else ""
     if not tally.active:
         return f"No findings{where}."
@@ -86,8 +84,6 @@ def headline(tally, file_count: int) -> str:
 
 
 def findings_table(findings: list[Finding], root: str, env: Mapping[str, str], grouping=None) -> str:
-    from kube_audit_lint.lint.grouping import also_summary
-
     rows = ["| Severity | Check | Location | Message |", "| --- | --- | --- | --- |"]
     for finding in findings:
         grouped = grouping.members(finding) if grouping is not None else []
@@ -100,8 +96,6 @@ def findings_table(findings: list[Finding], root: str, env: Mapping[str, str], g
 
 
 def suppressed_details(findings: list[Finding], root: str, env: Mapping[str, str]) -> str:
-    from kube_audit_lint.output.common import plural
-
     rows = ["| Check | Location | Message | Suppressed by | Justification |", "| --- | --- | --- | --- | --- |"]
     for finding in findings:
         suppression = finding.suppression
@@ -118,8 +112,6 @@ def check_cell(finding: Finding) -> str:
 
 
 def message_cell(finding: Finding) -> str:
-    from kube_audit_lint.output.common import describe_witness
-
     text = cell(finding.message)
     if finding.witness:
         text += f"<br>Example: {cell(describe_witness(finding.witness))}"
@@ -129,8 +121,6 @@ def message_cell(finding: Finding) -> str:
 
 
 def location_link(finding: Finding, root: str, env: Mapping[str, str]) -> str:
-    from kube_audit_lint.output.common import display_path, relative_path
-
     location = finding.location
     shown = display_path(location.path, root)
     text = cell(f"{shown}:{location.line}")

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import json
 
+from kube_audit_lint import INFORMATION_URI
 from kube_audit_lint.findings import Report, Severity
+from kube_audit_lint.lint.checkdocs import docs_url
+from kube_audit_lint.output.common import detailed_message, display_path, problems, source_line
 
 SEVERITIES = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.NOTE: "INFO"}
 
 
 def render(report: Report) -> str:
-    from kube_audit_lint import INFORMATION_URI
-    from kube_audit_lint.lint.checkdocs import docs_url
-    from kube_audit_lint.output.common import detailed_message, display_path, problems
-
     specs = {spec.code: spec for spec in report.checks}
     diagnostics = []
     for finding, grouped in problems(report):
@@ -60,8 +59,6 @@ def render(report: Report) -> str:
 
 def byte_column(report: Report, path: str, line: int, column: int) -> int:
     """A 1-based column in characters as a 1-based column in UTF-8 bytes (of the line read)."""
-    from kube_audit_lint.output.common import source_line
-
     text = source_line(report, path, line)
     if text is None or column < 1:
         return max(column, 1)

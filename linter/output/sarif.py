@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from kube_audit_lint import INFORMATION_URI, __version__
 from kube_audit_lint.findings import Finding, Location, Report, Severity
+from kube_audit_lint.lint.checkdocs import check_help_markdown, check_help_text, docs_url
+from kube_audit_lint.lint.fingerprint import FINGERPRINT_KEY, report_fingerprints
+from kube_audit_lint.lint.registry import CheckSpec
+from kube_audit_lint.output.common import detailed_message, order_key, relative_path
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -70,10 +75,6 @@ def sarif_log(report: Report, *, root: str | None = None, category: str | None =
 
     import sarif_om as om
 
-    from kube_audit_lint import INFORMATION_URI, __version__
-    from kube_audit_lint.output.common import order_key
-    from kube_audit_lint.lint.fingerprint import FINGERPRINT_KEY, report_fingerprints
-
     report = report.full_analysis or report
     if root is not None:
         report = replace(report, root=root)
@@ -108,8 +109,6 @@ def sarif_log(report: Report, *, root: str | None = None, category: str | None =
 
 def rule_specs(report: Report) -> list:
     """The checks that ran, plus a stand-in for any code a finding carries that no check declared."""
-    from kube_audit_lint.lint.registry import CheckSpec
-
     specs = list(dict((spec.code, spec) for spec in report.checks).values())
     known = {spec.code for spec in specs}
     for finding in report.findings:
@@ -126,8 +125,6 @@ def rule_specs(report: Report) -> list:
 
 def rule(spec):
     import sarif_om as om
-
-    from kube_audit_lint.lint.checkdocs import check_help_markdown, check_help_text, docs_url
 
     properties: dict[str, Any] = {"precision": getattr(spec, "precision", "") or "high", "tags": rule_tags(spec)}
     if is_security(spec):
@@ -180,8 +177,6 @@ def automation_id(category: str) -> str:
 def result(finding: Finding, rule_index: int, fingerprints: dict[str, str], root: str,
            grouped: list[Finding] = ()):
     import sarif_om as om
-
-    from kube_audit_lint.output.common import detailed_message
 
     properties: dict[str, Any] = {}
     if grouped:
@@ -252,8 +247,6 @@ def physical_location(location: Location, root: str):
 def artifact_location(path: str, root: str):
     """A URI relative to %SRCROOT% when the file is under the root, else an absolute file URI."""
     import sarif_om as om
-
-    from kube_audit_lint.output.common import relative_path
 
     relative = relative_path(path, root)
     if relative is not None:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from kube_audit_lint.policy.model import type_meta
+from kube_audit_lint.policy.openshift_profiles import rendered_policy
 from kube_audit_lint.policy.validate import is_audit_policy_document
 from kube_audit_lint.policy.yamlnodes import Document, Path, Span, parse_leading_documents
 
@@ -34,8 +35,6 @@ def embedded_policies(document: Document, text: str) -> list[tuple[str, Document
     if isinstance(talos, dict) and is_audit_policy_document(talos):
         return [("Talos cluster.apiServer.auditPolicy", subdocument(document, ("cluster", "apiServer", "auditPolicy")))]
     if kind == "APIServer" and isinstance(api_version, str) and api_version.startswith("config.openshift.io/"):
-        from kube_audit_lint.policy.openshift_profiles import rendered_policy
-
         rendered = rendered_policy(document)
         return [] if rendered is None else [("OpenShift APIServer spec.audit", rendered)]
     return []

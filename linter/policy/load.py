@@ -17,6 +17,7 @@ from kube_audit_lint.policy.embedded import embedded_policies
 from kube_audit_lint.policy.model import type_meta
 from kube_audit_lint.policy.validate import Problem, Verdict, apiserver_verdict, is_audit_policy_document
 from kube_audit_lint.policy import limits
+from kube_audit_lint.policy.wrapped import Skip, looks_like_policy, wrapped_blocks, wrapper_kind
 from kube_audit_lint.policy.yamlnodes import (Document, InputError, LimitError, Span, parse_leading_documents, read_file,
                                               read_text)
 
@@ -91,8 +92,6 @@ def lint_read(path: str, kube_version: tuple[int, int] = versions.DEFAULT, name:
     (which reads only the first); before one, it makes the file unreadable (InputError).
     A shell script, Terraform file or Markdown document is read for the policies it wraps (known
     by ``name`` when given: the name of a file piped in on stdin, else by ``path``)."""
-    from kube_audit_lint.policy.wrapped import wrapper_kind
-
     text = read_text(path)
     kind = wrapper_kind(name or path, text)
     if kind is not None:
@@ -143,8 +142,6 @@ def _wrapped_read(path: str, text: str, kind: str, kube_version: tuple[int, int]
     """The policies in the heredocs or code blocks of a wrapping file. A block that is no policy is
     passed over in silence (a README has many YAML blocks); one that looks like a policy but cannot
     be read as written is a skip with its reason, or an error when it is broken YAML."""
-    from kube_audit_lint.policy.wrapped import Skip, looks_like_policy, wrapped_blocks
-
     reading = FileReading(path, [], text=text, wrapper=kind)
     for block in wrapped_blocks(kind, text):
         if isinstance(block, Skip):

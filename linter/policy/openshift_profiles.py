@@ -13,16 +13,14 @@ import copy
 import functools
 from typing import Any
 
-from kube_audit_lint.policy.yamlnodes import Document, Path, Span
+from kube_audit_lint.datafiles import read_data
+from kube_audit_lint.policy.yamlnodes import Document, Path, Span, parse_documents
 
 PROFILES = ("Default", "WriteRequestBodies", "AllRequestBodies", "None")
 
 
 @functools.lru_cache(maxsize=1)
 def _profiles() -> dict[str, Any]:
-    from kube_audit_lint.datafiles import read_data
-    from kube_audit_lint.policy.yamlnodes import parse_documents
-
     data: dict[str, Any] = parse_documents("openshift-audit-profiles.yaml", read_data("openshift-audit-profiles.yaml"))[0].data
     return data
 

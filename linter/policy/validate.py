@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from kube_audit_lint.datafiles import read_data
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import (
     LEVEL_NAMES, STAGE_NAMES, Policy, Rule, decode_policy, format_path, go_value_kind, type_meta, type_meta_key,
@@ -116,8 +117,6 @@ def is_audit_policy_document(data: Any) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _schema_validator() -> Any:
-    from kube_audit_lint.datafiles import read_data
-
     import jsonschema
 
     schema = json.loads(

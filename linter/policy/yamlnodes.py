@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube_audit_lint.policy import limits
+
 Path = tuple[Any, ...]  # a JSON path: ("rules", 3, "resources", 0, "group")
 
 
@@ -423,8 +425,6 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
 def _compose(path: str, text: str, yaml: Any, is_json: bool) -> tuple[list[Document], InputError | None]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    from kube_audit_lint.policy import limits
-
     documents: list[Document] = []
     try:
         for index, node in enumerate(yaml.compose_all(io.StringIO(text))):
@@ -503,8 +503,6 @@ def _too_deep(path: str, text: str, yaml: Any, language: str) -> tuple[int, Inpu
 def read_text(path: str) -> str:
     """The text of ``path`` (``-`` for stdin); InputError when it is missing, binary or empty."""
     import sys
-
-    from kube_audit_lint.policy import limits
 
     try:
         if path == "-":

@@ -33,12 +33,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from kube_audit_lint.engine.evaluate import Decision
-from kube_audit_lint.policy.model import Level, Policy, Rule
+from kube_audit_lint.policy.model import Policy, Rule
+from kube_audit_lint.replay.cost import per_day_change, written_bytes
 from kube_audit_lint.replay.reading import BadLine
 from kube_audit_lint.replay.runner import COMPARE, Reading, Run, Totals
 from kube_audit_lint.replay.sensitive import CATEGORIES
-from kube_audit_lint.replay.summary import rule_line, version_label
+from kube_audit_lint.replay.rules import describe_rule, rule_line
+from kube_audit_lint.replay.summary import version_label
 from kube_audit_lint.replay.tally import UNDECIDABLE
 
 VOLUME_NOTE = ("bytes of the recorded events; bodies count only at Request/RequestResponse, and bodies the "
@@ -82,8 +83,6 @@ class RuleChange:
     new: dict | None
 
     def to_dict(self) -> dict:
-        from kube_audit_lint.replay.render import describe_rule
-
         return {"level": self.rule.level, "rule": describe_rule(self.rule), "old": self.old, "new": self.new}
 
 
@@ -133,19 +132,6 @@ class Comparison:
             "perDay": self.per_day,
             "interrupted": self.interrupted,
         }
-
-
-def written_bytes(decision: Decision, stage: str | None, numbers: list[int]) -> int:
-    """Bytes ``decision`` would write for events of one cell: (events, bytes, request body bytes,
-    response body bytes). Each event also ends with a newline."""
-    events, size, request_body, response_body = numbers[:4]
-    if not decision.logs(stage):
-        return 0
-    if decision.level < Level.REQUEST:
-        size -= request_body
-    if decision.level < Level.REQUEST_RESPONSE:
-        size -= response_body
-    return size + events
 
 
 def compare(new: Policy, old: Policy, totals: Totals, kube_version: tuple[int, int] | None = None) -> Comparison:
@@ -237,8 +223,6 @@ def compare_files(new: Policy, old: Policy, paths: list[str], kube_version: tupl
 def comparison_of(new: Policy, old: Policy, totals: Totals, kube_version: tuple[int, int] | None,
                   price_per_gb: float | None) -> Comparison:
     """The comparison of a run's totals (whole, or those of an interrupted run)."""
-    from kube_audit_lint.replay.cost import per_day_change
-
     result = compare(new, old, totals, kube_version)
     result.per_day = per_day_change(result.bytes_old, result.bytes_new, totals.span, price_per_gb)
     return result

@@ -6,16 +6,16 @@ latest event times (``stageTimestamp``), never an assumed span. A sample without
 one second, has no rate: the totals are given and ``perDay`` figures are null. Bytes are those the
 policy would write: each recorded event's size, less the request body below Request and the
 response body below RequestResponse, plus its newline; bodies the recorded log does not hold are
-not counted (see compare.written_bytes). A GB is 10^9 bytes, as cloud log pricing counts.
+not counted (see written_bytes). A GB is 10^9 bytes, as cloud log pricing counts.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from kube_audit_lint.engine.evaluate import Decision
 from kube_audit_lint.policy.model import Level, Policy
-from kube_audit_lint.replay.compare import written_bytes
-from kube_audit_lint.replay.summary import rule_line
+from kube_audit_lint.replay.rules import rule_line
 from kube_audit_lint.replay.tally import UNDECIDABLE
 
 GB = 10**9
@@ -43,6 +43,19 @@ def _rate(value: int, days: float | None) -> float | None:
 
 def _money(bytes_per_day: float | None, price: float | None) -> float | None:
     return round(bytes_per_day / GB * price, 4) if bytes_per_day is not None and price is not None else None
+
+
+def written_bytes(decision: Decision, stage: str | None, numbers: list[int]) -> int:
+    """Bytes ``decision`` would write for events of one cell: (events, bytes, request body bytes,
+    response body bytes). Each event also ends with a newline."""
+    events, size, request_body, response_body = numbers[:4]
+    if not decision.logs(stage):
+        return 0
+    if decision.level < Level.REQUEST:
+        size -= request_body
+    if decision.level < Level.REQUEST_RESPONSE:
+        size -= response_body
+    return size + events
 
 
 def cost(policy: Policy, counts: dict[tuple, list], span: tuple[str, str] | None, price_per_gb: float | None,

@@ -13,13 +13,12 @@ from kube_audit_lint.replay.events import Event
 from kube_audit_lint.replay.reading import (
     MAX_EVENT_SIZE, ChunkDecoder, LogError, Oversized, is_whole_document, open_input, split_lines,
 )
+from kube_audit_lint.replay.runner import line_label
 
 
 def event_at(path: str, line: int, index: int | None = None) -> tuple[Event, str]:
     """The event on ``line`` of ``path`` and its format. InputError with a one-line reason when the
     file cannot be read, has fewer lines, or holds no such event."""
-    from kube_audit_lint.replay.runner import line_label
-
     if line < 1:
         raise InputError(path, line, 1, "line numbers start at 1")
     try:
@@ -54,7 +53,6 @@ def _whole_document(path: str, line: int, index: int | None, first, pieces) -> t
     if line != 1:
         raise InputError(path, line, 1, "the file is one JSON document (an EventList or an export): "
                                         "it is line 1, with --event-index to choose among its events")
-    from kube_audit_lint.replay.runner import line_label
 
     data = bytes(first) + b"".join(bytes(p) for p, _ in pieces if type(p) is not Oversized)
     decoded = ChunkDecoder().decode_document(data, path, line_label(data))

@@ -36,6 +36,7 @@ from kube_audit_lint.replay.reading import (
 )
 from kube_audit_lint.replay.runner import FileCount, Reading, StrictError, Totals, line_label, \
     read_document
+from kube_audit_lint.replay.shallow import top_level_fields
 from kube_audit_lint.replay.tally import UNDECIDABLE, DecisionTally, PolicyView
 
 _fields = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -72,8 +73,6 @@ def _top(data: bytes) -> dict:
     try:
         return _fields.decode(data)
     except RecursionError:  # a body nested deeper than the parser goes: split the top level flat
-        from kube_audit_lint.replay.shallow import top_level_fields
-
         fields = top_level_fields(data)
         if fields is None:
             raise

@@ -50,8 +50,11 @@ from dataclasses import dataclass, field
 
 from kube_audit_lint.engine.evaluate import Decision
 from kube_audit_lint.engine.request import Request
+from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import LEVEL_NAMES, Level, Policy
+from kube_audit_lint.replay.cost import cost
 from kube_audit_lint.replay.reading import BadLine
+from kube_audit_lint.replay.rules import rule_line
 from kube_audit_lint.replay.runner import COST, SUMMARY, Reading, Run, Totals
 from kube_audit_lint.replay.sensitive import CATEGORIES, sensitive_category
 from kube_audit_lint.replay.tally import OTHER_REQUESTS, UNDECIDABLE
@@ -151,15 +154,7 @@ class ReplaySummary:
         }
 
 
-def rule_line(policy: Policy, index: int) -> int | None:
-    if policy.document is None:
-        return None
-    return policy.rule_span(index).line
-
-
 def version_label(kube_version: tuple[int, int] | None) -> str:
-    from kube_audit_lint.policy import versions
-
     major, minor = kube_version or versions.DEFAULT
     return f"{major}.{minor}"
 
@@ -233,7 +228,5 @@ def summary_of(policy: Policy, totals: Totals, kube_version: tuple[int, int] | N
     """The summary of a run's totals (a whole run, or the partial totals of an interrupted one)."""
     summary = summarize(policy, totals, kube_version)
     if with_cost:
-        from kube_audit_lint.replay.cost import cost
-
         summary.cost = cost(policy, totals.counts, totals.span, price_per_gb, sinks)
     return summary

@@ -7,8 +7,11 @@ HTML printed by headless Chromium), ``markdown`` and ``json`` (no extra needed).
 
 from __future__ import annotations
 
-
+from kube_audit_lint.report.html import render_html
+from kube_audit_lint.report.jsonout import render_json
+from kube_audit_lint.report.markdown import render_markdown
 from kube_audit_lint.report.model import ReportInputError, ReportOptions
+from kube_audit_lint.report.pdf import find_chromium, html_to_pdf
 
 FORMATS = ("html", "pdf", "md", "json")
 EXIT_INPUT = 2
@@ -23,19 +26,13 @@ class MissingToolError(ReportInputError):
 def render(report: dict, fmt: str) -> str | bytes:
     """``report`` (from ``build_report``) in ``fmt``: text, or bytes for PDF."""
     if fmt == "json":
-        from kube_audit_lint.report.jsonout import render_json
-
         return render_json(report)
     if fmt == "md":
-        from kube_audit_lint.report.markdown import render_markdown
-
         return render_markdown(report)
-    from kube_audit_lint.report.html import render_html
 
     html = render_html(report)
     if fmt == "html":
         return html
-    from kube_audit_lint.report.pdf import html_to_pdf
 
     return html_to_pdf(html)
 
@@ -50,8 +47,6 @@ def check_format_available(fmt: str) -> None:
         except ImportError:
             raise MissingToolError(f"--format {fmt} needs Jinja2: pip install 'kube-audit-lint[report]'") from None
     if fmt == "pdf":
-        from kube_audit_lint.report.pdf import find_chromium
-
         if find_chromium() is None:
             raise MissingToolError("--format pdf needs Chromium (chromium, chromium-browser or google-chrome) "
                                    "on PATH, or its path in KUBE_AUDIT_LINT_CHROMIUM")

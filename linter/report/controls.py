@@ -19,9 +19,12 @@ from typing import Any
 
 from kube_audit_lint.lint.baseline import PolicySpace, RequestSelector
 from kube_audit_lint.engine.space import Outcome
+from kube_audit_lint.kube.api import AUTHENTICATED_GROUP
+from kube_audit_lint.kube.flags import retention_default
 from kube_audit_lint.policy.model import Level, Policy
 from kube_audit_lint.report.frameworks import (
-    AnyFlagTest, Conflict, Control, ExpectTest, FlagTest, Framework, ManualTest, PolicyFileTest, PolicyTest,
+    AnyFlagTest, Conflict, Control, ExpectTest, FlagTest, Framework, FrameworkError, ManualTest, PolicyFileTest,
+    PolicyTest, load_framework,
 )
 
 PASS, FAIL, MANUAL, NOT_APPLICABLE = "pass", "fail", "manual", "not-applicable"
@@ -29,6 +32,8 @@ UNKNOWN = "unknown"  # a test of the apiserver flags when no manifest was given
 STATUSES = (PASS, FAIL, MANUAL, NOT_APPLICABLE)
 NO_MANIFEST = "not checked: no --apiserver-manifest given"
 EVERY_REQUEST = RequestSelector.from_mapping({})
+# an authenticated user the policy does not name (the matrix, report/matrix.py, and the conflicts)
+ORDINARY_NAMES = ("alice", "jane", "ordinary-user")
 
 
 @dataclass
@@ -172,8 +177,6 @@ def outcome_evidence(outcome: Outcome, subject: Subject, test: ExpectTest | None
 
 def _flag_value(flag: str, subject: Subject) -> dict:
     """The flag as kube-apiserver sees it: set in the manifest, or its default, or unset."""
-    from kube_audit_lint.kube.flags import retention_default
-
     config = subject.apiserver
     found = config.get(flag)
     if found is not None:
@@ -267,6 +270,25 @@ def policy_test(test: PolicyTest, subject: Subject) -> dict:
     return _test("policy", test.describe(), FAIL if unmatched else PASS, evidence, test.describe())
 
 
+def ordinary_selector(selector: RequestSelector, policy) -> RequestSelector:
+    """``selector`` narrowed to the requests of an ordinary user."""
+    data = dict(selector.source)
+    data["users"] = [ordinary_user(policy)]
+    data["onlyGroups"] = [AUTHENTICATED_GROUP]
+    data.pop("userGroups", None)
+    data.pop("authenticated", None)
+    return RequestSelector.from_mapping(data)
+
+
+def ordinary_user(policy) -> str:
+    """A user name the policy does not mention."""
+    named = {user for rule in policy.rules for user in rule.users}
+    for name in ORDINARY_NAMES:
+        if name not in named:
+            return name
+    return next(f"user-{n}" for n in range(1, len(named) + 2) if f"user-{n}" not in named)
+
+
 # --------------------------------------------------------------------------------------------
 # Conflicts
 
@@ -274,8 +296,6 @@ def policy_test(test: PolicyTest, subject: Subject) -> dict:
 def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Framework]) -> dict:
     """The levels the policy gives the conflict's requests, the side(s) it satisfies, and the side
     an ordinary user's requests land on (what the policy's author chose for most traffic)."""
-    from kube_audit_lint.report.matrix import ordinary_selector
-
     evaluated = {framework.name for framework in frameworks}
     known = {side.framework: _side_framework(side, frameworks) for side in conflict.sides}
     labels = {name: (f.label(side.control) if f else f"{name} {side.control}")
@@ -314,8 +334,6 @@ def evaluate_conflict(conflict: Conflict, subject: Subject, frameworks: list[Fra
 
 def _side_framework(side, frameworks: list[Framework]) -> Framework | None:
     """The framework of a conflict's side: among those evaluated, else the profile of that name."""
-    from kube_audit_lint.report.frameworks import FrameworkError, load_framework
-
     framework = next((f for f in frameworks if f.name == side.framework), None)
     if framework is None:
         try:

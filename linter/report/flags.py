@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import functools
 
+from kube_audit_lint.datafiles import read_data
+from kube_audit_lint.kube.flags import retention_default
+from kube_audit_lint.policy.yamlnodes import parse_documents
 from kube_audit_lint.report.controls import Subject
 
 
 @functools.lru_cache(maxsize=1)
 def known_flags() -> tuple[dict, ...]:
-    from kube_audit_lint.datafiles import read_data
-
-    from kube_audit_lint.policy.yamlnodes import parse_documents
-
     text = read_data("report/audit-flags.yaml")
     return tuple(parse_documents("linter/data/report/audit-flags.yaml", text)[0].data["flags"])
 
 
 def flag_table(subject: Subject, findings: list[dict]) -> dict | None:
     """None without a manifest."""
-    from kube_audit_lint.kube.flags import retention_default
-
     config = subject.apiserver
     if config is None:
         return None

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from kube_audit_lint.lint.baseline import Bound, RequestSelector
 from kube_audit_lint.policy.model import Level, format_path
-from kube_audit_lint.policy.yamlnodes import Document, InputError, Span
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Span, parse_documents
 
 FRAMEWORKS_DIR = "frameworks"
 SCHEMA_DIR = "schema"
@@ -282,8 +282,6 @@ def relevant_conflicts(conflicts, frameworks: list[Framework]) -> list[Conflict]
 
 
 def _document(path: str, text: str) -> Document:
-    from kube_audit_lint.policy.yamlnodes import parse_documents
-
     try:
         documents = parse_documents(path, text)
     except InputError as exc:

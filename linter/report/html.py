@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from kube_audit_lint.datafiles import data_path
 from kube_audit_lint.report.controls import FAIL, MANUAL, NOT_APPLICABLE, PASS
 
 LEVELS = ("None", "Metadata", "Request", "RequestResponse")
@@ -35,8 +36,6 @@ LEVEL_LABEL_X = 124
 
 @functools.lru_cache(maxsize=1)
 def environment():
-    from kube_audit_lint.datafiles import data_path
-
     import jinja2
 
     folder = data_path("templates")

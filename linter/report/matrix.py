@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from kube_audit_lint.lint.baseline import RequestSelector
+from kube_audit_lint.datafiles import read_data
 from kube_audit_lint.kube.api import AUTHENTICATED_GROUP
-from kube_audit_lint.report.controls import Subject, outcome_evidence
+from kube_audit_lint.lint.baseline import RequestSelector
+from kube_audit_lint.policy.yamlnodes import parse_documents
+from kube_audit_lint.report.controls import Subject, ordinary_user, outcome_evidence
 
 MATRIX_FILE = "matrix.yaml"
-ORDINARY_NAMES = ("alice", "jane", "ordinary-user")
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,6 @@ class Row:
 @functools.lru_cache(maxsize=1)
 def layout() -> tuple[tuple[str, ...], tuple[Row, ...]]:
     """(columns, rows) from matrix.yaml."""
-    from kube_audit_lint.datafiles import read_data
-
-    from kube_audit_lint.policy.yamlnodes import parse_documents
-
     text = read_data(f"report/{MATRIX_FILE}")
     data = parse_documents(f"linter/data/report/{MATRIX_FILE}", text)[0].data
     columns = tuple(data["verbs"])
@@ -67,25 +64,6 @@ def layout() -> tuple[tuple[str, ...], tuple[Row, ...]]:
         for item in data["rows"]
     )
     return columns, rows
-
-
-def ordinary_selector(selector: RequestSelector, policy) -> RequestSelector:
-    """``selector`` narrowed to the requests of an ordinary user."""
-    data = dict(selector.source)
-    data["users"] = [ordinary_user(policy)]
-    data["onlyGroups"] = [AUTHENTICATED_GROUP]
-    data.pop("userGroups", None)
-    data.pop("authenticated", None)
-    return RequestSelector.from_mapping(data)
-
-
-def ordinary_user(policy) -> str:
-    """A user name the policy does not mention."""
-    named = {user for rule in policy.rules for user in rule.users}
-    for name in ORDINARY_NAMES:
-        if name not in named:
-            return name
-    return next(f"user-{n}" for n in range(1, len(named) + 2) if f"user-{n}" not in named)
 
 
 def build_matrix(subject: Subject) -> dict:

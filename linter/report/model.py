@@ -40,7 +40,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kube_audit_lint import __version__
+from kube_audit_lint.kube.flags import read_apiserver_config
+from kube_audit_lint.lint.baseline import BaselineError, PolicySpace, load_baseline
+from kube_audit_lint.lint.config import ConfigError
+from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, lint_report
+from kube_audit_lint.output.common import describe_witness, order_key
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.load import apiserver_read
+from kube_audit_lint.policy.validate import is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import InputError
+from kube_audit_lint.replay.nothing_read import NothingRead, require_events
+from kube_audit_lint.replay.reading import LogError
+from kube_audit_lint.replay.rotation import expand
+from kube_audit_lint.replay.summary import replay_files
+from kube_audit_lint.report import controls, frameworks as profiles
+from kube_audit_lint.report.controls import Subject
+from kube_audit_lint.report.flags import flag_table
+from kube_audit_lint.report.matrix import build_matrix
 
 FORMAT_NAME = "kube-audit-lint-report"
 FORMAT_VERSION = 1
@@ -66,10 +82,6 @@ class ReportOptions:
 
 
 def build_report(options: ReportOptions) -> dict[str, Any]:
-    from kube_audit_lint.report import controls, frameworks as profiles
-    from kube_audit_lint.report.flags import flag_table
-    from kube_audit_lint.report.matrix import build_matrix
-
     kube_version = options.kube_version or versions.DEFAULT
     try:
         chosen = profiles.load_frameworks(profiles.parse_framework_list(options.frameworks))
@@ -118,9 +130,6 @@ def display_path(path: str) -> str:
 
 def read_subject(policy_path: str, kube_version: tuple[int, int], apiserver_manifest: str | None = None):
     """What the controls are evaluated on: the policy as kube-apiserver reads it, and its flags."""
-    from kube_audit_lint.lint.baseline import PolicySpace
-    from kube_audit_lint.report.controls import Subject
-
     verdict = _read_policy(policy_path, kube_version)
     apiserver = _read_manifest(apiserver_manifest)
     return Subject(
@@ -131,10 +140,6 @@ def read_subject(policy_path: str, kube_version: tuple[int, int], apiserver_mani
 
 
 def _read_policy(path: str, kube_version):
-    from kube_audit_lint.policy.load import apiserver_read
-    from kube_audit_lint.policy.validate import is_audit_policy_document
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     if path == "-":
         raise ReportInputError("the report needs a policy file, not standard input")
     try:
@@ -151,8 +156,6 @@ def _read_policy(path: str, kube_version):
 def _read_manifest(path: str | None):
     if not path:
         return None
-    from kube_audit_lint.kube.flags import read_apiserver_config
-    from kube_audit_lint.policy.yamlnodes import InputError
 
     try:
         return read_apiserver_config(path)
@@ -236,10 +239,6 @@ def _identification(options: ReportOptions, policy_path: str, policy_text: str, 
 
 
 def _lint(options: ReportOptions, kube_version) -> tuple[list[dict], dict | None]:
-    from kube_audit_lint.lint.baseline import BaselineError, load_baseline
-    from kube_audit_lint.lint.config import ConfigError
-    from kube_audit_lint.lint.pipeline import LintInputError, LintOptions, lint_report
-
     lint_options = LintOptions(paths=[options.policy], baseline=options.baseline,
                                apiserver_manifest=options.apiserver_manifest, kube_version=kube_version,
                                accepted=options.accepted)
@@ -250,7 +249,6 @@ def _lint(options: ReportOptions, kube_version) -> tuple[list[dict], dict | None
         raise ReportInputError(str(exc)) from None
     except ValueError as exc:  # the accepted-findings file and other input the user must fix
         raise ReportInputError(str(exc)) from None
-    from kube_audit_lint.output.common import order_key
 
     findings = sorted(report.findings, key=order_key(report))
     baseline_info = {"name": baseline.name, "title": baseline.title, "path": baseline.display_path} if baseline else None
@@ -258,8 +256,6 @@ def _lint(options: ReportOptions, kube_version) -> tuple[list[dict], dict | None
 
 
 def _finding(finding) -> dict:
-    from kube_audit_lint.output.common import describe_witness
-
     location = finding.location
     suppression = finding.suppression
     return {
@@ -289,11 +285,6 @@ def _finding(finding) -> dict:
 
 
 def _replay(policy, paths: list[str], kube_version) -> dict:
-    from kube_audit_lint.replay.nothing_read import NothingRead, require_events
-    from kube_audit_lint.replay.reading import LogError
-    from kube_audit_lint.replay.rotation import expand
-    from kube_audit_lint.replay.summary import replay_files
-
     try:
         paths, _ = expand(paths)  # a folder or glob of rotated logs, in time order
         replayed = replay_files(policy, paths, kube_version, jobs=1)

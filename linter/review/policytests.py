@@ -49,8 +49,9 @@ from kube_audit_lint.engine.request import Request, parse_resource
 from kube_audit_lint.engine.space import Selector, SpaceError, rule_witnesses
 from kube_audit_lint.kube.api import NON_RESOURCE_VERBS, RESOURCE_VERBS, close_match_hint, unknown_resource
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
 from kube_audit_lint.policy.model import LEVEL_NAMES, Level, Policy, Stage
-from kube_audit_lint.policy.yamlnodes import Document, InputError, Path
+from kube_audit_lint.policy.yamlnodes import Document, InputError, Path, read_file
 
 SUFFIX = ".audit-test.yaml"
 TOP_KEYS = ("policy", "cases", "properties")
@@ -509,8 +510,6 @@ def run_tests(test: TestFile, policy: Policy, kube_version: tuple[int, int] | No
 
 def read_test_file(path: str) -> TestFile:
     """The test file at ``path``: InputError when it cannot be read or is malformed."""
-    from kube_audit_lint.policy.yamlnodes import read_file
-
     _, documents = read_file(path)
     if not documents:
         raise InputError(path, 1, 1, "test file: empty (expected policy, cases and properties)")
@@ -520,8 +519,6 @@ def read_test_file(path: str) -> TestFile:
 def load_policy(test: TestFile, kube_version: tuple[int, int]) -> Policy:
     """The policy a test file names, read as kube-apiserver reads it: InputError when it is
     missing, unreadable, not a policy, or one kube-apiserver would refuse."""
-    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
-
     if not os.path.isfile(test.policy):
         assert test.document is not None
         raise _Reader(test.document).fail(("policy",), f"policy: no such file: {test.policy}")

@@ -8,7 +8,9 @@ with the apiserver's reasons, each at its file:line:col.
 from __future__ import annotations
 
 from kube_audit_lint.policy.gitsource import GitSourceError, local_copy
+from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.policy.yamlnodes import InputError
 
 
 class SourceError(ValueError):
@@ -17,9 +19,6 @@ class SourceError(ValueError):
 
 def read_policy(spec: str, kube_version: tuple[int, int]) -> Policy:
     """The policy kube-apiserver would load from ``spec``; SourceError when there is none."""
-    from kube_audit_lint.policy.load import apiserver_read, first_document_not_policy
-    from kube_audit_lint.policy.yamlnodes import InputError
-
     try:
         with local_copy(spec) as path:
             reading = apiserver_read(path, kube_version)

@@ -11,9 +11,13 @@ import os
 
 from sqlglot import exp
 
+from kube_audit_lint.engine.evaluate import decide
+from kube_audit_lint.engine.request import Request
 from kube_audit_lint.policy.model import Policy
-from kube_audit_lint.replay.sensitive import SENSITIVE
-from kube_audit_lint.sql.query import QueryOptions, all_of, any_of, build_query, col, lit
+from kube_audit_lint.replay.sensitive import SENSITIVE, sensitive_category
+from kube_audit_lint.replay.tally import OTHER_REQUESTS, SENSITIVE_LIMIT, unlogged_sensitive
+from kube_audit_lint.sql.matching import all_of, any_of, col, lit
+from kube_audit_lint.sql.query import QueryOptions, build_query
 
 REQUEST = ("username", "groups", "verb", "api_group", "resource", "subresource", "namespace", "name")
 
@@ -46,11 +50,6 @@ def counts_query(policy: Policy, dialect: str, kube_version, by: tuple[str, ...]
 
 def add_rows(policy: Policy, paths: list[str], totals, rows) -> None:
     """Add rows of (filename, rule, stage, listed, *REQUEST, events) to ``totals``."""
-    from kube_audit_lint.engine.evaluate import decide
-    from kube_audit_lint.engine.request import Request
-    from kube_audit_lint.replay.sensitive import sensitive_category
-    from kube_audit_lint.replay.tally import OTHER_REQUESTS, SENSITIVE_LIMIT, unlogged_sensitive
-
     decisions: dict = {}
     counts: dict[tuple, list] = {}
     listed_requests = sum(1 for key in totals.counts if key[2] is not None and key[2] != OTHER_REQUESTS)

@@ -21,6 +21,10 @@ import sys
 from dataclasses import dataclass
 
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.replay.reading import LogError, is_whole_document, open_input
+from kube_audit_lint.replay.runner import FileCount, Totals
+from kube_audit_lint.sql.counts import add_rows, counts_query
+from kube_audit_lint.sql.dialects import JsonAccess, call
 from kube_audit_lint.sql.query import QueryOptions, build_query
 
 MAX_OBJECT_SIZE = 64 << 20  # the longest line (event) read; a longer one goes to the default engine
@@ -52,8 +56,6 @@ def _field(event, keys):
 def field_access():
     """The query's JsonAccess over the parsed fields (sql/dialects.py has the one over raw JSON)."""
     from sqlglot import exp
-
-    from kube_audit_lint.sql.dialects import JsonAccess, call
 
     root = exp.JSONPath(expressions=[exp.JSONPathRoot()])
     return JsonAccess(
@@ -133,8 +135,6 @@ def relation(logs: list[Log]) -> str:
 def check_inputs(paths: list[str]) -> list[Log]:
     """The logs DuckDB reads; NotForDuckDB for inputs the default engine must read (stdin, whole
     JSON documents, paths DuckDB would take as patterns), LogError for a log that cannot be read."""
-    from kube_audit_lint.replay.reading import LogError, is_whole_document, open_input
-
     logs = []
     for path in paths:
         if path == "-":
@@ -184,8 +184,6 @@ def translate(exc: Exception) -> Exception:
         return NotForDuckDB(f"a line is not JSON, or longer than {MAX_OBJECT_SIZE >> 20} MiB; "
                             "the default engine reports each such line")
     if isinstance(exc, duckdb.IOException):
-        from kube_audit_lint.replay.reading import LogError
-
         return LogError(f"cannot read: {str(exc).splitlines()[0]}")
     return exc
 
@@ -250,9 +248,6 @@ def write_jsonl(policy: Policy, paths: list[str], kube_version, write, threads: 
 
 def summary_totals(policy: Policy, paths: list[str], kube_version, threads: int | None = None):
     """The run's Totals (replay/runner.py) as the default engine counts them."""
-    from kube_audit_lint.replay.runner import FileCount, Totals
-    from kube_audit_lint.sql.counts import add_rows, counts_query
-
     con = connect(threads)
     use_logs(con, check_inputs(paths))
     totals = Totals()

@@ -7,6 +7,11 @@ are usage errors; inputs the DuckDB engine leaves to the default engine are said
 
 from __future__ import annotations
 
+from kube_audit_lint.replay import render
+from kube_audit_lint.replay.nothing_read import require_events
+from kube_audit_lint.replay.reading import LogError
+from kube_audit_lint.replay.summary import summarize
+
 ENGINES = ("default", "duckdb", "spark")
 EXTRAS = {"duckdb": ("duckdb", "duckdb"), "spark": ("pyspark", "spark")}  # engine -> (module, extra)
 
@@ -46,15 +51,13 @@ def run(options, policy, out) -> int | None:
 
 
 def _duckdb(options, policy, out) -> int | None:
-    from kube_audit_lint.sql import duckdb_engine
+    from kube_audit_lint.sql import duckdb_engine  # needs the duckdb extra (sqlglot, duckdb): loaded when chosen
 
     try:
         if options.output_format == "jsonl":
             written = out.bytes_written
             duckdb_engine.write_jsonl(policy, options.logs, options.kube_version, out.write_bytes, options.jobs)
             if out.bytes_written == written:
-                from kube_audit_lint.replay.nothing_read import require_events
-
                 require_events(0, options.logs)
             return 0
         totals = duckdb_engine.summary_totals(policy, options.logs, options.kube_version, options.jobs)
@@ -68,8 +71,7 @@ def _duckdb(options, policy, out) -> int | None:
 def _spark(options, policy, out) -> int:
     from pyspark.errors import PySparkException
 
-    from kube_audit_lint.replay.reading import LogError
-    from kube_audit_lint.sql import spark_engine
+    from kube_audit_lint.sql import spark_engine  # needs the spark extra (sqlglot, pyspark): loaded when chosen
 
     master = options.spark_master or spark_engine.DEFAULT_MASTER
     try:
@@ -95,10 +97,6 @@ def spark_error(exc: Exception) -> str:
 
 
 def write_summary(options, policy, totals, out) -> None:
-    from kube_audit_lint.replay import render
-    from kube_audit_lint.replay.nothing_read import require_events
-    from kube_audit_lint.replay.summary import summarize
-
     summary = summarize(policy, totals, options.kube_version)
     require_events(summary.events, options.logs)
     if options.output_format == "json":

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from kube_audit_lint.engine.evaluate import decide
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.sql.matching import col, combined_resource, rule_matches
 
 PAYLOAD = "protopayload_auditlog"
 VERSION = r"^v[0-9]+((alpha|beta)[0-9]+)?$"
@@ -69,8 +70,6 @@ def located_columns() -> list[exp.Expression]:
     """``gke_located``: whether the name is in a namespace, and whether the resource's parts start
     after ``namespaces/NAME`` (``nested``; not when the object is the namespace itself, or its
     status or finalize)."""
-    from kube_audit_lint.sql.query import col
-
     parts, count = col("parts"), col("part_count")
     namespaced = exp.and_(exp.EQ(this=_part(parts, 2), expression=_lit("namespaces")),
                           exp.GT(this=count.copy(), expression=exp.Literal.number(3)))
@@ -81,8 +80,6 @@ def located_columns() -> list[exp.Expression]:
 
 def request_columns() -> list[exp.Expression]:
     """The columns of ``requests`` (those of query.request_columns; groups always empty)."""
-    from kube_audit_lint.sql.query import col, combined_resource
-
     parts = col("parts")
 
     def at(offset: int) -> exp.Expression:
@@ -130,8 +127,6 @@ def rows_that_are_requests() -> exp.Expression:
 def undecidable(policy: Policy, wildcard_group: bool) -> exp.Expression:
     """True where the user's groups could change the decision (see the module docstring); the
     ``rule`` column holds the decision for a user in no group."""
-    from kube_audit_lint.sql.query import col, rule_matches
-
     def outcome(index: int | None):
         d = decide(policy, index)
         return d.level, d.omit_stages, d.omit_managed_fields

@@ -22,6 +22,9 @@ import os
 import sys
 
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.replay.reading import BadLine
+from kube_audit_lint.replay.runner import FileCount, Totals
+from kube_audit_lint.sql.counts import add_rows, counts_query
 from kube_audit_lint.sql.query import OUTPUT_COLUMNS, QueryOptions, build_query
 
 DEFAULT_MASTER = "local[*]"
@@ -81,7 +84,6 @@ def _events(spark, path: str):
 def _report_bad(path: str, bad: int, totals=None) -> None:
     if not bad:
         return
-    from kube_audit_lint.replay.reading import BadLine
 
     message = (f"{bad:,} line(s) are not audit events (--engine spark does not number lines: replay this file "
                f"with the default engine to see them)")
@@ -127,9 +129,6 @@ def _values(row) -> tuple:
 
 def summary_totals(spark, policy: Policy, paths: list[str], kube_version):
     """The run's Totals (replay/runner.py), counted by Spark as duckdb_engine counts them."""
-    from kube_audit_lint.replay.runner import FileCount, Totals
-    from kube_audit_lint.sql.counts import add_rows, counts_query
-
     counts_sql = counts_query(policy, "spark", kube_version)
     totals = Totals()
     for path in paths:
