@@ -11,11 +11,23 @@ import datetime
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from kube_audit_lint.findings import Finding, Report, Severity
+from kube_audit_lint.findings import Finding, Location, Report, Severity
+from kube_audit_lint.kube.api import builtin_groups
+from kube_audit_lint.kube.flags import apiserver_config_from_text, read_apiserver_config
+from kube_audit_lint.lint import only_new, suppressions
+from kube_audit_lint.lint.baseline import BaselineError, builtin_names, load_baseline
+from kube_audit_lint.lint.config import Settings, config_dir, is_excluded, is_included, load_settings
 from kube_audit_lint.lint.grouping import group_report
+from kube_audit_lint.lint.patterns import GitIgnores, matches
+from kube_audit_lint.lint import registry  # its checks looked up when called: they can be swapped (tests)
+from kube_audit_lint.lint.registry import (FINDINGS_SCOPE, MANIFEST_SCOPE, POLICY_SCOPE, CheckContext,
+                                           FindingsContext, PluginFailure, PolicyAnalysis, run_check)
 from kube_audit_lint.policy import versions
+from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
+from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
+from kube_audit_lint.policy.yamlnodes import InputError, LimitError, parse_documents
 
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
@@ -60,9 +72,6 @@ class LintInputError(ValueError):
 def collect_files(paths: list[str], settings=None) -> list[str]:
     """The files to read: files as given, directories searched for YAML/JSON files (sorted), and for
     the files the configuration's ``include`` names (shell scripts, Terraform, Markdown)."""
-    from kube_audit_lint.lint.config import is_included
-
-    from kube_audit_lint.lint.patterns import GitIgnores
 
     files: list[str] = []
     for path in paths or ["."]:
@@ -87,37 +96,33 @@ def collect_files(paths: list[str], settings=None) -> list[str]:
 
 def select_checks(settings, path: str | None = None):
     """The checks to run on ``path``: select/ignore (codes or names), per-file ignores."""
-    from kube_audit_lint.lint.registry import all_checks, find_check
 
     def keys(names):
         resolved = set()
         for name in names:
             if name.upper() == "ALL":
-                resolved |= {spec.code for spec in all_checks()}
+                resolved |= {spec.code for spec in registry.all_checks()}
                 continue
-            spec = find_check(name)
+            spec = registry.find_check(name)
             if spec is None:
                 raise LintInputError(f"unknown check {name!r}{did_you_mean(name, known_check_keys())} "
                                      "(see: kube-audit-lint checks)")
             resolved.add(spec.code)
         return resolved
 
-    chosen = keys(settings.select) if settings.select else {spec.code for spec in all_checks()}
+    chosen = keys(settings.select) if settings.select else {spec.code for spec in registry.all_checks()}
     chosen -= keys(settings.ignore)
     if path is not None:
-        from kube_audit_lint.lint.config import config_dir
-        from kube_audit_lint.lint.patterns import matches
 
         for pattern, names in settings.per_file_ignores.items():
             if matches((pattern,), path, config_dir(settings)):
                 chosen -= keys(names)
-    return [spec for spec in all_checks() if spec.code in chosen]
+    return [spec for spec in registry.all_checks() if spec.code in chosen]
 
 
 def known_check_keys() -> list[str]:
-    from kube_audit_lint.lint.registry import all_checks
 
-    return [key for spec in all_checks() for key in (spec.code, spec.name)]
+    return [key for spec in registry.all_checks() for key in (spec.code, spec.name)]
 
 
 def did_you_mean(word: str, known) -> str:
@@ -149,9 +154,6 @@ def lint_verdict(verdict, specs, settings, kube_version, display_path: str | Non
 
     A plugin check that fails is recorded in ``plugin_problems`` and the other checks go on
     (without that list, the failure propagates as PluginFailure)."""
-    from dataclasses import replace
-
-    from kube_audit_lint.lint.registry import FINDINGS_SCOPE, CheckContext, PluginFailure, PolicyAnalysis, run_check
 
     findings: list[Finding] = []
     policy_line = verdict.policy.document.start.line
@@ -182,9 +184,6 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     of the findings scope run. Selecting one of those runs the other checks too, since their
     findings are what it judges (``run_selection``); only the selected checks' findings are returned.
     """
-    from kube_audit_lint.lint.config import Settings
-    from kube_audit_lint.policy.validate import apiserver_verdict, is_audit_policy_document
-    from kube_audit_lint.policy.yamlnodes import parse_documents
 
     settings = Settings(select=list(select or []))
     if options:
@@ -193,7 +192,6 @@ def lint_text(text: str, path: str = "<policy>", select: list[str] | None = None
     specs = select_checks(settings)
     apiserver = None
     if apiserver_manifest_text is not None:
-        from kube_audit_lint.kube.flags import apiserver_config_from_text
 
         apiserver = apiserver_config_from_text("<apiserver-manifest>", apiserver_manifest_text)
     findings: list[Finding] = []
@@ -214,9 +212,6 @@ def run_selection(settings):
     A check of the findings scope judges the findings of the others (whether a suppression is
     still used needs the findings it would suppress): when the selection names one, every check
     the configuration does not ignore runs, and only the selected ones are reported."""
-    from dataclasses import replace
-
-    from kube_audit_lint.lint.registry import FINDINGS_SCOPE
 
     chosen = select_checks(settings)
     if settings.select and any(spec.scope == FINDINGS_SCOPE for spec in chosen):
@@ -231,22 +226,17 @@ def _sort_key(finding: Finding):
 
 def lint_paths(paths: list[str], settings, kube_version, verbose: bool = False,
                apiserver_manifest: str | None = None, stdin_filename: str | None = None) -> Report:
-    from kube_audit_lint.lint.registry import MANIFEST_SCOPE, POLICY_SCOPE, plugin_problems
-    from kube_audit_lint.policy.load import lint_read, mentions_audit_policy
-    from kube_audit_lint.policy.yamlnodes import InputError, LimitError
 
     report = Report(findings=[], root=os.getcwd())
-    report.plugin_problems += [problem.render() for problem in plugin_problems()]
+    report.plugin_problems += [problem.render() for problem in registry.plugin_problems()]
     apiserver = None
     if apiserver_manifest:
-        from kube_audit_lint.kube.flags import read_apiserver_config
 
         try:
             apiserver = read_apiserver_config(apiserver_manifest)
         except InputError as exc:
             raise LintInputError(str(exc)) from None
         report.sources[apiserver_manifest] = _source_text(apiserver_manifest)
-    from kube_audit_lint.lint.config import is_excluded
 
     linted = []  # the policy documents linted, for the checks of the apiserver manifest
     for path in collect_files(paths, settings):
@@ -335,7 +325,6 @@ def not_a_regular_file(path: str) -> str | None:
 def named_stdin(reading, name: str) -> str:
     """A policy piped in by an editor (``lint - --stdin-filename path``): reported under its file's
     name, whose per-file settings apply."""
-    from kube_audit_lint.policy.yamlnodes import InputError
 
     reading.path = name
     reading.block_errors = [InputError(name, e.line, e.column, e.message) for e in reading.block_errors]
@@ -355,7 +344,6 @@ def skip(report: Report, path: str, reason: str, verbose: bool, detail: str = ""
 def unreadable_findings(error, specs, what: str = "this file") -> list[Finding]:
     """A file meant as a policy that cannot be read (bad YAML or JSON, not text, missing): a finding
     of invalid-policy at the error's position, since kube-apiserver would refuse it."""
-    from kube_audit_lint.findings import Location
 
     invalid = next((s for s in specs if s.name == "invalid-policy"), None)
     if invalid is None:
@@ -380,7 +368,6 @@ def _source_text(path: str) -> str:
 
 def _file_note_findings(reading, specs) -> list[Finding]:
     """How the apiserver reads this file differently (several documents): reported by invalid-policy."""
-    from kube_audit_lint.findings import Location
 
     invalid = next((s for s in specs if s.name == "invalid-policy"), None)
     if invalid is None:
@@ -406,7 +393,6 @@ def exit_code(report: Report, settings) -> int:
 
 def check_baseline(name: str | None) -> None:
     """An unknown baseline is a usage error before any policy is read, whatever the policy."""
-    from kube_audit_lint.lint.baseline import BaselineError, builtin_names, load_baseline
 
     if not name:
         return
@@ -422,11 +408,9 @@ def lint_report(options: LintOptions):
 
     Raises ConfigError, LintInputError or another ValueError for input the user must fix.
     """
-    from kube_audit_lint.lint.config import load_settings
 
     settings = load_settings(options)
     releases = target_releases(options, settings)
-    from dataclasses import replace
 
     check_baseline(settings.baseline)
     run_settings, reported = run_selection(settings)
@@ -463,7 +447,6 @@ def release_behaviour(version: tuple[int, int], text: str = "") -> tuple[object,
     checker's switches, and which catalogued resources named in ``text`` it serves. Two releases
     with equal behaviour lint ``text`` alike (a resource no policy names only changes which
     resource an example request picks)."""
-    from kube_audit_lint.kube.api import builtin_groups
 
     named = set(re.findall(r"[a-z][a-z0-9]*", text))
     served = frozenset(
@@ -491,7 +474,6 @@ def lint_releases(releases, lint, rerun: bool = True) -> Report:
     says which (``(Kubernetes 1.33-1.35 only)``): a policy that only some releases load is an
     invalid-policy error naming them. Standard input cannot be read twice: with ``-`` among the
     paths only the newest release is linted (``rerun`` False)."""
-    from dataclasses import replace
 
     releases = sorted(set(releases))
     newest = releases[-1]
@@ -524,7 +506,6 @@ def apply_suppressions(report: Report, settings, today: datetime.date | None = N
                        plugin_problems: list[str] | None = None) -> Report:
     """Inline suppressions (``# kube-audit-lint: disable=...``, see linter.lint.suppressions) applied
     to the findings of ``report``, then the checks of the findings scope run on each of its files."""
-    from kube_audit_lint.lint import suppressions
 
     today = today or datetime.date.today()
     report, directives = suppressions.apply_to_report(report, settings, today)
@@ -539,10 +520,6 @@ def lint_findings(report: Report, directives: dict, settings, today: datetime.da
 
     Their severity follows the configuration as any check's does. A plugin check that fails is
     recorded in ``plugin_problems`` (without that list, the failure propagates as PluginFailure)."""
-    from dataclasses import replace
-
-    from kube_audit_lint.lint import suppressions
-    from kube_audit_lint.lint.registry import FINDINGS_SCOPE, FindingsContext, PluginFailure, run_check
 
     by_path: dict[str, list[Finding]] = {}
     for finding in report.findings:
@@ -574,6 +551,5 @@ def apply_only_new(report: Report, options: LintOptions) -> Report:
     """``--accepted`` / ``--write-accepted`` / ``--diff-base``: see linter.only_new."""
     if not (options.accepted or options.write_accepted or options.diff_base):
         return report
-    from kube_audit_lint.lint import only_new
 
     return only_new.apply(report, options)

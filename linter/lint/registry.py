@@ -46,13 +46,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from kube_audit_lint.engine.request import Request
+from kube_audit_lint.engine.space import RequestSpace
 from kube_audit_lint.findings import Finding, Location, Severity
 from kube_audit_lint.policy.model import Policy
 from kube_audit_lint.policy.validate import Verdict
 from kube_audit_lint.policy.yamlnodes import Path, Span
 
 if TYPE_CHECKING:
-    from kube_audit_lint.engine.space import RequestSpace
     from kube_audit_lint.kube.flags import ApiserverConfig
     from kube_audit_lint.lint.suppressions import Directive
 
@@ -295,8 +295,6 @@ class PolicyAnalysis:
 
     @functools.cached_property
     def space(self) -> RequestSpace:
-        from kube_audit_lint.engine.space import RequestSpace
-
         return RequestSpace(self.policy, self.kube_version)
 
     def derived(self, key: Any, compute: Callable[[], Any]) -> Any:

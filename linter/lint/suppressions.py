@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 
 from kube_audit_lint.findings import Finding, Location, Report, Suppression
+from kube_audit_lint.lint import registry  # looked up when called: the checks can be swapped (tests)
+from kube_audit_lint.policy.yamlnodes import looks_like_json
 
 DIRECTIVES = ("disable", "disable-file")
 _PREFIX = re.compile(r"^\s*kube-audit-lint\s*:\s*", re.IGNORECASE)
@@ -161,8 +163,6 @@ class Directive:
 
 def parse_directives(path: str, text: str) -> list[Directive]:
     """Every ``kube-audit-lint:`` comment in ``text``, valid or not (``problem`` says why not)."""
-    from kube_audit_lint.policy.yamlnodes import looks_like_json
-
     if looks_like_json(text) or "kube-audit-lint" not in text.lower():
         return []  # JSON has no comments; most files have no directive at all
     lines = text.splitlines()
@@ -246,8 +246,6 @@ def _parse_body(directive: Directive, line: str, start: int) -> None:
 
 
 def _entries(line: str, token_start: int, token: str) -> list[Entry]:
-    from kube_audit_lint.lint.registry import find_check
-
     _, equals, value = token.partition("=")
     if not equals:
         return []
@@ -256,7 +254,7 @@ def _entries(line: str, token_start: int, token: str) -> list[Entry]:
     for match in re.finditer(r"[^\s,]+", value.lstrip()):
         column = line.index(match.group(), offset) + 1
         offset = column - 1 + len(match.group())
-        spec = find_check(match.group())
+        spec = registry.find_check(match.group())
         entries.append(Entry(match.group(), column, spec.code if spec else None, spec.name if spec else None))
     return entries
 
@@ -301,16 +299,12 @@ def apply_to_report(report: Report, settings, today: datetime.date) -> tuple[Rep
 def comment_proof_codes() -> frozenset[str]:
     """The checks whose findings no comment suppresses: those that judge the others' findings
     (and so the suppressions themselves), declared by their scope."""
-    from kube_audit_lint.lint.registry import all_checks
-
-    return frozenset(spec.code for spec in all_checks() if not spec.suppressible_by_comment)
+    return frozenset(spec.code for spec in registry.all_checks() if not spec.suppressible_by_comment)
 
 
 def non_suppressible_codes(settings) -> frozenset[str]:
     """The checks the configuration's ``non-suppressible`` names."""
-    from kube_audit_lint.lint.registry import find_check
-
-    specs = (find_check(name) for name in settings.non_suppressible)
+    specs = (registry.find_check(name) for name in settings.non_suppressible)
     return frozenset(spec.code for spec in specs if spec is not None)
 
 
