@@ -239,7 +239,7 @@ rules:
         if not fields[space.KIND] & space.RESOURCE_KIND:
             continue
         every = list(universe._resource_requests(fields, None, ()))
-        pruned = list(universe._resource_requests(fields, None, (), (1, 36)))
+        pruned = list(universe._resource_requests(fields, None, (), prune=True))
         served = [r for r in every if kubeapi.request_problem(r, (1, 36)) is None]
         assert served, "every cube here holds a served request"
         assert [r for r in pruned if kubeapi.request_problem(r, (1, 36)) is None] == served

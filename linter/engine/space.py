@@ -810,7 +810,7 @@ class _Universe:
             key = tuple(fields[f] for f in (API_GROUP, RESOURCE, SUBRESOURCE, VERB, NAMESPACE, NAME))
             chosen = self._resource_choice.get(key)
             if chosen is None:
-                served = (request for request in self._resource_requests(fields, None, (), self.kube_version)
+                served = (request for request in self._resource_requests(fields, None, (), prune=True)
                           if kubeapi.request_problem(request, self.kube_version) is None)
                 chosen = next(itertools.islice(served, _WITNESS_TRIES), None)
                 if chosen is None:
@@ -822,14 +822,13 @@ class _Universe:
                        path=self.path.pick(fields[PATH]))
 
     def _resource_requests(self, fields: list[int], user: str | None, groups: tuple[str, ...],
-                           served_in: tuple[int, int] | None | bool = False) -> Iterator[Request]:
+                           prune: bool = False) -> Iterator[Request]:
         """The resource requests of a cube, realistic ones first: the verbs the resource takes, no
         namespace on a cluster-scoped resource, a name in every subresource's URL, a Namespace
-        object's name as its namespace. With ``served_in`` (a release, or None for any), requests
-        on a resource, subresource or verb the catalogue says that release never serves are left
-        out as a whole (the order of the others is kept)."""
-        prune = served_in is not False
-        version = served_in if isinstance(served_in, tuple) else None
+        object's name as its namespace. With ``prune``, requests on a resource, subresource, verb or
+        scope the catalogue says this universe's release never serves are left out as a whole (the
+        order of the others is kept)."""
+        version = self.kube_version
         for api_group in self.api_group.choices(fields[API_GROUP], _API_GROUPS):
             known = (_GROUP_RESOURCES.get(api_group, ()) + tuple(kubeapi.builtin_groups().get(api_group, ()))
                      + _ALL_RESOURCES)
