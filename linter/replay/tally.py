@@ -343,6 +343,11 @@ class CostTally(SummaryTally):
         self.limits = limits
         self.WIDTH = 4 + 3 * len(limits)
 
+    def token(self, user: User | None) -> tuple:
+        """The user as the policy tells it apart, and its user class (part of the request class)."""
+        name = user.username if user is not None else ""
+        return self.view.user_token(user), user_class(Request(user=name))
+
     def outcome(self, request: Request, event) -> tuple[tuple, bool]:
         cell_key, by_name = super().outcome(request, event)
         return (*cell_key, (user_class(request), request.verb, resource_label(request))), by_name
