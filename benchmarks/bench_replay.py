@@ -3,12 +3,20 @@
 file), next to a decode-only baseline on the same file in the same run, the ``--jobs 2`` speed-up
 and peak memory.
 
+The log is generated (deterministic, by seed) with one of generate_log.py's profiles: ``realistic``
+(the default: a multi-tenant cluster with thousands of users, hundreds of namespaces, pods that
+come and go, so that few requests repeat exactly) or ``cluster`` (a large cluster with few tenants).
+The ratio reported is replay's time over the time of DECODE_ONLY, decoding every line whole with
+msgspec, each in a fresh process on one core; DECODE_STRUCT (decoding only replay's fields) is shown
+as the floor.
+
 Every measurement runs the real command line in a fresh process (``python -m kube_audit_lint replay ...``)
 and reads the process's wall time, CPU time and peak resident memory (``wait4``); each is repeated
 and the median is reported. On a shared machine wall time varies with what else runs: CPU time
 shows the cost of our code, wall time what a user waits.
 
-    python benchmarks/bench_replay.py --events 2000000            # generates /tmp/kal-bench-2000000.jsonl
+    python benchmarks/bench_replay.py --events 2000000 --jobs 1   # generates /tmp/kal-bench-realistic-2000000.jsonl
+    python benchmarks/bench_replay.py --events 2000000 --profile cluster   # /tmp/kal-bench-2000000.jsonl
     python benchmarks/bench_replay.py --log big.jsonl --repeat 5
     python benchmarks/bench_replay.py --events 10000000 --memory-only --stream   # generator piped into replay
 """
@@ -175,18 +183,23 @@ def shown(command: list[str]) -> str:
     return " ".join(os.path.relpath(c, REPO) if os.path.isabs(c) and c.startswith(REPO) else c for c in words)
 
 
-def ensure_log(path: str | None, events: int, seed: int) -> str:
+def generator_command(events: int, seed: int, profile: str) -> list[str]:
+    return [sys.executable, os.path.join(HERE, "generate_log.py"), "--events", str(events), "--seed", str(seed),
+            "--profile", profile]
+
+
+def ensure_log(path: str | None, events: int, seed: int, profile: str = "cluster") -> str:
     if path and os.path.exists(path):
         return path
-    path = path or os.path.join(tempfile.gettempdir(), f"kal-bench-{events}.jsonl")
+    named = f"kal-bench-{events}.jsonl" if profile == "cluster" else f"kal-bench-{profile}-{events}.jsonl"
+    path = path or os.path.join(tempfile.gettempdir(), named if seed == 1 else named.replace(".jsonl", f"-seed{seed}.jsonl"))
     if not os.path.exists(path):
         needed = events * 1000
         free = shutil.disk_usage(os.path.dirname(path)).free
         if free < needed * 1.2:
             raise SystemExit(f"not enough disk for {events:,} events at {path} ({free >> 30} GiB free); use --stream")
         print(f"generating {events:,} events into {path} ...", file=sys.stderr)
-        subprocess.run([sys.executable, os.path.join(HERE, "generate_log.py"), "--events", str(events),
-                        "--seed", str(seed), "-o", path], check=True)
+        subprocess.run(generator_command(events, seed, profile) + ["-o", path], check=True)
     return path
 
 
@@ -241,11 +254,12 @@ def row(name: str, events: int, m: Measure, command: str) -> dict:
 
 
 def benchmark(args) -> dict:
-    log = ensure_log(args.log, args.events, args.seed)
+    log = ensure_log(args.log, args.events, args.seed, args.profile)
     events = count_lines(log)
     size = os.path.getsize(log)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"log: {log}: {events:,} events, {size / 2**20:,.0f} MiB ({size / events:.0f} bytes/event); "
+    generated = "" if args.log else f" (generate_log.py --profile {args.profile} --seed {args.seed})"
+    print(f"log: {log}{generated}: {events:,} events, {size / 2**20:,.0f} MiB ({size / events:.0f} bytes/event); "
           f"policy: {os.path.relpath(args.policy, REPO)}; cores: {os.cpu_count()}; load before: {load:.2f}; "
           f"median of {args.repeat}")
     print(f"  {'measure':<36} {'events/s wall':>12} {'events/s CPU':>12} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} "
@@ -287,14 +301,16 @@ def benchmark(args) -> dict:
         print(f"    {r['name']}: {r['command']}")
     by_name = {r["name"]: r for r in results}
     base = by_name["decode-only (msgspec, dicts)"]
-    summary: dict = {"log": log, "events": events, "bytes": size, "repeat": args.repeat, "load_before": round(load, 2),
-                     "results": results}
+    summary: dict = {"log": log, "profile": None if args.log else args.profile, "events": events, "bytes": size,
+                     "repeat": args.repeat, "load_before": round(load, 2), "results": results}
     print()
     pair = by_name.get("two summary --jobs 1 at once")
     if pair is not None:
         ceiling = 2 * by_name["replay summary --jobs 1"]["wall_s"] / pair["wall_s"]
         print(f"  the machine's ceiling now (two independent replays at once vs one): {ceiling:.2f}x")
         summary["parallel_ceiling"] = round(ceiling, 2)
+    print("  ratios: replay's time over the decode-only baseline's (DECODE_ONLY: every line decoded whole by msgspec),"
+          " both whole processes")
     for fmt in ("summary", "jsonl to file", "jsonl to /dev/null", "summary gzip", "summary 4 gzip files"):
         one = by_name.get(f"replay {fmt} --jobs 1")
         if one is None:
@@ -302,7 +318,8 @@ def benchmark(args) -> dict:
         key = fmt.replace(" to file", "").replace(" to /dev/null", "_devnull").replace(" ", "_")
         if "gzip" not in fmt:  # the baseline reads the plain file
             ratio_wall, ratio_cpu = one["wall_s"] / base["wall_s"], one["cpu_s"] / base["cpu_s"]
-            print(f"  replay {fmt} / decode-only time: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU")
+            print(f"  replay {fmt} --jobs 1 / decode-only time: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU "
+                  f"({one['events_per_s_wall']:,} events/s wall, {one['events_per_s_cpu']:,} events/s CPU)")
             summary[f"ratio_{key}_to_decode"] = {"wall": round(ratio_wall, 2), "cpu": round(ratio_cpu, 2)}
         two = by_name.get(f"replay {fmt} --jobs 2")
         if two is not None:
@@ -316,14 +333,14 @@ def memory_only(args) -> dict:
     """Peak memory of a summary replay of ``--events`` generated events, read from a file or piped
     from the generator (``--stream``, when the log would not fit on disk)."""
     if args.stream:
-        generator = subprocess.Popen([sys.executable, os.path.join(HERE, "generate_log.py"), "--events",
-                                      str(args.events), "--seed", str(args.seed)], stdout=subprocess.PIPE)
+        generator = subprocess.Popen(generator_command(args.events, args.seed, args.profile), stdout=subprocess.PIPE)
         command = replay_command(args.policy, "-", "summary", 1)
         measure = run(command, stdin=generator.stdout)
         generator.wait()
-        shown_command = f"python benchmarks/generate_log.py --events {args.events} | {shown(command)}"
+        shown_command = (f"python benchmarks/generate_log.py --events {args.events} --profile {args.profile} | "
+                         f"{shown(command)}")
     else:
-        log = ensure_log(args.log, args.events, args.seed)
+        log = ensure_log(args.log, args.events, args.seed, args.profile)
         command = replay_command(args.policy, log, "summary", 1)
         measure = run(command)
         shown_command = shown(command)
@@ -340,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2_000_000, help="events to generate (default 2,000,000)")
     parser.add_argument("--log", help="an existing log to use (generated there if missing)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=("realistic", "cluster"), default="realistic",
+                        help="the generated log's traffic (generate_log.py --profile; default realistic)")
     parser.add_argument("--policy", default=DEFAULT_POLICY, help="policy to replay (default examples/audit-policy.yaml)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="--jobs values to measure (default 1 2)")

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 import kube_audit_lint.replay.tally as tally
 from kube_audit_lint.engine.evaluate import evaluate
 from kube_audit_lint.policy.model import GroupResources, Policy, Rule
-from kube_audit_lint.replay.events import Event, event_to_request
-from kube_audit_lint.replay.sensitive import sensitive_category
+from kube_audit_lint.replay.events import Event, SizedEvent, event_to_request
+from kube_audit_lint.replay.sensitive import resource_label, sensitive_category, user_class
 from kube_audit_lint.replay.tally import JsonlTally, PolicyView, SummaryTally
 
 USERS = ["alice", "bob", "system:node:n1", "system:node:n2", ""]
@@ -151,3 +151,20 @@ def test_requests_told_apart_only_by_name_or_namespace():
                                      ("aws-auth", "prod"), ("other", "kube-system")]]
     rows = [json.loads(line) for line in JsonlTally(PolicyView(policy)).lines(decoded(items)).splitlines()]
     assert [row["rule"] for row in rows] == [1, 0, 2, 0, 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(policies(), streams(60))
+def test_cost_classes_equal_each_events_own(policy, items):
+    """The cost's cells (decision, stage, listed request, request class) are each event's own."""
+    events = msgspec.json.Decoder(SizedEvent).decode_lines(b"".join(json.dumps(d).encode() + b"\n" for d in items))
+    counter = tally.CostTally(PolicyView(policy))
+    counter.count_sized(events, [100] * len(events))
+    expected: dict = {}
+    for data in items:
+        request = event_to_request(data)
+        decision = evaluate(policy, request)
+        listed = request if sensitive_category(request) and tally.unlogged_sensitive(decision, data["stage"]) else None
+        key = (decision, data["stage"], listed, (user_class(request), request.verb, resource_label(request)))
+        expected[key] = expected.get(key, 0) + 1
+    assert {key: numbers[0] for key, numbers in counter.take_counts().items()} == expected

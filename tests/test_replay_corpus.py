@@ -37,13 +37,14 @@ def corpus_events(event_files) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    """A few thousand events of the benchmark's realistic traffic, for variety."""
+    """A few thousand events of each of the benchmark's traffic profiles, for variety."""
     spec = importlib.util.spec_from_file_location("generate_log", REPO / "benchmarks" / "generate_log.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     path = tmp_path_factory.mktemp("generated") / "audit.log"
     with open(path, "wb") as out:
         module.write(3000, seed=7, nodes=50, out=out)
+        module.write(3000, seed=7, nodes=50, out=out, profile="realistic", namespaces=60, people=40)
     return path
 
 

@@ -73,6 +73,16 @@ def test_bytes_and_events_per_day_over_the_samples_own_span(policy, tmp_path):
     assert cost["total"]["moneyPerDay"] is None
 
 
+def test_request_classes_tell_users_apart_that_the_policy_does_not(policy, tmp_path):
+    """Users the policy cannot tell apart (none is named) still fall into their own user classes."""
+    users = ["system:node:n1", "alice", "system:serviceaccount:ci:deployer", "system:node:n2", "bob"]
+    events = [dict(event(i, "configmaps", hour=i), user={"username": name, "groups": ["g"]})
+              for i, name in enumerate(users)]
+    cost = json.loads(replay(policy, write(tmp_path, events), "--cost", "--format", "json").stdout)["cost"]
+    classes = {c["userClass"]: c["events"] for c in cost["requestClasses"]}
+    assert classes == {"kubelet": 2, "user": 2, "serviceaccount:ci": 1}
+
+
 def test_money_at_a_price_per_gb(policy, tmp_path):
     log = write(tmp_path, [event(0, "configmaps", body=10**6, day=1), event(1, "configmaps", day=2)])
     cost = json.loads(replay(policy, log, "--price-per-gb", "0.5", "--format", "json").stdout)["cost"]

@@ -40,6 +40,7 @@ from kube_audit_lint.replay.tally import CompareTally, CostTally, JsonlTally, Po
 SUMMARY, JSONL, COMPARE, COST = "summary", "jsonl", "compare", "cost"  # cost: the summary with sizes and times
 RANGE_SIZE = 32 << 20  # bytes of a plain file per task
 TASK_SIZE = 16 << 20  # bytes of read input per task
+LOCAL_TASK_SIZE = 4 << 20  # bytes of a file per task replayed in this process (its chunks are decoded one by one)
 PARALLEL_MIN_BYTES = 48 << 20  # below this, worker processes cost more than they save
 BAD_LINES_KEPT = 1000
 COPY_SIZE = 4 << 20
@@ -335,13 +336,27 @@ def _share_blocks(maps: list | None) -> None:
 
 
 def _run_shared(index: int, length: int, lines: int, source: str, label: str) -> TaskResult:
-    """Decode a block the parent filled."""
+    """Decode a block the parent filled (of whole lines), a chunk at a time."""
     assert _process_worker is not None and _inherited_blocks is not None
     view = memoryview(_inherited_blocks[index])[:length]
     try:
-        return _process_worker.run_pieces([(view, lines)], source, label=label)
+        pieces = split_lines(_view_reader(view), max_size=_process_worker.reading.max_size)
+        return _process_worker.run_pieces(pieces, source, label=label)
     finally:
         view.release()
+
+
+def _view_reader(view: memoryview) -> Callable[[int], bytes]:
+    """A ``read`` for split_lines over a block of memory."""
+    position = 0
+
+    def read(size: int) -> bytes:
+        nonlocal position
+        block = bytes(view[position:position + size])
+        position += len(block)
+        return block
+
+    return read
 
 
 def _run_file(path: str, output_dir: str | None) -> TaskResult:
@@ -561,13 +576,24 @@ class Run:
         label = line_label(first[0])
         read = 0
         pieces = itertools.chain((first,), pieces)
+        # a file's chunks in tasks of several (each task's counts are taken once); a pipe's one by one, so
+        # that the output keeps up with a log still being written
+        batch, batch_bytes, batch_limit = [], 0, LOCAL_TASK_SIZE if source.size is not None else 0
         for piece, lines in pieces:
-            yield Task(source, local.run_pieces, ([(piece, lines)], source.display, None, label), False,
-                       before + source.position())
+            batch.append((piece, lines))
+            batch_bytes += len(piece)
             read += len(piece)
-            if self.jobs > 1 and read > PARALLEL_MIN_BYTES:
+            parallel = self.jobs > 1 and read > PARALLEL_MIN_BYTES
+            if batch_bytes >= batch_limit or parallel:
+                yield Task(source, local.run_pieces, (batch, source.display, None, label), False,
+                           before + source.position())
+                batch, batch_bytes = [], 0
+            if parallel:
                 break
         else:
+            if batch:
+                yield Task(source, local.run_pieces, (batch, source.display, None, label), False,
+                           before + source.position())
             return
         feeding = max(1, self.jobs - 1) if source.compressed else self.jobs  # decompressing takes a core
         self._pool_for_run()

@@ -4,12 +4,15 @@ Logs repeat the same requests millions of times, so the work is done once per di
 
 1. An event's *key* is its request attributes except the object name, plus its stage, read
    straight off the decoded struct; the user is replaced by a *token*, what the policy can tell
-   of it (a thousand kubelets are one token for a policy that names none of them). The key leads
-   to a *cell*, a small list that starts with a count and is shared by every event with the same
-   outcome: counting an event is a few dict lookups and one addition. Events whose outcome may
-   depend on the exact user or object name (the policy has ``resourceNames`` for that resource,
+   of it (a thousand kubelets are one token for a policy that names none of them), found by the
+   user name and checked against the user's groups; a namespace no rule names is replaced by a
+   placeholder, and a non-resource URL loses its query. So thousands of users in hundreds of
+   namespaces make a few hundred keys, which stay in the CPU's cache. The key leads to a *cell*,
+   a small list that starts with a count and is shared by every event with the same outcome:
+   counting an event is a few dict lookups and one addition. Events whose outcome may depend on
+   the exact user, namespace or object name (the policy has ``resourceNames`` for that resource,
    or the event is sensitive and not logged, which is listed by request) take a second lookup
-   that includes both.
+   that includes them.
 2. A key seen for the first time is decided by the engine's ``evaluate`` through a second cache
    keyed by the request *as the policy can tell it apart*: a user, group, verb, namespace or name
    that no rule mentions is replaced by a placeholder, since no rule can match on it.
@@ -141,10 +144,13 @@ class Tally:
 
     limits: tuple[int, ...] = ()  # sink size limits counted by count_sized
 
-    def __init__(self) -> None:
+    def __init__(self, *views: PolicyView) -> None:
         self.first: str | None = None
         self.last: str | None = None
-        self._tokens: dict[User | None, tuple] = {}
+        self._tokens: dict[str, tuple] = {}  # username -> (the User, its token)
+        self._same_tokens: dict[tuple, tuple] = {}  # one object for equal tokens (cheap key comparisons)
+        # namespace -> itself, for the namespaces some rule names: the key holds every other as one placeholder
+        self._spaces = {n: n for view in views for n in view.namespaces}
         self._cells: dict[tuple, object] = {}
         self._named: dict[tuple, list] = {}
         self._registry: dict[tuple, list] = {}
@@ -157,9 +163,14 @@ class Tally:
         """(cell key, whether the outcome may depend on the exact user or object name)."""
         raise NotImplementedError
 
-    def _token(self, user: User | None) -> tuple:
-        token = self._tokens[user] = self.token(user)
-        return token
+    def _token(self, user: User) -> tuple:
+        """(user, token) for a user not in the cache, or seen last with other groups."""
+        if len(self._tokens) >= KEY_CACHE_LIMIT:
+            self._tokens.clear()
+            self._same_tokens.clear()
+        token = self.token(user)
+        entry = self._tokens[user.username] = (user, self._same_tokens.setdefault(token, token))
+        return entry
 
     def new_cell(self, cell_key: tuple) -> list:
         return [0] * self.WIDTH
@@ -177,12 +188,14 @@ class Tally:
                 self._cells.clear()
                 self._named.clear()
                 self._tokens.clear()
+                self._same_tokens.clear()
             cell_key, by_name = self.outcome(request_of(event), event)
             if not by_name:
                 cell = self._cells[key] = self._cell(cell_key)
                 return cell
             self._cells[key] = _BY_NAME
-        named_key = (key, event.user, event.objectRef.name)
+        ref = event.objectRef
+        named_key = (key, event.user, ref.namespace, ref.name)
         cell = self._named.get(named_key)
         if cell is None:
             cell = self._named[named_key] = self._cell(self.outcome(request_of(event), event)[0])
@@ -212,17 +225,23 @@ class Tally:
         sink limit the events over it at Metadata, at Request and at RequestResponse]; and the
         time span (RFC 3339 UTC times compare as strings down to the second)."""
         get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
+        space, unmentioned, no_user = self._spaces.get, _UNMENTIONED, self.token(None)
         limits = self.limits
         first, last = self.first, self.last
         for e, size in zip(events, sizes):
-            u = token_of(e.user)
-            if u is None:
-                u = new_token(e.user)
+            user = e.user
+            if user is None:
+                u = no_user
+            else:
+                t = token_of(user.username)
+                if t is None or t[0] != user:
+                    t = new_token(user)
+                u = t[1]
             o = e.objectRef
             if o is None:
-                key = (u, e.verb, e.requestURI, e.stage)
+                key = (u, e.verb, e.requestURI.partition("?")[0], e.stage)
             else:
-                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
+                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, space(o.namespace, unmentioned), e.stage)
             cell = get(key)
             if cell is None or cell is _BY_NAME:
                 cell = lookup(key, e, cell)
@@ -252,15 +271,21 @@ class Tally:
 
     def count(self, events: Iterable) -> None:
         get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
+        space, unmentioned, no_user = self._spaces.get, _UNMENTIONED, self.token(None)
         for e in events:
-            u = token_of(e.user)
-            if u is None:
-                u = new_token(e.user)
+            user = e.user
+            if user is None:
+                u = no_user
+            else:
+                t = token_of(user.username)
+                if t is None or t[0] != user:
+                    t = new_token(user)
+                u = t[1]
             o = e.objectRef
             if o is None:
-                key = (u, e.verb, e.requestURI, e.stage)
+                key = (u, e.verb, e.requestURI.partition("?")[0], e.stage)
             else:
-                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
+                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, space(o.namespace, unmentioned), e.stage)
             cell = get(key)
             if cell is None or cell is _BY_NAME:
                 cell = lookup(key, e, cell)
@@ -271,7 +296,7 @@ class SummaryTally(Tally):
     """Cell key: (Decision, stage, Request or OTHER_REQUESTS for a sensitive unlogged event, else None)."""
 
     def __init__(self, view: PolicyView):
-        super().__init__()
+        super().__init__(view)
         self.view = view
         self._listed = 0
 
@@ -301,7 +326,7 @@ class DecisionTally(Tally):
     decision, whether it is written at that stage]."""
 
     def __init__(self, view: PolicyView):
-        super().__init__()
+        super().__init__(view)
         self.view = view
 
     def token(self, user: User | None) -> tuple:
@@ -317,16 +342,22 @@ class DecisionTally(Tally):
     def cells(self, events: Iterable) -> list[list]:
         """The cell of each event, in order (the key as in Tally.count)."""
         get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
+        space, unmentioned, no_user = self._spaces.get, _UNMENTIONED, self.token(None)
         out = []
         for e in events:
-            u = token_of(e.user)
-            if u is None:
-                u = new_token(e.user)
+            user = e.user
+            if user is None:
+                u = no_user
+            else:
+                t = token_of(user.username)
+                if t is None or t[0] != user:
+                    t = new_token(user)
+                u = t[1]
             o = e.objectRef
             if o is None:
-                key = (u, e.verb, e.requestURI, e.stage)
+                key = (u, e.verb, e.requestURI.partition("?")[0], e.stage)
             else:
-                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
+                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, space(o.namespace, unmentioned), e.stage)
             cell = get(key)
             if cell is None or cell is _BY_NAME:
                 cell = lookup(key, e, cell)
@@ -343,6 +374,11 @@ class CostTally(SummaryTally):
         self.limits = limits
         self.WIDTH = 4 + 3 * len(limits)
 
+    def token(self, user: User | None) -> tuple:
+        """The user as the policy tells it apart, and its user class (part of the request class)."""
+        name = user.username if user is not None else ""
+        return self.view.user_token(user), user_class(Request(user=name))
+
     def outcome(self, request: Request, event) -> tuple[tuple, bool]:
         cell_key, by_name = super().outcome(request, event)
         return (*cell_key, (user_class(request), request.verb, resource_label(request))), by_name
@@ -358,7 +394,7 @@ class JsonlTally(Tally):
     PREFIX = b'{"auditID":'
 
     def __init__(self, view: PolicyView):
-        super().__init__()
+        super().__init__(view)
         self.view = view
         self._encode = msgspec.json.Encoder().encode
 
@@ -379,15 +415,21 @@ class JsonlTally(Tally):
         out: list[bytes] = []
         append, encode, prefix = out.append, self._encode, self.PREFIX
         get, lookup, token_of, new_token = self._cells.get, self._lookup, self._tokens.get, self._token
+        space, unmentioned, no_user = self._spaces.get, _UNMENTIONED, self.token(None)
         for e in events:
-            u = token_of(e.user)
-            if u is None:
-                u = new_token(e.user)
+            user = e.user
+            if user is None:
+                u = no_user
+            else:
+                t = token_of(user.username)
+                if t is None or t[0] != user:
+                    t = new_token(user)
+                u = t[1]
             o = e.objectRef
             if o is None:
-                key = (u, e.verb, e.requestURI, e.stage)
+                key = (u, e.verb, e.requestURI.partition("?")[0], e.stage)
             else:
-                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, o.namespace, e.stage)
+                key = (u, e.verb, o.apiGroup, o.resource, o.subresource, space(o.namespace, unmentioned), e.stage)
             cell = get(key)
             if cell is None or cell is _BY_NAME:
                 cell = lookup(key, e, cell)
@@ -427,7 +469,7 @@ class CompareTally(Tally):
     WIDTH = 4
 
     def __init__(self, old: PolicyView, new: PolicyView):
-        super().__init__()
+        super().__init__(old, new)
         self.old, self.new = old, new
         self.examples: dict[tuple, dict] = {}
 
