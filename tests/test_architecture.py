@@ -79,12 +79,9 @@ def test_the_version_is_written_once_and_the_readme_pins_its_tag(repo_root):
 # - linter/cli.py: each command's callback imports that command's module (one import per command),
 #   so `kube-audit-lint lint` loads nothing of replay, report or sql;
 # - the two engines of sql/engines.py that need an extra (sqlglot with duckdb or pyspark), loaded
-#   when chosen (engines.py itself is read by every replay);
-# - files being reworked on another branch for now (remove them from this list as they land).
+#   when chosen (engines.py itself is read by every replay).
 OWN_IMPORTS_ALLOWED_FILES = (
     "linter/cli.py",
-    # being reworked elsewhere: the replay hot path
-    "linter/replay/runner.py", "linter/replay/reading.py", "linter/replay/tally.py",
 )
 OWN_IMPORTS_ALLOWED = {
     ("linter/sql/engines.py", "kube_audit_lint.sql.duckdb_engine"),

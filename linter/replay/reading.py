@@ -24,6 +24,7 @@ from typing import BinaryIO, Callable, Iterator, Union
 import msgspec
 
 from kube_audit_lint.escape import one_line
+from kube_audit_lint.replay import formats
 from kube_audit_lint.replay.events import Event, SizedEvent
 from kube_audit_lint.replay.shallow import top_level_fields, without_lone_surrogates
 
@@ -399,12 +400,10 @@ class ChunkDecoder:
         return event
 
     def oversized(self, chunk: Oversized, number: int, source: str, label: str) -> Decoded:
-        from kube_audit_lint.replay.formats import OVERSIZED
-
-        message = (f"{OVERSIZED}: {chunk.size:,} bytes or more, over the maximum event size of "
+        message = (f"{formats.OVERSIZED}: {chunk.size:,} bytes or more, over the maximum event size of "
                    f"{self.max_size:,} (--max-event-size); skipped unread")
         return Decoded([], [BadLine(source, number, message)], [] if self.sized else None,
-                       skipped={(label, OVERSIZED): 1}, records=[] if self.keep_records else None)
+                       skipped={(label, formats.OVERSIZED): 1}, records=[] if self.keep_records else None)
 
     def _fast(self, chunk: Piece, label: str) -> Decoded | None:
         records = None
@@ -440,8 +439,6 @@ class ChunkDecoder:
     def decode_document(self, data: bytes, source: str, label: str = "raw") -> Decoded:
         """A whole JSON document: an EventList, an export envelope or array, or one event. Input
         that is not one JSON document after all is read as JSON lines."""
-        from kube_audit_lint.replay.formats import record
-
         out = self._new()
         data = data.removeprefix(BOM)
         try:
@@ -451,7 +448,7 @@ class ChunkDecoder:
                 return self._line_by_line(data, 1, source, label)
         except RecursionError:
             pass
-        record(data, 1, _Into(self, out, source), label)
+        formats.record(data, 1, _Into(self, out, source), label)
         return out
 
 
@@ -465,8 +462,6 @@ class _Into:
         self.only = decoder.only
 
     def line(self, line: bytes, number: int, label: str, last: bool = False) -> None:
-        from kube_audit_lint.replay import formats
-
         try:
             event = self.decoder._decoder.decode(line)
         except msgspec.ValidationError:  # (a subclass of DecodeError): an EventList, or an event gone wrong
@@ -493,10 +488,8 @@ class _Into:
             formats.record(line, number, self, label)
 
     def add(self, event, size: int, fmt: str, number: int, where: str = "", data: bytes | None = None) -> None:
-        from kube_audit_lint.replay.formats import OTHER_FORMAT
-
         if self.only is not None and fmt != self.only:
-            self.skip(fmt, OTHER_FORMAT, number, f"{where}a {fmt} record, not {self.only} (--input-format)")
+            self.skip(fmt, formats.OTHER_FORMAT, number, f"{where}a {fmt} record, not {self.only} (--input-format)")
             return
         out = self.out
         out.events.append(event)
@@ -515,8 +508,6 @@ class _Into:
     # --- formats.Sink ---
 
     def event(self, data: bytes, fmt: str, number: int, where: str) -> None:
-        from kube_audit_lint.replay import formats
-
         decode = self.decoder._decoder.decode
         try:
             event = decode(data)
@@ -548,8 +539,6 @@ class _Into:
         self._add_checked(event, len(data), fmt, number, where, data)
 
     def _add_checked(self, event, size: int, fmt: str, number: int, where: str, data: bytes) -> None:
-        from kube_audit_lint.replay import formats
-
         if not event.looks_like_event():
             self.skip(fmt, formats.NOT_EVENT, number,
                       f"{where}not an audit event: no kind, verb, requestURI or objectRef")
@@ -557,8 +546,6 @@ class _Into:
         self.add(event, size, fmt, number, where, data=data)
 
     def raw_item(self, data: bytes, fmt: str, number: int, where: str) -> None:
-        from kube_audit_lint.replay import formats
-
         try:
             event = self.decoder._decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -31,6 +31,7 @@ from typing import BinaryIO
 
 from kube_audit_lint.interrupts import Interrupted, Terminated
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.replay.formats import RAW, VIAQ, is_viaq
 from kube_audit_lint.replay.reading import (
     DOCUMENT_FACTOR, MAX_EVENT_SIZE, BadLine, ChunkDecoder, Decoded, LogError, Oversized, Piece, Source,
     is_whole_document, line_count, open_input, read_range, split_lines,
@@ -257,8 +258,6 @@ class Worker:
 
 def line_label(piece) -> str:
     """The format of an input's plain event lines: ``viaq`` when its first line is a ViaQ record."""
-    from kube_audit_lint.replay.formats import RAW, VIAQ, is_viaq
-
     if type(piece) is Oversized:
         return RAW
     return VIAQ if is_viaq(piece) else RAW
