@@ -547,8 +547,14 @@ _DOMAIN_VERBS = frozenset(_VERBS)
 
 
 _REQUEST_FIELDS = (KIND, VERB, API_GROUP, RESOURCE, SUBRESOURCE, NAMESPACE, NAME)  # what ``impossible`` depends on
-_IMPOSSIBLE_CLASSES: dict[tuple[object, ...], list[tuple[int, ...]]] = {}  # see _Universe.impossible
-_IMPOSSIBLE_KEPT = 1024
+
+
+@functools.lru_cache(maxsize=1024)
+def _impossible_classes(constants: _Constants, kube_version: tuple[int, int] | None) -> tuple[tuple[int, ...], ...]:
+    """The never-served classes of a universe of ``constants`` (with no users, groups or paths: the
+    classes of the resource fields do not depend on them), as the bits of each of _REQUEST_FIELDS."""
+    universe = _Universe(constants, kube_version)
+    return tuple(tuple(universe.layout.field(cube, f) for f in _REQUEST_FIELDS) for cube in universe._impossible_cubes())
 
 
 class _Universe:
@@ -647,17 +653,11 @@ class _Universe:
         They depend on the resource fields' classes and the release only (the user, path and group
         fields are free in each), so universes that tell the same resource requests apart share
         them: the universes of a policy's many questions, and those of the documents of a file."""
-        key = (self.verb.constants, self.api_group.constants, self.resource.constants,
-               self.subresource.constants, self.namespace.constants, self.name.constants, self.kube_version)
-        classes = _IMPOSSIBLE_CLASSES.get(key)
-        if classes is None:
-            if len(_IMPOSSIBLE_CLASSES) >= _IMPOSSIBLE_KEPT:
-                _IMPOSSIBLE_CLASSES.clear()
-            classes = _IMPOSSIBLE_CLASSES[key] = [tuple(self.layout.field(cube, f) for f in _REQUEST_FIELDS)
-                                          for cube in self._impossible_cubes()]
+        resource_constants = dataclasses.replace(self.constants, users=frozenset(), groups=frozenset(),
+                                                 paths=frozenset())
         free = list(self.full_fields)
         cubes = []
-        for fields in classes:
+        for fields in _impossible_classes(resource_constants, self.kube_version):
             for f, bits in zip(_REQUEST_FIELDS, fields):
                 free[f] = bits
             cubes.append(self.layout.pack(free))
