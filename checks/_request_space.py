@@ -162,13 +162,9 @@ def live(ctx, rule) -> bool:
     return ctx.space.reachable(rule.index) is not None
 
 
-def rule_ref(policy, index: int) -> str:
-    """How messages name a rule: its 0-based index, as in findings and replay, and its line."""
-    return f"rule {index} (line {policy.span(('rules', index)).line})"
-
 
 def rule_refs(policy, indexes: Iterable[int]) -> str:
-    refs = [rule_ref(policy, i) for i in indexes]
+    refs = [policy.rule_ref(i) for i in indexes]
     if len(refs) <= 1:
         return "".join(refs)
     return ", ".join(refs[:-1]) + " and " + refs[-1]

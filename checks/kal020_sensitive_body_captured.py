@@ -76,7 +76,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kube_audit_lint.checks._request_space import (
-    BODY_VERBS, RESOURCE_VERBS, level_path, outcomes, rule_ref, rule_subject,
+    BODY_VERBS, RESOURCE_VERBS, level_path, outcomes, rule_subject,
 )
 from kube_audit_lint.engine.space import Outcome, Selector
 from kube_audit_lint.policy.model import GroupResources, Level
@@ -186,7 +186,7 @@ def check(ctx):
             level_path(rule),
             message(ctx, first, outcome, [s for s, _ in others]),
             witness=outcome.witness,
-            fix=f"log {first.label} at Metadata in a rule placed before {rule_ref(ctx.policy, rule)}, "
+            fix=f"log {first.label} at Metadata in a rule placed before {ctx.policy.rule_ref(rule)}, "
                 "or lower this rule's level",
             subject=f"{labels} bodies logged by {rule_subject(ctx.policy, rule)}",
         )
@@ -197,7 +197,7 @@ def message(ctx, sensitive: Sensitive, outcome: Outcome, others: list[Sensitive]
     what = sensitive.what
     if outcome.level is Level.REQUEST_RESPONSE and witness.verb in ("list", "watch", "deletecollection"):
         what += " of every object listed"
-    text = (f"{witness.describe()} is logged at {outcome.level.wire} by {rule_ref(ctx.policy, outcome.rule)}: "
+    text = (f"{witness.describe()} is logged at {outcome.level.wire} by {ctx.policy.rule_ref(outcome.rule)}: "
             f"{what} is written to the audit log")
     if others:
         text += f" (the rule does the same to {', '.join(s.label for s in others)})"

@@ -52,7 +52,7 @@ Drop the probes first: `- level: None` with
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import ANY_USER, level_path, outcomes, rule_ref, rule_subject
+from kube_audit_lint.checks._request_space import ANY_USER, level_path, outcomes, rule_subject
 from kube_audit_lint.engine.evaluate import path_matches
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.policy.model import Level
@@ -80,11 +80,11 @@ def check(ctx):
         yield ctx.finding(
             level_path(outcome.rule),
             f"{outcome.witness.describe()} is logged at {outcome.level.wire} by "
-            f"{rule_ref(ctx.policy, outcome.rule)}: health and version probes arrive every few seconds "
+            f"{ctx.policy.rule_ref(outcome.rule)}: health and version probes arrive every few seconds "
             "and record nothing a review needs" + exact_path_hint(ctx.policy, outcome.witness.path),
             witness=outcome.witness,
             fix=f"add `- level: None` with `nonResourceURLs: [{', '.join(fix_paths(paths))}]` before "
-                f"{rule_ref(ctx.policy, outcome.rule)}",
+                f"{ctx.policy.rule_ref(outcome.rule)}",
             subject=f"health probes logged by {rule_subject(ctx.policy, outcome.rule)}",
         )
 

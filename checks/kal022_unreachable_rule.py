@@ -60,7 +60,7 @@ its requests are meant to get the earlier rules' level.
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import SENDERS, as_sent_by, rule_ref, rule_refs, rule_subject, sender_space
+from kube_audit_lint.checks._request_space import SENDERS, as_sent_by, rule_refs, rule_subject, sender_space
 
 CODE = "KAL022"
 NAME = "unreachable-rule"
@@ -87,11 +87,11 @@ def check(ctx):
         together = "matches" if len(shadows) == 1 else "together match"
         yield ctx.finding(
             ("rules", rule.index),
-            f"{rule_ref(ctx.policy, rule.index)} is never used: {rule_refs(ctx.policy, shadows)} {together} "
+            f"{ctx.policy.rule_ref(rule.index)} is never used: {rule_refs(ctx.policy, shadows)} {together} "
             f"every request it matches{note}, and the first matching rule wins (e.g. {example.describe()} "
-            f"goes to {rule_ref(ctx.policy, taken_by)})",
+            f"goes to {ctx.policy.rule_ref(taken_by)})",
             witness=example,
-            fix=f"move it above {rule_ref(ctx.policy, shadows[0])}, or delete it",
+            fix=f"move it above {ctx.policy.rule_ref(shadows[0])}, or delete it",
             subject=f"unreachable {rule_subject(ctx.policy, rule.index)}",
             related=[("rules", j) for j in shadows],
         )

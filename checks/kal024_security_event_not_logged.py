@@ -75,7 +75,7 @@ does, or log the classes at least at `Metadata` in a rule placed before it.
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import level_path, rule_ref, rule_subject, security_drops, titles
+from kube_audit_lint.checks._request_space import level_path, rule_subject, security_drops, titles
 
 CODE = "KAL024"
 NAME = "security-event-not-logged"
@@ -98,7 +98,7 @@ def finding(ctx, rule, drops):
     witness = outcome.witness
     if rule is None:
         return unmatched_finding(ctx, drops)
-    message = f"not logged: {first.title}: {witness.describe()} is dropped by {rule_ref(ctx.policy, rule)}"
+    message = f"not logged: {first.title}: {witness.describe()} is dropped by {ctx.policy.rule_ref(rule)}"
     note = first.verb_notes.get(witness.verb)
     if note:
         message += f" ({note})"
@@ -107,7 +107,7 @@ def finding(ctx, rule, drops):
         level_path(rule),
         message,
         witness=witness,
-        fix=f"scope {rule_ref(ctx.policy, rule)} to the (user, verb, resource) tuples that are really noise, "
+        fix=f"scope {ctx.policy.rule_ref(rule)} to the (user, verb, resource) tuples that are really noise, "
             f"or log {first.title} at Metadata in a rule placed before it",
         subject=f"{', '.join(c.id for c, _ in drops)} dropped by {rule_subject(ctx.policy, rule)}",
     )

@@ -53,7 +53,7 @@ one (GKE and EKS do so for every built-in API group).
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import level_path, outcomes, rule_ref, rule_subject
+from kube_audit_lint.checks._request_space import level_path, outcomes, rule_subject
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.policy.model import GroupResources, Level
 
@@ -88,10 +88,10 @@ def check(ctx):
         yield ctx.finding(
             level_path(outcome.rule),
             f"{outcome.witness.describe()} is logged at {outcome.level.wire} by "
-            f"{rule_ref(ctx.policy, outcome.rule)}, "
+            f"{ctx.policy.rule_ref(outcome.rule)}, "
             f"{what}: the event does not show which permissions or subjects the change grants",
             witness=outcome.witness,
             fix=f"log writes to roles and bindings at RequestResponse in a rule placed before "
-                f"{rule_ref(ctx.policy, outcome.rule)}",
+                f"{ctx.policy.rule_ref(outcome.rule)}",
             subject=f"RBAC writes at {outcome.level.wire} by {rule_subject(ctx.policy, outcome.rule)}",
         )

@@ -56,7 +56,7 @@ rule.
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import level_path, outcomes, rule_ref, rule_subject
+from kube_audit_lint.checks._request_space import level_path, outcomes, rule_subject
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.policy.model import GroupResources, Level
 
@@ -92,11 +92,11 @@ def check(ctx):
             continue
         yield ctx.finding(
             level_path(outcome.rule),
-            f"{outcome.witness.describe()} is logged at RequestResponse by {rule_ref(ctx.policy, outcome.rule)}: "
+            f"{outcome.witness.describe()} is logged at RequestResponse by {ctx.policy.rule_ref(outcome.rule)}: "
             "read responses are the largest bodies an apiserver sends (a list returns every object); "
             "GKE and EKS log reads at Request",
             witness=outcome.witness,
             fix=f'add `- level: Request` with `verbs: ["get", "list", "watch"]` before '
-                f'{rule_ref(ctx.policy, outcome.rule)}',
+                f'{ctx.policy.rule_ref(outcome.rule)}',
             subject=f"reads at RequestResponse by {rule_subject(ctx.policy, outcome.rule)}",
         )

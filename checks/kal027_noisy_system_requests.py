@@ -93,7 +93,7 @@ the verbs and the resources, placed before the reported rule. Keep the scope: a 
 from __future__ import annotations
 
 from kube_audit_lint.checks._request_space import (
-    level_path, outcomes, request_classes, rule_ref, rule_subject, titles,
+    level_path, outcomes, request_classes, rule_subject, titles,
 )
 from kube_audit_lint.policy.model import Level
 
@@ -118,11 +118,11 @@ def check(ctx):
         (first, outcome), classes = logged[rule][0], [c for c, _ in logged[rule]]
         yield ctx.finding(
             level_path(rule),
-            f"{outcome.witness.describe()} is logged at {outcome.level.wire} by {rule_ref(ctx.policy, rule)}: "
+            f"{outcome.witness.describe()} is logged at {outcome.level.wire} by {ctx.policy.rule_ref(rule)}: "
             f"{titles(classes)} {'are' if len(classes) > 1 else 'is'} high-volume noise from system "
             f"components ({first.why})",
             witness=outcome.witness,
             fix=f"drop them with None rules scoped to the component, verbs and resources, placed before "
-                f"{rule_ref(ctx.policy, rule)}",
+                f"{ctx.policy.rule_ref(rule)}",
             subject=f"{', '.join(c.id for c in classes)} logged by {rule_subject(ctx.policy, rule)}",
         )

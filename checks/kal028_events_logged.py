@@ -51,7 +51,7 @@ Add a `None` rule for `verbs: ["create", "update", "patch"]` on core `events` an
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import level_path, outcomes, rule_ref, rule_subject
+from kube_audit_lint.checks._request_space import level_path, outcomes, rule_subject
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.policy.model import GroupResources, Level
 
@@ -74,11 +74,11 @@ def check(ctx):
         yield ctx.finding(
             level_path(outcome.rule),
             f"{outcome.witness.describe()} is logged at {outcome.level.wire} by "
-            f"{rule_ref(ctx.policy, outcome.rule)}: "
+            f"{ctx.policy.rule_ref(outcome.rule)}: "
             "controllers and kubelets write Events constantly; drop their create, update and patch "
             "(and keep delete logged)",
             witness=outcome.witness,
             fix=f"add a None rule for create, update and patch of events (core and events.k8s.io) before "
-                f"{rule_ref(ctx.policy, outcome.rule)}",
+                f"{ctx.policy.rule_ref(outcome.rule)}",
             subject=f"event writes logged by {rule_subject(ctx.policy, outcome.rule)}",
         )

@@ -54,7 +54,7 @@ End the policy with a catch-all that logs, without `users` or `userGroups`: `- l
 from __future__ import annotations
 
 from kube_audit_lint.checks._request_space import (
-    ANONYMOUS, NO_USER, level_path, outcomes, rule_ref, rule_subject,
+    ANONYMOUS, NO_USER, level_path, outcomes, rule_subject,
 )
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.policy.model import Level
@@ -85,7 +85,7 @@ def check(ctx):
         if rule is None:
             where = "no rule matches them (default level None) and no rule logs any"
         else:
-            where = f"{rule_ref(ctx.policy, rule)} drops them and no earlier rule logs any"
+            where = f"{ctx.policy.rule_ref(rule)} drops them and no earlier rule logs any"
         yield ctx.finding(
             level_path(rule) if rule is not None else ("rules",),
             f"{labels} are never logged: {where} (e.g. {witness.describe()})",

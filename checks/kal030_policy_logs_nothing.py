@@ -44,7 +44,7 @@ documentation, or the GKE or EKS policy.
 
 from __future__ import annotations
 
-from kube_audit_lint.checks._request_space import logs_nothing, rule_ref
+from kube_audit_lint.checks._request_space import logs_nothing
 from kube_audit_lint.engine.space import Selector
 
 CODE = "KAL030"
@@ -60,7 +60,7 @@ def check(ctx):
     reached = [o for o in ctx.space.outcomes(Selector()) if o.rule is not None]
     if len(reached) == 1:
         rule = reached[0].rule
-        path, key, where = ("rules", rule, "level"), False, f"{rule_ref(ctx.policy, rule)} drops every request"
+        path, key, where = ("rules", rule, "level"), False, f"{ctx.policy.rule_ref(rule)} drops every request"
     else:
         path, key, where = ("rules",), True, "every request is dropped or matches no rule"
     yield ctx.finding(

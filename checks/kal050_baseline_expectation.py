@@ -80,7 +80,7 @@ reason, or hold the policy to another baseline.
 from __future__ import annotations
 
 from kube_audit_lint.lint.baseline import (
-    DEFAULT_BASELINE, load_baseline, rule_ref, unmet_expectations, violation_fix, violation_message,
+    DEFAULT_BASELINE, load_baseline, unmet_expectations, violation_fix, violation_message,
 )
 
 CODE = "KAL050"
@@ -110,7 +110,7 @@ def rule_finding(ctx, baseline_name: str, rule: int | None, violations: list):
     if len(violations) == 1:
         message = violation_message(first, baseline_name, ctx.policy)
     else:
-        who = rule_ref(ctx.policy, rule) if rule is not None else "requests that match no rule"
+        who = ctx.policy.rule_ref(rule) if rule is not None else "requests that match no rule"
         message = (f"{who} leaves {len(violations)} expectations of baseline {baseline_name} unmet: "
                    + ", ".join(v.expectation.title for v in violations))
         message += "".join(f"\n- {violation_message(v, baseline_name, ctx.policy)}" for v in violations)

@@ -221,19 +221,15 @@ def managed_fields_source(policy, rule_index: int | None) -> str:
     return "policy" if policy.omit_managed_fields else "policy default"
 
 
-def rule_line(policy, index: int) -> int:
-    return policy.span(("rules", index)).line
-
-
 def text_report(policy, explanation) -> list[str]:
     decision = explanation.decision
     lines = [f"request: {explanation.request.describe()}"]
     for index, mismatch in explanation.mismatches:
-        lines.append(f"rule {index} (line {rule_line(policy, index)}): {mismatch.reason}")
+        lines.append(f"{policy.rule_ref(index)}: {mismatch.reason}")
     if decision.rule is None:
         lines.append("no rule matches: level None (the default), nothing is logged")
     else:
-        lines.append(f"decided by rule {decision.rule} (line {rule_line(policy, decision.rule)}): "
+        lines.append(f"decided by {policy.rule_ref(decision.rule)}: "
                      f"level {decision.level.wire}")
     stages = stage_sources(policy, decision.rule)
     lines.append("omitStages: " + (", ".join(f"{s} ({o})" for s, o in stages) if stages else "none"))
@@ -252,12 +248,12 @@ def json_report(policy, explanation, path: str, kube_version, accepted: bool) ->
         "request": explanation.request.as_dict(),
         "policyLoads": accepted,
         "rule": decision.rule,
-        "line": rule_line(policy, decision.rule) if decision.rule is not None else None,
+        "line": policy.rule_line(decision.rule) if decision.rule is not None else None,
         "level": decision.level.wire,
         "omitStages": sorted(decision.omit_stages),
         "omitManagedFields": decision.omit_managed_fields,
         "skippedRules": [
-            {"rule": index, "line": rule_line(policy, index), "field": m.field,
+            {"rule": index, "line": policy.rule_line(index), "field": m.field,
              "conditionLine": policy.span(m.path).line, "reason": m.reason}
             for index, m in explanation.mismatches
         ],

@@ -252,10 +252,6 @@ def _no_slash(value: str) -> bool:
     return "/" not in value
 
 
-def _non_empty(value: str) -> bool:
-    return value != ""
-
-
 def _literal(value: str) -> bool:
     """A user, group or verb a request can carry: kube-apiserver has no wildcards there, so a
     policy value with ``*`` matches only itself, which no authenticator or verb produces."""

@@ -490,17 +490,12 @@ def _violations(expectation: Expectation, outcome: Outcome) -> Iterator[Violatio
             yield Violation(expectation, outcome.rule, outcome.level, outcome.witness, omitted_stage=stage)
 
 
-def rule_ref(policy: Policy, index: int) -> str:
-    """How messages name a rule: its 0-based index, as in findings, and its line."""
-    return f"rule {index} (line {policy.span(('rules', index)).line})"
-
-
 def violation_message(violation: Violation, baseline_name: str, policy: Policy) -> str:
     """``get secrets/x -n prod by alice is logged at RequestResponse by rule 7 (line 42), but
     baseline cis expects at most Metadata (CIS 3.2.2: Secrets are logged at Metadata at most)``"""
     expectation = violation.expectation
     request = violation.witness.describe()
-    by = f"by {rule_ref(policy, violation.rule)}" if violation.rule is not None else ""
+    by = f"by {policy.rule_ref(violation.rule)}" if violation.rule is not None else ""
     if violation.omitted_stage:
         what = f"{request} is logged {by} without its {violation.omitted_stage} event"
     elif violation.rule is None:

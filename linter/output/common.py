@@ -128,9 +128,10 @@ def problems(report: Report) -> list[tuple[Finding, list[Finding]]]:
             if not finding.suppressed and grouping.shown(finding)]
 
 
-def detailed_message(finding: Finding, grouped: list[Finding] = ()) -> str:
-    """The message, then the example request, the fix and what else the same cause does, one a line."""
-    lines = [finding.message]
+def detailed_message(finding: Finding, grouped: list[Finding] = (), headline: str | None = None) -> str:
+    """The message (or ``headline``), then the example request, the fix and what else the same cause
+    does, one a line."""
+    lines = [finding.message if headline is None else headline]
     if finding.witness:
         lines.append(f"Example: {describe_witness(finding.witness)}")
     if finding.fix:

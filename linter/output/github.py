@@ -10,8 +10,7 @@ annotations of each kind per step: the Markdown summary (``--format markdown``) 
 from __future__ import annotations
 
 from kube_audit_lint.findings import Finding, Report, Severity
-from kube_audit_lint.lint.grouping import also_summary
-from kube_audit_lint.output.common import describe_witness, display_path, ordered
+from kube_audit_lint.output.common import detailed_message, display_path, ordered
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -35,15 +34,9 @@ def annotation(finding: Finding, root: str, grouped: list[Finding] = ()) -> str:
     if single_line and location.end_column is not None:
         properties.append(("endColumn", location.end_column))
     properties.append(("title", finding.code))  # the form users' scripts and the docs show
-    message = [f"{finding.message} ({finding.name})"]
-    if finding.witness:
-        message.append(f"Example: {describe_witness(finding.witness)}")
-    if finding.fix:
-        message.append(f"Fix: {finding.fix}")
-    if grouped:
-        message.append(f"Also (same cause): {also_summary(grouped)}")
+    message = detailed_message(finding, grouped, headline=f"{finding.message} ({finding.name})")
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
-    return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(chr(10).join(message))}"
+    return f"::{COMMANDS[finding.severity]} {rendered}::{escape_data(message)}"
 
 
 def escape_data(text: str) -> str:

@@ -152,6 +152,14 @@ class Policy:
     def rule_span(self, index: int) -> Span:
         return self.document.span(("rules", index))
 
+    def rule_line(self, index: int) -> int:
+        """The line rule ``index`` starts on."""
+        return self.rule_span(index).line
+
+    def rule_ref(self, index: int) -> str:
+        """How messages name a rule: its 0-based index, as in findings and replay, and its line."""
+        return f"rule {index} (line {self.rule_line(index)})"
+
     @property
     def decode_errors(self) -> list[DecodeIssue]:
         return [i for i in self.issues if i.fatal]

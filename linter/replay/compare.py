@@ -38,7 +38,7 @@ from kube_audit_lint.replay.cost import per_day_change, written_bytes
 from kube_audit_lint.replay.reading import BadLine
 from kube_audit_lint.replay.runner import COMPARE, Reading, Run, Totals
 from kube_audit_lint.replay.sensitive import CATEGORIES
-from kube_audit_lint.replay.rules import describe_rule, rule_line
+from kube_audit_lint.replay.rules import describe_rule
 from kube_audit_lint.replay.summary import version_label
 from kube_audit_lint.replay.tally import UNDECIDABLE
 
@@ -196,7 +196,7 @@ def rule_changes(old: Policy, new: Policy, old_events: list[int], new_events: li
     def side(policy: Policy, index: int | None, events: list[int]) -> dict | None:
         if index is None:
             return None
-        return {"index": index, "line": rule_line(policy, index), "events": events[index]}
+        return {"index": index, "line": policy.rule_line(index), "events": events[index]}
 
     no_longer, newly = [], []
     for old_index, new_index in pairs:

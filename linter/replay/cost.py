@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 
 from kube_audit_lint.engine.evaluate import Decision
 from kube_audit_lint.policy.model import Level, Policy
-from kube_audit_lint.replay.rules import rule_line
 from kube_audit_lint.replay.tally import UNDECIDABLE
 
 GB = 10**9
@@ -88,7 +87,7 @@ def cost(policy: Policy, counts: dict[tuple, list], span: tuple[str, str] | None
                 "share": round(written / total_bytes, 4) if total_bytes else 0.0,
                 "moneyPerDay": _money(per_day, price_per_gb)}
 
-    rule_rows = [{"rule": index, "line": rule_line(policy, index) if index is not None else None,
+    rule_rows = [{"rule": index, "line": policy.rule_line(index) if index is not None else None,
                   "level": policy.rules[index].level if index is not None else "None", **figures(*numbers)}
                  for index, numbers in sorted(rules.items(), key=lambda item: -item[1][1])]
     class_rows = [{"userClass": k[0], "verb": k[1], "resource": k[2], **figures(*numbers)}

@@ -1,19 +1,12 @@
-"""How a replay names a policy's rules: the line a rule starts on, and a one-line description.
+"""How a replay names a policy's rule in one line (``Metadata: verbs get, list; resources secrets``).
 
-Shared by the summary, the cost, the comparison and their renderings (replay/render.py).
+Shared by the comparison and the renderings (replay/render.py).
 """
 
 from __future__ import annotations
 
 from kube_audit_lint.escape import one_line
-from kube_audit_lint.policy.model import Policy, Rule
-
-
-def rule_line(policy: Policy, index: int) -> int | None:
-    """The line rule ``index`` starts on; None for a policy not read from a file."""
-    if policy.document is None:
-        return None
-    return policy.rule_span(index).line
+from kube_audit_lint.policy.model import Rule
 
 
 def _short(values: tuple[str, ...], limit: int = 3) -> str:

@@ -54,7 +54,6 @@ from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.model import LEVEL_NAMES, Level, Policy
 from kube_audit_lint.replay.cost import cost
 from kube_audit_lint.replay.reading import BadLine
-from kube_audit_lint.replay.rules import rule_line
 from kube_audit_lint.replay.runner import COST, SUMMARY, Reading, Run, Totals
 from kube_audit_lint.replay.sensitive import CATEGORIES, sensitive_category
 from kube_audit_lint.replay.tally import OTHER_REQUESTS, UNDECIDABLE
@@ -164,7 +163,7 @@ def summarize(policy: Policy, totals: Totals, kube_version: tuple[int, int] | No
     summary = ReplaySummary(policy=policy.path if policy.document is not None else "", kube_version=version_label(kube_version))
     summary.events = totals.events
     summary.files = [count.to_dict(path) for path, count in totals.files.items()]
-    summary.rules = [RuleUse(r.index, rule_line(policy, r.index), r.level) for r in policy.rules]
+    summary.rules = [RuleUse(r.index, policy.rule_line(r.index), r.level) for r in policy.rules]
     unlogged: dict[Request, UnloggedRequest] = {}
     summary.formats = totals.formats_dict()
     for key, numbers in totals.counts.items():

@@ -48,9 +48,6 @@ class Subject:
     apiserver: Any = None  # linter.apiserver_flags.ApiserverConfig
     apiserver_path: str = ""  # as shown in the report
 
-    def rule_line(self, rule: int | None) -> int | None:
-        return None if rule is None else self.policy.span(("rules", rule)).line
-
 
 # --------------------------------------------------------------------------------------------
 # Controls
@@ -163,7 +160,7 @@ def outcome_evidence(outcome: Outcome, subject: Subject, test: ExpectTest | None
         "kind": "rule",
         "rule": outcome.rule,
         "file": subject.policy_path,
-        "line": subject.rule_line(outcome.rule),
+        "line": None if outcome.rule is None else subject.policy.rule_line(outcome.rule),
         "level": outcome.level.wire,
         "request": outcome.witness.as_dict(),
         "requestText": outcome.witness.describe(),

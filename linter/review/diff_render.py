@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 
 from kube_audit_lint.escape import markdown, one_line
-from kube_audit_lint.review.semdiff import Change, PolicyDiff, rule_line
+from kube_audit_lint.review.semdiff import Change, PolicyDiff
 
 SCHEMA_VERSION = 1
 NO_CHANGE = "no request changes outcome"
@@ -47,7 +47,7 @@ def render(diff: PolicyDiff, output_format: str, kube_version: str | None = None
 
 
 def _rules(policy, rules) -> list[dict]:
-    return [{"rule": rule, "line": rule_line(policy, rule)} for rule in rules]
+    return [{"rule": rule, "line": None if rule is None else policy.rule_line(rule)} for rule in rules]
 
 
 def document(diff: PolicyDiff, kube_version: str | None = None) -> dict:
@@ -82,7 +82,7 @@ def _change_object(diff: PolicyDiff, change: Change) -> dict:
 
 
 def rule_refs(policy, rules) -> str:
-    return ", ".join("no rule" if rule is None else f"rule {rule} (line {rule_line(policy, rule)})"
+    return ", ".join("no rule" if rule is None else policy.rule_ref(rule)
                      for rule in rules)
 
 

@@ -387,21 +387,17 @@ class FileReport:
         return sum(not r.passed for r in self.results)
 
 
-def rule_line(policy: Policy, index: int) -> int:
-    return policy.rule_span(index).line
-
-
 def describe_rule(policy: Policy, index: int | None) -> str:
     if index is None:
         return "no rule"
-    return f"rule {index} (line {rule_line(policy, index)})"
+    return policy.rule_ref(index)
 
 
 def resolve_rule(policy: Policy, ref: RuleRef) -> int | None:
     """The index of the rule a RuleRef names, or None when the policy has no such rule."""
     if ref.index is not None:
         return ref.index if ref.index < len(policy.rules) else None
-    return next((rule.index for rule in policy.rules if rule_line(policy, rule.index) == ref.line), None)
+    return next((rule.index for rule in policy.rules if policy.rule_line(rule.index) == ref.line), None)
 
 
 def check_references(test: TestFile, policy: Policy) -> None:
@@ -419,7 +415,7 @@ def check_references(test: TestFile, policy: Policy) -> None:
 
 def _nearest_rule(policy: Policy, line: int) -> str:
     """A hint naming the rule written around ``line``: the last one starting before it."""
-    before = [rule.index for rule in policy.rules if rule_line(policy, rule.index) < line]
+    before = [rule.index for rule in policy.rules if policy.rule_line(rule.index) < line]
     return f" ({describe_rule(policy, before[-1])} starts above it)" if before else ""
 
 
@@ -464,7 +460,7 @@ def run_case(policy: Policy, case: Case, kube_version: tuple[int, int] | None = 
         wanted = resolve_rule(policy, case.expect.rule) if case.expect.rule is not None else None
         if wanted is not None and wanted != decision.rule:
             details.append(why_not(policy, wanted, case.request, decision.rule, kube_version))
-    line = rule_line(policy, decision.rule) if decision.rule is not None else None
+    line = policy.rule_line(decision.rule) if decision.rule is not None else None
     return Result("case", case.name, case.line, tuple(failures), tuple(details), case.request, decision.rule, line)
 
 
@@ -493,7 +489,7 @@ def run_property(policy: Policy, prop: Property, kube_version: tuple[int, int] |
             raise SpaceError(f"counterexample {witness.describe()} is not decided by rule {rule} inside the selector")
         failure = property_failure(prop.expect, decision)
         if failure is not None:
-            line = rule_line(policy, rule) if rule is not None else None
+            line = policy.rule_line(rule) if rule is not None else None
             details = (f"counterexample: {witness.describe()}",
                        f"decided by {describe_rule(policy, rule)}: level {decision.level.wire}"
                        + (f", omitStages {_stages(decision.omit_stages)}" if decision.omit_stages else ""))

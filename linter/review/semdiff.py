@@ -153,6 +153,3 @@ def diff_policies(old: Policy, new: Policy, kube_version: tuple[int, int] | None
         grouped.append(ClassChanges(OTHER_ID, OTHER_TITLE, False, rest))
     return PolicyDiff(old, new, tuple(grouped))
 
-
-def rule_line(policy: Policy, rule: int | None) -> int | None:
-    return None if rule is None else policy.span(("rules", rule)).line
