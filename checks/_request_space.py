@@ -22,6 +22,7 @@ from kube_audit_lint.datafiles import read_data
 from kube_audit_lint.engine.space import Outcome, RequestSpace, Selector
 from kube_audit_lint.kube.api import ANONYMOUS_USER, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from kube_audit_lint.policy.model import GroupResources, Level
+from kube_audit_lint.policy.yamlnodes import parse_data
 
 # kube-apiserver's own loopback client: its token is made at start-up and never leaves the process,
 # so dropping its requests hides nothing an outsider can do.
@@ -228,10 +229,7 @@ class RequestClass:
 @functools.lru_cache(maxsize=None)
 def request_classes(filename: str) -> tuple[RequestClass, ...]:
     """The classes in ``linter/data/<filename>``."""
-    from ruamel.yaml import YAML
-
-    text = read_data(filename)
-    data = YAML(typ="safe", pure=False).load(text)
+    data = parse_data(filename, read_data(filename))
     return tuple(_request_class(item, f"{filename}: classes[{i}]") for i, item in enumerate(data["classes"]))
 
 

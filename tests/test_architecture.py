@@ -161,6 +161,7 @@ NOT_FOR_A_PLAIN_LINT = (
     "kube_audit_lint.replay", "kube_audit_lint.report", "kube_audit_lint.sql", "kube_audit_lint.review",
     "kube_audit_lint.commands.replay", "kube_audit_lint.commands.report", "kube_audit_lint.commands.sql",
     "jinja2", "jsonschema", "sarif_om", "duckdb", "sqlglot", "pyspark",
+    "pathspec",  # only a run with exclude, include or per-file-ignores patterns, or a folder walk, needs it
 )
 
 

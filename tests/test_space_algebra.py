@@ -7,7 +7,7 @@ import itertools
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kube_audit_lint.engine.space import _Blocker, _escape, _Layout, _merge, _split
+from kube_audit_lint.engine.space import _Blocker, _escape, _Layout, _maximal, _merge, _split
 
 WIDTHS = [3, 2, 3, 1, 2]
 LAYOUT = _Layout(WIDTHS)
@@ -98,3 +98,11 @@ def test_merge_keeps_the_union(cubes):
     assert len(merged) <= len(cubes)
     union = lambda cs: set().union(*(cells_of(c) for c in cs))  # noqa: E731
     assert union(merged) == union(cubes)
+    assert not any(a != b and not a & ~b for a in merged for b in merged)  # no cube left inside another
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cube_strategy(), max_size=10, unique=True))
+def test_maximal_keeps_exactly_the_cubes_inside_no_other_in_their_order(cubes):
+    expected = [a for a in cubes if not any(b != a and not a & ~b for b in cubes)]
+    assert _maximal(cubes) == expected

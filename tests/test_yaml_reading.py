@@ -8,6 +8,7 @@ RecognizesData). Each test names the upstream function whose behaviour it pins.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +16,14 @@ from kube_audit_lint.policy.load import apiserver_read
 from kube_audit_lint.policy.yamlnodes import (
     InputError,
     looks_like_json,
+    parse_data,
     parse_documents,
     parse_leading_documents,
     read_file,
     resolve_plain_scalar,
 )
+
+PACKAGE_TREE = Path(__file__).resolve().parents[1]
 
 
 def data_of(text: str):
@@ -238,3 +242,34 @@ def test_json_numbers_stay_numbers():
     # JSON input goes to encoding/json directly: 1e999 is a number token there, never text
     doc = parse_documents("p.json", '{"verbs": [1e999, 5, true, null]}')[0]
     assert [type(v) for v in doc.data["verbs"]] == [float, int, bool, type(None)]
+
+
+# --- the project's own data files: read as plain data, with a policy's scalar rules -------------
+
+DATA_FILES = sorted(
+    str(path.relative_to(PACKAGE_TREE)) for folder in ("linter/data", "baselines")
+    for path in (PACKAGE_TREE / folder).rglob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("relative", DATA_FILES)
+def test_a_shipped_data_file_reads_as_plain_data_as_a_policy_would(relative):
+    text = (PACKAGE_TREE / relative).read_text("utf-8")
+    assert parse_data(relative, text) == data_of(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: yes", {"a": True}),                       # go-yaml v2 booleans, as in a policy
+    ("a: !!str yes", {"a": "yes"}),                # a tag the source spells out wins
+    ('a: "1"', {"a": "1"}),
+    ("a: &x !!int '3'\nb: *x", {"a": 3, "b": 3}),
+    ("a: [b, {c: null}]", {"a": ["b", {"c": None}]}),
+    ("1: x", {"1": "x"}),                          # keys are strings, as sigs.k8s.io/yaml makes them
+])
+def test_data_scalars_follow_the_policy_rules(text, expected):
+    assert parse_data("d.yaml", text) == expected == data_of(text)
+
+
+def test_a_data_file_holds_one_document():
+    with pytest.raises(InputError, match="expected one YAML document, found 2"):
+        parse_data("d.yaml", "a: 1\n---\nb: 2\n")

@@ -661,13 +661,15 @@ class _Universe:
 
     def _impossible_cubes(self) -> list[Cube]:
         cubes: list[Cube] = []
+        layout = self.layout
 
         def add(**fields: int) -> None:
-            packed = list(self.full_fields)
+            cube = self.full
             for name, bits in fields.items():
-                packed[_FIELD_NAMES[name]] &= bits
-            if all(packed):
-                cubes.append(self.layout.pack(packed))
+                f = _FIELD_NAMES[name]
+                cube &= ~layout.masks[f] | (bits << layout.offsets[f] & layout.masks[f])
+            if layout.nonempty(cube):
+                cubes.append(cube)
 
         # every resource request (requestinfo.go): an object verb names its object, a create of a
         # resource names none, a subresource belongs to a named object
@@ -903,8 +905,19 @@ def _merge(cubes: list[Cube], layout: _Layout) -> list[Cube]:
                 cubes, joined = list(buckets.values()), True
     if len(cubes) > _CONTAINMENT_LIMIT:
         return cubes
-    return [a for i, a in enumerate(cubes)
-            if not any(j != i and not a & ~b and (a != b or j < i) for j, b in enumerate(cubes))]
+    return _maximal(cubes)
+
+
+def _maximal(cubes: list[Cube]) -> list[Cube]:
+    """The cubes of ``cubes`` (all different) that lie inside no other, in their order. A cube
+    inside another lies inside a maximal one with more bits, so each cube, taken largest first,
+    is only compared with the maximal ones found before it."""
+    maximal: list[Cube] = []
+    for cube in sorted(cubes, key=int.bit_count, reverse=True):
+        if not any(not cube & ~larger for larger in maximal):
+            maximal.append(cube)
+    kept = set(maximal)
+    return [cube for cube in cubes if cube in kept]
 
 
 _CONTAINMENT_LIMIT = 300  # the pairwise containment pass is quadratic; it only saves search time

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 
 from kube_audit_lint.datafiles import read_data
+from kube_audit_lint.policy.yamlnodes import parse_data
 
 RESOURCE_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "proxy")
 NON_RESOURCE_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -97,10 +98,7 @@ def _release(text) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=1)
 def _data() -> dict:
-    from ruamel.yaml import YAML
-
-    text = read_data("kubernetes-resources.yaml")
-    return YAML(typ="safe", pure=False).load(text)
+    return parse_data("kubernetes-resources.yaml", read_data("kubernetes-resources.yaml"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
+
+
+def _spec(lines) -> GitIgnoreSpec:
+    # pathspec loads only for a run that has patterns to match (most lint runs have none)
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 @lru_cache(maxsize=256)
-def compiled(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+def compiled(patterns: tuple[str, ...]) -> GitIgnoreSpec:
+    return _spec(patterns)
 
 
 def relative_to(path: str, base: str | None) -> str:
@@ -48,7 +57,7 @@ class GitIgnores:
     """The ``.gitignore`` files met on a walk, each applying to its own folder and below."""
 
     def __init__(self) -> None:
-        self._specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        self._specs: list[tuple[str, GitIgnoreSpec]] = []
 
     def enter(self, directory: str) -> None:
         """Read ``directory/.gitignore`` when there is one (a walk calls this top-down)."""
@@ -58,7 +67,7 @@ class GitIgnores:
                 lines = handle.read().splitlines()
         except OSError:
             return
-        self._specs.append((os.path.abspath(directory), pathspec.GitIgnoreSpec.from_lines(lines)))
+        self._specs.append((os.path.abspath(directory), _spec(lines)))
 
     def ignored(self, path: str, is_dir: bool = False) -> bool:
         absolute = os.path.abspath(path)

@@ -8,6 +8,7 @@ plain scalars the way go-yaml v2 does, so what we see is what the apiserver sees
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import json
@@ -171,14 +172,35 @@ def resolve_tagged_scalar(tag: str, text: str) -> Any:
     return float(value) if name == "float" and isinstance(value, (int, float)) else value
 
 
-def _composer() -> Any:
+def _composer(pure: bool = False) -> Any:
     """libyaml's parser through ruamel.yaml.clib when installed (ten times faster, same marks),
-    else the pure-Python one. Both only compose: scalars are resolved here, go-yaml's way."""
+    else the pure-Python one. Both only compose: scalars are resolved here, go-yaml's way, so the
+    composer leaves every node its kind's default tag (``_KindTags``) and keeps the tags the
+    source spells out."""
     from ruamel.yaml import YAML
 
-    if os.environ.get("KUBE_AUDIT_LINT_PURE_YAML"):
-        return YAML(typ="safe", pure=True)
-    return YAML(typ="safe", pure=False)
+    yaml = YAML(typ="safe", pure=pure or bool(os.environ.get("KUBE_AUDIT_LINT_PURE_YAML")))
+    yaml.Resolver = _kind_tags()
+    return yaml
+
+
+@functools.lru_cache(maxsize=1)
+def _kind_tags() -> type:
+    """A ruamel resolver that gives a node with no tag in the source the default tag of its kind:
+    ruamel's own resolution (YAML 1.2 rules, a regular expression per plain scalar) is work whose
+    answer ``_Builder`` never reads."""
+    from ruamel.yaml.nodes import ScalarNode, SequenceNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class _KindTags(VersionedResolver):
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode:
+                return self.DEFAULT_SCALAR_TAG
+            if kind is SequenceNode:
+                return self.DEFAULT_SEQUENCE_TAG
+            return self.DEFAULT_MAPPING_TAG
+
+    return _KindTags
 
 
 def _span(node: Any) -> Span:
@@ -216,6 +238,17 @@ def _allowed_alias_ratio(decodes: int) -> float:
     return 0.99 - 0.89 * (decodes - low) / (high - low)
 
 
+def _explicit_tag(text: str, node: Any) -> str | None:
+    """The node's tag when the source spells one out (the composer gives an untagged scalar the
+    string tag, so only the source tells ``!!str yes`` from ``yes``)."""
+    index = getattr(node.start_mark, "index", None)
+    if index is None or not text.startswith(("!", "&"), index):
+        return None
+    if not _NODE_PROPERTIES.match(text, index):
+        return None
+    return str(getattr(node.tag, "value", node.tag))
+
+
 class _Builder:
     def __init__(self, doc: Document, text: str = ""):
         self.doc = doc
@@ -248,14 +281,7 @@ class _Builder:
         self._alias_depth -= aliased
 
     def explicit_tag(self, node: Any) -> str | None:
-        """The node's tag when the source spells one out (ruamel resolves implicit tags the YAML 1.2
-        way, so only the source tells ``!!str yes`` from ``yes``)."""
-        index = getattr(node.start_mark, "index", None)
-        if index is None or not self.text.startswith(("!", "&"), index):
-            return None
-        if not _NODE_PROPERTIES.match(self.text, index):
-            return None
-        return str(getattr(node.tag, "value", node.tag))
+        return _explicit_tag(self.text, node)
 
     def build(self, node: Any, path: Path) -> Any:
         if len(path) > MAX_DEPTH:
@@ -414,12 +440,34 @@ def parse_leading_documents(path: str, text: str) -> tuple[list[Document], Input
     if error is not None and not getattr(fast, "pure", True) and not isinstance(error, _ContentError):
         # libyaml refuses some plain scalars go-yaml reads (a ':' inside a flow item, as in
         # `users: [system:kube-proxy]`); the pure parser reads them as go-yaml does
-        from ruamel.yaml import YAML
-
-        documents, error = _compose(path, text, YAML(typ="safe", pure=True), is_json)
+        documents, error = _compose(path, text, _composer(pure=True), is_json)
     if error is not None and not documents:
         raise error
     return documents, error
+
+
+def parse_data(path: str, text: str) -> Any:
+    """The one document of a data file the project ships, as plain data without positions.
+
+    Its scalars are read as a policy's are (go-yaml's rules); what a user's file needs besides
+    (positions, alias and depth limits, recovery from libyaml's refusals) is left out: these files
+    are ours, and the test suite reads each of them as a policy is read too."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    def plain(node: Any) -> Any:
+        if isinstance(node, ScalarNode):
+            tag = _explicit_tag(text, node)
+            if tag is not None:
+                return resolve_tagged_scalar(tag, node.value)
+            return node.value if node.style else resolve_plain_scalar(node.value)
+        if isinstance(node, MappingNode):
+            return {_json_key(plain(key)): plain(value) for key, value in node.value}
+        return [plain(item) for item in node.value]
+
+    nodes = list(_composer().compose_all(io.StringIO(text)))
+    if len(nodes) != 1:
+        raise InputError(path, 1, 1, f"expected one YAML document, found {len(nodes)}")
+    return plain(nodes[0])
 
 
 def _compose(path: str, text: str, yaml: Any, is_json: bool) -> tuple[list[Document], InputError | None]:

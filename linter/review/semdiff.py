@@ -28,10 +28,12 @@ from typing import Iterable
 
 from kube_audit_lint.checks._policy_changes import Change, PolicyComparison, Region, resolve_selector
 from kube_audit_lint.checks._request_space import AUTHENTICATED, SENDERS
+from kube_audit_lint.datafiles import read_data
 from kube_audit_lint.engine.space import Selector
 from kube_audit_lint.kube.api import AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP
 from kube_audit_lint.lint.baseline import request_classes
 from kube_audit_lint.policy.model import Policy
+from kube_audit_lint.policy.yamlnodes import parse_data
 
 OTHER_ID = "other-requests"
 OTHER_TITLE = "Other requests"
@@ -102,12 +104,7 @@ def named_classes() -> tuple[NamedClass, ...]:
 
 @functools.lru_cache(maxsize=1)
 def sensitive_class_ids() -> tuple[str, ...]:
-    from importlib import resources
-
-    from ruamel.yaml import YAML
-
-    text = resources.files("kube_audit_lint").joinpath("data/review-classes.yaml").read_text("utf-8")
-    return tuple(YAML(typ="safe", pure=True).load(text)["sensitive"])
+    return tuple(parse_data("review-classes.yaml", read_data("review-classes.yaml"))["sensitive"])
 
 
 def other_regions(sender: str, classes: Iterable[NamedClass], policies: list[Policy]) -> list[Region]:
