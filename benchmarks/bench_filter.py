@@ -29,31 +29,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", default=DEFAULT_POLICY)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    work = tempfile.mkdtemp(prefix="kal-bench-filter-")
-    log = args.log
-    if log is None:
-        log = os.path.join(work, "audit.jsonl")
-        subprocess.run([sys.executable, os.path.join(HERE, "generate_log.py"), "--events", str(args.events),
-                        "-o", log], check=True)
-    with open(log, "rb") as f:
-        events = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
-    out = os.path.join(work, "out.jsonl")
-    base = [sys.executable, "-m", "kube_audit_lint"]
-    commands = {
-        "filter": base + ["filter", args.policy, log, "-o", out],
-        "replay jsonl": base + ["replay", args.policy, log, "--format", "jsonl", "-o", out, "--jobs", "1",
-                                "--no-progress"],
-        "replay summary": base + ["replay", args.policy, log, "--jobs", "1", "--no-progress"],
-    }
-    results = {name: median([run(command) for _ in range(args.repeat)]) for name, command in commands.items()}
-    print(f"{events:,} events ({os.path.getsize(log) / 1e6:,.0f} MB), {args.repeat} runs each, medians")
-    print(f"{'command':<16} {'wall s':>8} {'CPU s':>8} {'events/s':>12} {'peak MB':>8}")
-    for name, m in results.items():
-        print(f"{name:<16} {m.wall:>8.2f} {m.cpu:>8.2f} {events / m.wall:>12,.0f} {m.peak_mb:>8.0f}")
-    filter_wall = results["filter"].wall
-    for name in ("replay jsonl", "replay summary"):
-        print(f"filter / {name}: {filter_wall / results[name].wall:.2f}x the wall time")
-    return 0
+    # the generated inputs are large (up to a GiB): they go when the run ends, however it ends
+    with tempfile.TemporaryDirectory(prefix="kal-bench-filter-") as work:
+        log = args.log
+        if log is None:
+            log = os.path.join(work, "audit.jsonl")
+            subprocess.run([sys.executable, os.path.join(HERE, "generate_log.py"), "--events", str(args.events),
+                            "-o", log], check=True)
+        with open(log, "rb") as f:
+            events = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+        out = os.path.join(work, "out.jsonl")
+        base = [sys.executable, "-m", "kube_audit_lint"]
+        commands = {
+            "filter": base + ["filter", args.policy, log, "-o", out],
+            "replay jsonl": base + ["replay", args.policy, log, "--format", "jsonl", "-o", out, "--jobs", "1",
+                                    "--no-progress"],
+            "replay summary": base + ["replay", args.policy, log, "--jobs", "1", "--no-progress"],
+        }
+        results = {name: median([run(command) for _ in range(args.repeat)]) for name, command in commands.items()}
+        print(f"{events:,} events ({os.path.getsize(log) / 1e6:,.0f} MB), {args.repeat} runs each, medians")
+        print(f"{'command':<16} {'wall s':>8} {'CPU s':>8} {'events/s':>12} {'peak MB':>8}")
+        for name, m in results.items():
+            print(f"{name:<16} {m.wall:>8.2f} {m.cpu:>8.2f} {events / m.wall:>12,.0f} {m.peak_mb:>8.0f}")
+        filter_wall = results["filter"].wall
+        for name in ("replay jsonl", "replay summary"):
+            print(f"filter / {name}: {filter_wall / results[name].wall:.2f}x the wall time")
+        return 0
 
 
 if __name__ == "__main__":

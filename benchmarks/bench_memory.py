@@ -70,17 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=1024)
     args = parser.parse_args(argv)
-    folder = tempfile.mkdtemp(prefix="kal-bench-memory-")
-    paths = write_inputs(folder, args.size_mb)
-    base = [sys.executable, "-m", "kube_audit_lint"]
-    print(f"{'input':<32} {'command':<8} {'wall s':>8} {'peak MB':>8} {'exit':>5}")
-    for name, path in paths.items():
-        for command, extra in (("replay", ["replay", DEFAULT_POLICY, path, "--format", "json", "--jobs", "1",
-                                           "--no-progress"]),
-                               ("filter", ["filter", DEFAULT_POLICY, path, "-o", os.devnull])):
-            wall, peak, code = run(base + extra)  # exit 2: no event in it, as expected of the hostile ones
-            print(f"{name:<32} {command:<8} {wall:>8.2f} {peak:>8.0f} {code:>5}")
-    return 0
+    # the generated inputs are large (up to a GiB): they go when the run ends, however it ends
+    with tempfile.TemporaryDirectory(prefix="kal-bench-memory-") as folder:
+        paths = write_inputs(folder, args.size_mb)
+        base = [sys.executable, "-m", "kube_audit_lint"]
+        print(f"{'input':<32} {'command':<8} {'wall s':>8} {'peak MB':>8} {'exit':>5}")
+        for name, path in paths.items():
+            for command, extra in (("replay", ["replay", DEFAULT_POLICY, path, "--format", "json", "--jobs", "1",
+                                               "--no-progress"]),
+                                   ("filter", ["filter", DEFAULT_POLICY, path, "-o", os.devnull])):
+                wall, peak, code = run(base + extra)  # exit 2: no event in it, as expected of the hostile ones
+                print(f"{name:<32} {command:<8} {wall:>8.2f} {peak:>8.0f} {code:>5}")
+        return 0
 
 
 if __name__ == "__main__":
