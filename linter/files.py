@@ -5,6 +5,7 @@ it was. Missing folders of the path are created."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from typing import IO
 
@@ -62,6 +63,26 @@ def write_atomically(path: str, data: bytes | str) -> None:
     """``path`` holds ``data`` afterwards, or (on any failure) what it held before."""
     with AtomicFile(path) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+class OutputError(Exception):
+    """An output file that cannot be written; the message names it and says why."""
+
+
+def write_output(data: str | bytes, path: str | None) -> None:
+    """A command's output: on standard output when ``path`` is None, else as the whole of ``path``
+    (``write_atomically``); OutputError when the file cannot be written."""
+    if path is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        write_atomically(path, data)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _umask() -> int:

@@ -1,7 +1,9 @@
-"""Shared fixtures: the repository, the shared corpus next to it, and small policy builders."""
+"""Shared fixtures: the repository, the shared corpus next to it, small policy builders, and the
+command line run in this process."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import textwrap
 from pathlib import Path
@@ -9,6 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
+
+from kube_audit_lint.cli import main
 
 # Property tests are seeded and keep no example database, and hypothesis's own caches go to a
 # temporary folder, so a run leaves the source tree as it was.
@@ -18,6 +22,21 @@ settings.load_profile("kube-audit-lint")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """The console entry point run in this process as a user runs it: ``cli("lint", path)`` gives
+    (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["kube-audit-lint", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        out, err = capsys.readouterr()
+        return exited.value.code, out, err
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kube_audit_lint.files import AtomicFile, write_atomically
+from kube_audit_lint.files import AtomicFile, OutputError, write_atomically, write_output
 
 KAL = Path(sys.executable).parent / "kube-audit-lint"
 
@@ -33,6 +33,37 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary_file(tmp_path)
             raise RuntimeError("interrupted")
     assert target.read_text() == "previous run\n"
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_command_output_goes_to_standard_output_or_whole_into_its_file(tmp_path, capsysbinary):
+    write_output("text\n", None)
+    write_output(b"%PDF-", None)
+    assert capsysbinary.readouterr().out == b"text\n%PDF-"
+    target = tmp_path / "out.md"
+    write_output("# report\n", str(target))
+    assert target.read_text() == "# report\n" and capsysbinary.readouterr().out == b""
+
+
+def test_an_output_file_that_cannot_be_written_is_named_with_the_reason(tmp_path):
+    (tmp_path / "blocked").write_text("a file where a folder is needed")
+    with pytest.raises(OutputError, match=r"blocked/out\.txt: cannot write: "):
+        write_output("text\n", str(tmp_path / "blocked" / "out.txt"))
+
+
+@pytest.mark.parametrize("command", [
+    ["sql", "examples/audit-policy.yaml", "--dialect", "duckdb"],
+    ["diff", "examples/audit-policy.yaml", "examples/audit-policy.yaml"],
+    ["report", "examples/audit-policy.yaml", "--format", "json"],
+    ["lint", "examples/audit-policy.yaml"],
+], ids=lambda c: c[0])
+def test_every_command_says_which_output_it_cannot_write_in_one_line(cli, repo_root, tmp_path, monkeypatch, command):
+    (tmp_path / "blocked").write_text("a file where a folder is needed")
+    target = str(tmp_path / "blocked" / "out")
+    monkeypatch.chdir(repo_root)
+    code, _, err = cli(*command, "--output", target)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"kube-audit-lint: error: {target}: cannot write: "), err
 
 
 def event(i: int) -> str:

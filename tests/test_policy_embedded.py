@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from kube_audit_lint.cli import main
 from kube_audit_lint.policy import versions
 from kube_audit_lint.policy.load import lint_read
 from kube_audit_lint.policy.yamlnodes import parse_documents
@@ -34,21 +32,13 @@ TALOS = ("version: v1alpha1\nmachine:\n  type: controlplane\ncluster:\n  apiServ
          + indented(6))
 
 
-def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["kube-audit-lint", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    out, err = capsys.readouterr()
-    return exited.value.code, out, err
-
 
 @pytest.mark.parametrize("text, level_line, level_column", [(CONFIGMAP, 11, 16), (TALOS, 11, 18)],
                          ids=["configmap", "talos"])
-def test_an_embedded_policy_is_linted_on_the_wrapping_files_lines(capsys, monkeypatch, tmp_path, text, level_line,
-                                                                   level_column):
+def test_an_embedded_policy_is_linted_on_the_wrapping_files_lines(cli, tmp_path, text, level_line, level_column):
     path = tmp_path / "wrapper.yaml"
     path.write_text(text)
-    code, out, _ = cli(capsys, monkeypatch, "lint", str(path), "--select", "KAL020", "--format", "json")
+    code, out, _ = cli("lint", str(path), "--select", "KAL020", "--format", "json")
     [finding] = json.loads(out)["findings"]
     assert code == 1 and finding["code"] == "KAL020"
     assert (finding["line"], finding["column"]) == (level_line, level_column)
@@ -95,17 +85,17 @@ def test_openshift_custom_rules_scope_a_profile_to_a_group(tmp_path, corpus_poli
     assert ours["rules"] == theirs["rules"]
 
 
-def test_openshift_findings_point_at_the_profile_line(capsys, monkeypatch, tmp_path):
+def test_openshift_findings_point_at_the_profile_line(cli, tmp_path):
     path = tmp_path / "apiserver.yaml"
     path.write_text("apiVersion: config.openshift.io/v1\nkind: APIServer\nmetadata:\n  name: cluster\nspec:\n"
                     "  audit:\n    profile: AllRequestBodies\n")
-    code, out, _ = cli(capsys, monkeypatch, "lint", str(path), "--select", "KAL020", "--format", "json")
+    code, out, _ = cli("lint", str(path), "--select", "KAL020", "--format", "json")
     lines = {f["line"] for f in json.loads(out)["findings"]}
     assert code == 1 and lines == {7}
 
 
-def test_a_helm_template_is_skipped_with_a_reason_to_render_it(capsys, monkeypatch, tmp_path):
+def test_a_helm_template_is_skipped_with_a_reason_to_render_it(cli, tmp_path):
     path = tmp_path / "audit.yaml"
     path.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n{{- range .Values.rules }}\n  - level: {{ .level }}\n{{- end }}\n")
-    code, _, err = cli(capsys, monkeypatch, "lint", str(path), "--verbose")
+    code, _, err = cli("lint", str(path), "--verbose")
     assert code == 2 and "an unrendered template: render it first" in err

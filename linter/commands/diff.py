@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from kube_audit_lint.files import write_atomically
+from kube_audit_lint.files import OutputError, write_output
 from kube_audit_lint.policy import versions
 from kube_audit_lint.review.diff_render import render
 from kube_audit_lint.review.semdiff import diff_policies
@@ -38,16 +38,9 @@ def run_diff(options: DiffOptions) -> int:
     diff = diff_policies(old, new, kube_version)
     text = render(diff, options.output_format, versions.format(kube_version))
     try:
-        write(text, options.output)
-    except OSError as exc:
-        print(f"kube-audit-lint: error: {options.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        write_output(text, options.output or None)
+    except OutputError as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_CHANGED if diff.changed else EXIT_SAME
 
-
-def write(text: str, output: str | None) -> None:
-    if output:
-        write_atomically(output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
+from kube_audit_lint import files
 from kube_audit_lint.files import write_atomically
 from kube_audit_lint.fixes.apply import attach_to_report, fix_file, unified_diff
 from kube_audit_lint.lint.config import ConfigError, is_excluded, load_settings, show_settings
@@ -29,14 +30,10 @@ STDOUT = None  # the destination of a format given without =PATH
 
 
 def write_output(text: str, output: str | None) -> None:
-    if output:
-        try:
-            write_atomically(output, text)
-        except OSError as exc:
-            raise LintInputError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    try:
+        files.write_output(text, output or None)
+    except files.OutputError as exc:
+        raise LintInputError(str(exc)) from None
 
 
 def output_plan(options: LintOptions) -> list[tuple[str, str | None]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from kube_audit_lint.files import write_atomically
+from kube_audit_lint.files import OutputError, write_output
 from kube_audit_lint.report import EXIT_INPUT, check_format_available, render
 from kube_audit_lint.report.model import ReportInputError, ReportOptions, build_report
 
@@ -35,12 +35,7 @@ def default_path(fmt: str) -> str:
 def write(output: str | bytes, path: str | None) -> None:
     if isinstance(output, str):
         output = output.encode("utf-8")
-    if path is None or path == "-":
-        sys.stdout.buffer.write(output)
-        sys.stdout.flush()
-        return
-
     try:
-        write_atomically(path, output)
-    except OSError as exc:
-        raise ReportInputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        write_output(output, None if path == "-" else path)
+    except OutputError as exc:
+        raise ReportInputError(str(exc)) from None

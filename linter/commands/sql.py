@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from kube_audit_lint.commands.replay import ReplayUsageError, load_policy
-from kube_audit_lint.files import write_atomically
+from kube_audit_lint.files import OutputError, write_output
 from kube_audit_lint.sql.query import QueryOptions, render
 
 EXIT_OK, EXIT_INPUT = 0, 2
@@ -66,13 +66,9 @@ def run_sql(options: SqlOptions) -> int:
     text = render(policy, QueryOptions(dialect=options.dialect, table=options.table, event_column=options.event_column,
                                        kube_version=options.kube_version, summary=options.summary,
                                        preset=options.preset)) + ";\n"
-    if options.output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-
     try:
-        write_atomically(options.output, text)
-    except OSError as exc:
-        print(f"kube-audit-lint: error: --output {options.output}: {exc.strerror or exc}", file=sys.stderr)
+        write_output(text, options.output)
+    except OutputError as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK

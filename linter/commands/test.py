@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from kube_audit_lint.files import write_atomically
+from kube_audit_lint.files import OutputError, write_output
 from kube_audit_lint.policy import versions
 from kube_audit_lint.review.policytests import FileReport, SUFFIX, find_test_files, run_file
 from kube_audit_lint.review.policytests_render import render, totals
@@ -41,19 +41,12 @@ def run_test(options: TestOptions) -> int:
         return EXIT_INPUT
     text = render(reports, options.output_format, versions.format(kube_version))
     try:
-        write(text, options.output)
-    except OSError as exc:
-        print(f"kube-audit-lint: error: {options.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        write_output(text, options.output or None)
+    except OutputError as exc:
+        print(f"kube-audit-lint: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     passed, failed, errors = totals(reports)
     if errors:
         return EXIT_INPUT
     return EXIT_FAILED if failed else EXIT_PASSED
 
-
-def write(text: str, output: str | None) -> None:
-    if output:
-        write_atomically(output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
